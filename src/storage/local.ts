@@ -1,0 +1,169 @@
+/**
+ * Local/POSIX storage: local disks and NFS/SMB mounts (OneFS among them).
+ * Accepts plain absolute paths and `file:` URIs (`file:/x`, `file:///x`).
+ */
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import {
+  AlreadyExistsError,
+  IcebergSyncError,
+  NotFoundError,
+  PermissionDeniedError,
+  StorageError,
+} from '../errors.ts';
+import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+
+/** Converts `file:` URIs to a plain path; plain paths pass through. */
+export function toLocalPath(path: string): string {
+  if (path.startsWith('file://')) return decodeURIComponent(path.slice('file://'.length)) || '/';
+  if (path.startsWith('file:')) return decodeURIComponent(path.slice('file:'.length));
+  return path;
+}
+
+function translate(err: unknown, path: string): Error {
+  if (err instanceof IcebergSyncError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new NotFoundError(path, { cause: err });
+  if (code === 'EEXIST') return new AlreadyExistsError(path, { cause: err });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new PermissionDeniedError(path, code, { cause: err });
+  }
+  return new StorageError(`${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** Storage on the local file system (including network mounts). */
+export class LocalStorage implements Storage {
+  async stat(path: string): Promise<FileInfo | undefined> {
+    try {
+      const st = await fs.stat(toLocalPath(path));
+      if (!st.isFile()) return undefined;
+      return { path, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (err) {
+      const e = translate(err, path);
+      if (e instanceof NotFoundError || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  }
+
+  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+    const local = toLocalPath(path);
+    try {
+      if (!range) return new Uint8Array(await fs.readFile(local));
+      const fh = await fs.open(local, 'r');
+      try {
+        const buf = new Uint8Array(range.length);
+        let done = 0;
+        while (done < range.length) {
+          const { bytesRead } = await fh.read(buf, done, range.length - done, range.offset + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === range.length ? buf : buf.subarray(0, done);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async *readStream(path: string): AsyncIterable<Uint8Array> {
+    try {
+      for await (const chunk of createReadStream(toLocalPath(path), { highWaterMark: 1 << 20 })) {
+        yield chunk as Uint8Array;
+      }
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void> {
+    const local = toLocalPath(path);
+    try {
+      await fs.mkdir(nodePath.dirname(local), { recursive: true });
+      if (options?.ifNotExists) {
+        // Write to a private temporary name, then link() it into place: link fails with EEXIST
+        // atomically, and readers never see a partly written file.
+        const tmp = `${local}.${process.pid}.${Date.now()}.tmp`;
+        await writeAll(tmp, data);
+        try {
+          await fs.link(tmp, local);
+        } finally {
+          await fs.rm(tmp, { force: true });
+        }
+        return;
+      }
+      const tmp = `${local}.${process.pid}.${Date.now()}.tmp`;
+      await writeAll(tmp, data);
+      await fs.rename(tmp, local);
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
+    const local = toLocalPath(dir);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(local, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw translate(err, dir);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const base = dir.endsWith('/') ? dir : `${dir}/`;
+    for (const e of entries) {
+      const child = `${base}${e.name}`;
+      if (e.isDirectory()) {
+        if (options?.recursive) yield* this.list(child, options);
+      } else if (e.isFile()) {
+        try {
+          const st = await fs.stat(nodePath.join(local, e.name));
+          yield { path: child, size: st.size, mtimeMs: st.mtimeMs };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw translate(err, child);
+        }
+      }
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    try {
+      await fs.rm(toLocalPath(path), { force: true });
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const src = toLocalPath(from);
+    const dst = toLocalPath(to);
+    try {
+      await fs.mkdir(nodePath.dirname(dst), { recursive: true });
+      // link + unlink gives rename-without-replace on POSIX (rename(2) would overwrite).
+      await fs.link(src, dst);
+      await fs.rm(src, { force: true });
+    } catch (err) {
+      throw translate(err, (err as NodeJS.ErrnoException).code === 'EEXIST' ? to : from);
+    }
+  }
+}
+
+async function writeAll(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  if (data instanceof Uint8Array) {
+    await fs.writeFile(path, data, { flag: 'wx' });
+    return;
+  }
+  const fh = await fs.open(path, 'wx');
+  try {
+    for await (const chunk of data) await fh.write(chunk);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await fs.rm(path, { force: true });
+    throw err;
+  }
+  await fh.close();
+}

@@ -1,0 +1,108 @@
+/**
+ * The storage interface. Every backend (local/POSIX, S3, WebHDFS, ADLS, GCS) implements
+ * this one small contract; nothing above it knows which backend it talks to.
+ *
+ * Paths are the backend's own absolute URIs or paths (`/ifs/dr/x`, `s3://bucket/key`,
+ * `hdfs://nn/x`). Sizes are numbers: byte counts stay far below 2^53.
+ */
+
+import { NotFoundError } from '../errors.ts';
+
+/** What a listing or stat returns for one file. */
+export interface FileInfo {
+  /** Full path, in the same form the caller used for the listed prefix. */
+  readonly path: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Last modification time, milliseconds since the epoch, where the backend knows it. */
+  readonly mtimeMs?: number;
+}
+
+/** A byte range. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Options of {@link Storage.write}. */
+export interface WriteOptions {
+  /**
+   * Fail with `AlreadyExistsError` if the path exists. Backends that cannot do this atomically
+   * document their fallback.
+   */
+  readonly ifNotExists?: boolean;
+}
+
+/** Options of {@link Storage.list}. */
+export interface ListOptions {
+  /** Descend into sub-directories (default false). */
+  readonly recursive?: boolean;
+}
+
+/** The contract every storage backend implements. */
+export interface Storage {
+  /** Size and mtime of a file, or `undefined` when it does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Reads a whole file, or one byte range of it. Throws `NotFoundError` when absent. */
+  read(path: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Streams a file in chunks, so that files of any size are never held whole. */
+  readStream(path: string): AsyncIterable<Uint8Array>;
+  /** Writes a file (creating parent directories as needed). */
+  write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void>;
+  /**
+   * Lists the files directly under a directory (or, with `recursive`, all below it).
+   * A missing directory lists as empty.
+   */
+  list(dir: string, options?: ListOptions): AsyncIterable<FileInfo>;
+  /** Deletes a file; deleting a missing file is not an error. */
+  delete(path: string): Promise<void>;
+  /**
+   * Renames a file atomically, failing with `AlreadyExistsError` if the target exists.
+   * Optional: object stores have no atomic rename.
+   */
+  rename?(from: string, to: string): Promise<void>;
+}
+
+/** A random-access view of one file, as codecs that read footers need it. */
+export interface RangeReader {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Reads `length` bytes at `offset`. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A {@link RangeReader} over one file of a {@link Storage}. */
+export async function openRangeReader(storage: Storage, path: string, knownSize?: number): Promise<RangeReader> {
+  let size = knownSize;
+  if (size === undefined) {
+    const info = await storage.stat(path);
+    if (!info) throw new NotFoundError(path);
+    size = info.size;
+  }
+  return { size, read: (offset, length) => storage.read(path, { offset, length }) };
+}
+
+/** A {@link RangeReader} over bytes in memory. */
+export function bytesRangeReader(bytes: Uint8Array): RangeReader {
+  return {
+    size: bytes.length,
+    read: async (offset, length) => bytes.subarray(offset, offset + length),
+  };
+}
+
+/** Collects a stream of chunks into one buffer. */
+export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    total += c.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+/** Locations the tests share: the repository root, the shared fixtures, a scratch folder. */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Apache Impala's Iceberg test tables, read in place (never copied into the project).
+ * They live beside the repository in `shared/fixtures`; IMSYNC_FIXTURES overrides.
+ */
+export const impalaFixtures =
+  process.env.IMSYNC_FIXTURES ??
+  path.resolve(repoRoot, '../shared/fixtures/impala-iceberg-test/testdata/data/iceberg_test');
+
+/** A fresh scratch directory under `.work/` (git-ignored). */
+export function scratchDir(prefix: string): string {
+  const base = path.join(repoRoot, '.work', 'tests');
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(path.join(base, `${prefix}-`));
+}
