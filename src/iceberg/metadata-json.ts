@@ -1,0 +1,77 @@
+/**
+ * The metadata.json codec: plain and gzip-compressed files (`*.gz.metadata.json`,
+ * `*.metadata.json.gz`), numbers exact, unknown fields kept.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CorruptFileError } from '../errors.ts';
+import { isJsonObject, type JsonObject, parseJson, stringifyJson } from '../util/json.ts';
+import { type TableMetadata, viewTableMetadata } from './metadata.ts';
+
+/** A decoded metadata.json file. */
+export interface MetadataDocument {
+  /** The exact JSON; edit this to change the metadata. */
+  readonly json: JsonObject;
+  /** Typed view of `json` as it was read. */
+  readonly metadata: TableMetadata;
+  /** Whether the file was gzip-compressed. */
+  readonly gzip: boolean;
+  /** Whether the file was pretty-printed (written back the same way). */
+  readonly pretty: boolean;
+}
+
+/** True for names Iceberg uses for gzip-compressed metadata. */
+export function isGzipMetadataName(path: string): boolean {
+  return path.endsWith('.gz.metadata.json') || path.endsWith('.metadata.json.gz');
+}
+
+/** True for any metadata.json file name (plain or compressed). */
+export function isMetadataFileName(path: string): boolean {
+  return path.endsWith('.metadata.json') || path.endsWith('.metadata.json.gz');
+}
+
+/** Decodes metadata.json bytes. Errors name the file and say what is wrong. */
+export function decodeMetadata(bytes: Uint8Array, file: string): MetadataDocument {
+  let raw = bytes;
+  // Detect gzip by its magic rather than by name: names and codecs disagree in the wild.
+  const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  if (gzip) {
+    try {
+      raw = new Uint8Array(gunzipSync(bytes));
+    } catch (err) {
+      throw new CorruptFileError(file, `corrupt gzip-compressed metadata (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
+  }
+  if (raw.length === 0) throw new CorruptFileError(file, 'empty metadata file');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch (err) {
+    throw new CorruptFileError(file, 'metadata is not valid UTF-8', { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = parseJson(text);
+  } catch (err) {
+    throw new CorruptFileError(file, `metadata is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (!isJsonObject(json)) throw new CorruptFileError(file, 'metadata is not a JSON object');
+  const metadata = viewTableMetadata(json, file);
+  const pretty = /^\s*\{\s*\n/.test(text.slice(0, 64));
+  return { json, metadata, gzip, pretty };
+}
+
+/** Encodes metadata JSON, gzip-compressed when asked. */
+export function encodeMetadata(json: JsonObject, options: { gzip?: boolean; pretty?: boolean } = {}): Uint8Array {
+  const text = stringifyJson(json, options.pretty ? { indent: 2 } : {});
+  const bytes = new TextEncoder().encode(text);
+  return options.gzip ? new Uint8Array(gzipSync(bytes)) : bytes;
+}
+
+/** Parses the version number out of a metadata file name (`v12.metadata.json`, `00012-<uuid>.metadata.json`). */
+export function metadataVersionOf(path: string): number | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const m = /^v(\d+)(?:\.gz)?\.metadata\.json(?:\.gz)?$/.exec(base) ?? /^(\d+)-[^/]*\.metadata\.json(?:\.gz)?$/.exec(base);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * Path mapping: `source-prefix -> target-prefix` rules applied to every path in the metadata.
+ *
+ * Prefixes are literal (never patterns) and match whole path segments. Paths are compared in a
+ * normalised form, so that the spellings one location takes in real tables map alike:
+ * `s3a://` / `s3n://` / `s3://`; `file:/x` / `file:///x` / `/x`; `hdfs://nn:8020/x` / `hdfs://nn/x`
+ * (8020 is the NameNode's default port); repeated and trailing slashes. The longest matching
+ * source prefix wins. A mapped path may not escape its target prefix.
+ */
+import { IcebergSyncError } from '../errors.ts';
+
+/** One mapping rule. */
+export interface PathMappingRule {
+  /** Source prefix as it appears in the metadata (any of its spellings). */
+  readonly source: string;
+  /** Target prefix at the DR site, used verbatim. */
+  readonly target: string;
+}
+
+/** Where in the metadata a path was found, for error messages. */
+export interface PathContext {
+  /** The file the path was read from. */
+  readonly file: string;
+  /** The field that holds it, e.g. `data_file.file_path`. */
+  readonly field: string;
+}
+
+/** A path no rule maps. */
+export class UnmappedPathError extends IcebergSyncError {
+  readonly path: string;
+  constructor(path: string, context?: PathContext) {
+    super(
+      'UNMAPPED_PATH',
+      context
+        ? `${context.file}: ${context.field} '${path}' matches no --map rule`
+        : `'${path}' matches no --map rule`,
+    );
+    this.path = path;
+  }
+}
+
+/** A path with `.` or `..` segments, or one that would escape its target prefix. */
+export class InvalidPathError extends IcebergSyncError {
+  readonly path: string;
+  constructor(path: string, detail: string, context?: PathContext) {
+    super('INVALID_PATH', `${context ? `${context.file}: ${context.field} ` : ''}'${path}': ${detail}`);
+    this.path = path;
+  }
+}
+
+const SCHEME_ALIASES: Record<string, string> = { s3a: 's3', s3n: 's3', file: '' };
+const DEFAULT_PORTS: Record<string, string> = { hdfs: '8020', webhdfs: '9870', viewfs: '' };
+
+/** A path split into its normalised location (`scheme://authority`) and its segments. */
+interface NormalPath {
+  readonly root: string;
+  readonly segments: readonly string[];
+}
+
+/** Normalises a path or URI for prefix comparison. */
+export function normalizePath(path: string): NormalPath {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$/.exec(path);
+  let root = '';
+  let rest = path;
+  if (m && m[1]!.length > 1) {
+    const scheme = m[1]!.toLowerCase();
+    const canonical = SCHEME_ALIASES[scheme] ?? scheme;
+    rest = m[2]!;
+    let authority = '';
+    if (rest.startsWith('//')) {
+      const end = rest.indexOf('/', 2);
+      authority = end < 0 ? rest.slice(2) : rest.slice(2, end);
+      rest = end < 0 ? '/' : rest.slice(end);
+    }
+    const port = DEFAULT_PORTS[scheme];
+    if (port && authority.endsWith(`:${port}`)) authority = authority.slice(0, -port.length - 1);
+    root = canonical === '' ? '' : `${canonical}://${authority.toLowerCase()}`;
+    if (canonical === '' && authority !== '' && authority !== 'localhost') {
+      // file://host/x names a host; keep it so it never matches a plain path.
+      root = `file://${authority}`;
+    }
+  }
+  const segments = rest.split('/').filter((s) => s !== '');
+  return { root, segments };
+}
+
+interface CompiledRule {
+  readonly rule: PathMappingRule;
+  readonly source: NormalPath;
+}
+
+/** Options of {@link PathMapper}. */
+export interface PathMapperOptions {
+  /** Leave paths that no rule maps unchanged instead of failing. */
+  readonly allowUnmapped?: boolean;
+}
+
+/** Applies mapping rules to paths. */
+export class PathMapper {
+  readonly rules: readonly PathMappingRule[];
+  readonly allowUnmapped: boolean;
+  readonly #compiled: CompiledRule[];
+
+  constructor(rules: readonly PathMappingRule[], options: PathMapperOptions = {}) {
+    this.rules = rules;
+    this.allowUnmapped = options.allowUnmapped ?? false;
+    this.#compiled = rules
+      .map((rule) => {
+        if (rule.source === '' || rule.target === '') {
+          throw new IcebergSyncError('CONFIG', `mapping rule '${rule.source}=${rule.target}' has an empty side`);
+        }
+        for (const side of [rule.source, rule.target]) {
+          if (normalizePath(side).segments.some((s) => s === '..' || s === '.')) {
+            throw new InvalidPathError(side, "mapping prefixes may not contain '.' or '..' segments");
+          }
+        }
+        return { rule, source: normalizePath(rule.source) };
+      })
+      // Longest (most segments) first, so the most specific rule wins.
+      .sort((a, b) => b.source.segments.length - a.source.segments.length);
+  }
+
+  /** The rule that maps `path`, if any. */
+  ruleFor(path: string): PathMappingRule | undefined {
+    return this.#match(normalizePath(path))?.rule;
+  }
+
+  #match(p: NormalPath): CompiledRule | undefined {
+    return this.#compiled.find(
+      (c) =>
+        c.source.root === p.root &&
+        c.source.segments.length <= p.segments.length &&
+        c.source.segments.every((s, i) => p.segments[i] === s),
+    );
+  }
+
+  /** True when some rule maps `path`. */
+  maps(path: string): boolean {
+    return this.#match(normalizePath(path)) !== undefined;
+  }
+
+  /**
+   * Maps one path. Throws {@link UnmappedPathError} when no rule applies (unless allowed) and
+   * {@link InvalidPathError} for `.`/`..` segments.
+   */
+  map(path: string, context?: PathContext): string {
+    const p = normalizePath(path);
+    if (p.segments.some((s) => s === '..' || s === '.')) {
+      throw new InvalidPathError(path, "path contains '.' or '..' segments", context);
+    }
+    const c = this.#match(p);
+    if (!c) {
+      if (this.allowUnmapped) return path;
+      throw new UnmappedPathError(path, context);
+    }
+    const rest = p.segments.slice(c.source.segments.length);
+    const target = c.rule.target.replace(/\/+$/, '');
+    const trailing = path.endsWith('/') && rest.length > 0 ? '/' : '';
+    return rest.length === 0 ? (target === '' ? '/' : target) : `${target}/${rest.join('/')}${trailing}`;
+  }
+
+  /** The inverse direction: a mapper from targets back to sources (for copy plans). */
+  inverse(): PathMapper {
+    return new PathMapper(
+      this.rules.map((r) => ({ source: r.target, target: r.source })),
+      { allowUnmapped: true },
+    );
+  }
+}
+
+/**
+ * Parses a `SRC=DST` command-line rule. Both sides are absolute (`/x` or `scheme:...`), so the
+ * split is at the first `=` that starts an absolute path; `=` inside Hive-style segments stays.
+ */
+export function parseMappingRule(text: string): PathMappingRule {
+  const re = /=(?=\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/g;
+  const m = re.exec(text);
+  if (!m || m.index === 0) {
+    throw new IcebergSyncError('CONFIG', `--map '${text}' is not of the form SOURCE_PREFIX=TARGET_PREFIX`);
+  }
+  return { source: text.slice(0, m.index), target: text.slice(m.index + 1) };
+}

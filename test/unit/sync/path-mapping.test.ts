@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  InvalidPathError,
+  normalizePath,
+  PathMapper,
+  parseMappingRule,
+  UnmappedPathError,
+} from '../../../src/sync/path-mapping.ts';
+
+describe('path mapping', () => {
+  it('normalises the spellings of one location', () => {
+    const same = (a: string, b: string) => assert.deepEqual(normalizePath(a), normalizePath(b));
+    same('hdfs://nn:8020/x/y', 'hdfs://nn/x/y/');
+    same('s3a://bucket/k', 's3://bucket/k');
+    same('s3n://bucket/k', 's3://bucket/k');
+    same('file:/x/y', '/x/y');
+    same('file:///x/y', '/x//y');
+    assert.notDeepEqual(normalizePath('hdfs://nn:9000/x'), normalizePath('hdfs://nn/x'));
+    assert.notDeepEqual(normalizePath('hdfs://a/x'), normalizePath('/x'));
+  });
+
+  it('maps by the longest matching prefix and keeps the rest', () => {
+    const m = new PathMapper([
+      { source: 'hdfs://prod-nn:8020/warehouse', target: '/ifs/dr/warehouse' },
+      { source: 'hdfs://prod-nn/warehouse/db/special', target: '/ifs/dr/special' },
+      { source: 's3://prod', target: 's3://dr-bucket/copy/' },
+    ]);
+    assert.equal(m.map('hdfs://prod-nn/warehouse/db/t/data/a.parquet'), '/ifs/dr/warehouse/db/t/data/a.parquet');
+    assert.equal(m.map('hdfs://prod-nn:8020/warehouse/db/special/x'), '/ifs/dr/special/x');
+    assert.equal(m.map('s3a://prod/t/f.avro'), 's3://dr-bucket/copy/t/f.avro');
+    assert.equal(m.map('hdfs://prod-nn/warehouse'), '/ifs/dr/warehouse');
+  });
+
+  it('matches whole segments only', () => {
+    const m = new PathMapper([{ source: '/test-warehouse', target: '/dr' }]);
+    assert.throws(() => m.map('/test-warehouse2/x'), UnmappedPathError);
+    assert.equal(m.map('/test-warehouse/x'), '/dr/x');
+  });
+
+  it('treats prefixes literally', () => {
+    const m = new PathMapper([{ source: '/a.b/c*d', target: '/t' }]);
+    assert.equal(m.map('/a.b/c*d/e'), '/t/e');
+    assert.throws(() => m.map('/axb/ccd/e'), UnmappedPathError);
+  });
+
+  it('names file and field of an unmapped path', () => {
+    const m = new PathMapper([{ source: '/a', target: '/b' }]);
+    assert.throws(
+      () => m.map('/elsewhere/x.parquet', { file: 'm0.avro', field: 'data_file.file_path' }),
+      { message: "m0.avro: data_file.file_path '/elsewhere/x.parquet' matches no --map rule" },
+    );
+    const lenient = new PathMapper([{ source: '/a', target: '/b' }], { allowUnmapped: true });
+    assert.equal(lenient.map('/elsewhere/x'), '/elsewhere/x');
+  });
+
+  it('rejects . and .. segments', () => {
+    const m = new PathMapper([{ source: '/a', target: '/b' }]);
+    assert.throws(() => m.map('/a/../etc/passwd'), InvalidPathError);
+    assert.throws(() => m.map('/a/./x'), InvalidPathError);
+    assert.throws(() => new PathMapper([{ source: '/a', target: '/b/../c' }]), InvalidPathError);
+  });
+
+  it('parses SRC=DST rules', () => {
+    assert.deepEqual(parseMappingRule('hdfs://nn/wh=/ifs/dr/wh'), { source: 'hdfs://nn/wh', target: '/ifs/dr/wh' });
+    assert.deepEqual(parseMappingRule('/wh/t/dt=2024-01-01=/dr/t/dt=2024-01-01'), {
+      source: '/wh/t/dt=2024-01-01',
+      target: '/dr/t/dt=2024-01-01',
+    });
+    assert.throws(() => parseMappingRule('nonsense'), /not of the form SOURCE_PREFIX=TARGET_PREFIX/);
+  });
+});
