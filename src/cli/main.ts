@@ -1,0 +1,216 @@
+/**
+ * The `iceberg-sync` command line: a thin face over the library. Human output on stdout, logs and
+ * progress on stderr; with `--json`, the last stdout line is one JSON object.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
+import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
+import { StorageRouter } from '../storage/router.ts';
+import { planSync, syncTable } from '../sync/engine.ts';
+import { PathMapper } from '../sync/path-mapping.ts';
+import type { SyncReport } from '../sync/report.ts';
+import { verifyTable } from '../sync/verify.ts';
+import { absolutize, replicatedTableLocation, type TableCommandOptions, tableContext } from './context.ts';
+import { type OutputOptions, log, progressReporter, toJsonLine } from './output.ts';
+import { parseMappingRule } from '../sync/path-mapping.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function tableOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'YAML catalog configuration (PyIceberg .pyiceberg.yaml layout); env ICEBERG_SYNC_CONFIG')
+    .option('--catalog <name>', 'catalog name in the configuration', 'dr')
+    .addOption(new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']))
+    .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
+    .option('--warehouse <dir>', 'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)')
+    .requiredOption('--database <db>', 'namespace of the table (dots for nested levels)')
+    .requiredOption('--table <name>', 'table name')
+    .option('--replicated-path <dir>', 'DR warehouse root of the replica: the table is at <dir>/<db>/<table> or <dir>/<db>.db/<table>')
+    .option('--table-location <dir>', 'the replicated table directory itself')
+    .option('--map <SRC=DST>', 'path mapping rule, repeatable; longest source prefix wins', collect)
+    .option('--metadata-root <dir>', 'where rewritten metadata goes (default <warehouse>/<db>/<table>/metadata)')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .option('-q, --quiet', 'no progress or logs on stderr');
+}
+
+interface SyncCommandOptions extends TableCommandOptions, OutputOptions {
+  allowUnmapped?: boolean;
+  keepPathProperties?: boolean;
+  copyPlan?: string;
+  sourceMetadata?: string;
+  concurrency?: string;
+  mode?: string;
+}
+
+const STATUS_EXIT: Record<SyncReport['status'], number> = {
+  committed: ExitCode.OK,
+  'up-to-date': ExitCode.OK,
+  planned: ExitCode.OK,
+  behind: ExitCode.BEHIND,
+  failed: ExitCode.INTERNAL,
+};
+
+function describe(r: SyncReport): string {
+  const lines: string[] = [];
+  const verb = {
+    committed: 'committed',
+    'up-to-date': 'up to date: nothing new to sync',
+    behind: 'behind: the newest replicated metadata is not complete at the DR site yet',
+    planned: 'plan: would commit',
+    failed: 'failed',
+  }[r.status];
+  lines.push(`status           ${verb}`);
+  if (r.sourceMetadata) lines.push(`source metadata  ${r.sourceMetadata}`);
+  if (r.newestSourceMetadata && r.newestSourceMetadata !== r.sourceMetadata) {
+    lines.push(`newest replicated ${r.newestSourceMetadata}`);
+  }
+  lines.push(`DR metadata      ${r.metadataLocation ?? '(none)'}`);
+  lines.push(`snapshot         ${r.snapshotId ?? '(none)'}`);
+  const would = r.dryRun ? 'to rewrite' : 'rewritten';
+  lines.push(
+    `${would.padEnd(16)} ${r.manifestsRewritten} manifests, ${r.manifestListsRewritten} manifest lists, ${r.deleteFilesRewritten} delete files (${r.manifestsReused} manifests reused)`,
+  );
+  lines.push(`missing files    ${r.missingFiles}${r.copyPlan ? ` (copy plan: ${r.copyPlan})` : ''}`);
+  for (const m of r.missing.slice(0, 20)) {
+    lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}`);
+  }
+  if (r.missing.length > 20) lines.push(`  ... and ${r.missingFiles - 20} more`);
+  for (const s of r.skippedVersions.slice(0, 10)) lines.push(`skipped          ${s.metadata}: ${s.reason}`);
+  lines.push(`took             ${(r.durationMs / 1000).toFixed(2)} s, ${r.listings} directory listings`);
+  return lines.join('\n');
+}
+
+async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
+  if (o.mode && o.mode !== 'rewrite') {
+    throw new IcebergSyncError('CONFIG', `--mode ${o.mode} is not available in this version (rewrite only)`);
+  }
+  const ctx = await tableContext(o);
+  try {
+    const tableLocation = await replicatedTableLocation(o, ctx.router);
+    const progress = progressReporter(o);
+    log(o, `${dryRun ? 'planning' : 'syncing'} ${tableLocation} -> ${ctx.catalog.name}.${o.database}.${o.table}`);
+    const concurrency = o.concurrency ? Number(o.concurrency) : undefined;
+    const opts = {
+      table: ctx.table,
+      catalog: ctx.catalog,
+      tableLocation,
+      mappings: ctx.mappings,
+      allowUnmapped: o.allowUnmapped ?? false,
+      metadataRoot: ctx.metadataRoot,
+      resolve: ctx.router.resolver,
+      keepPathProperties: o.keepPathProperties ?? false,
+      ...(o.copyPlan ? { copyPlanPath: absolutize(o.copyPlan) } : {}),
+      ...(o.sourceMetadata ? { sourceMetadata: absolutize(o.sourceMetadata) } : {}),
+      ...(concurrency && concurrency > 0 ? { concurrency } : {}),
+      onProgress: progress.onProgress,
+    };
+    const report = dryRun ? await planSync(opts) : await syncTable(opts);
+    progress.stop();
+    process.stdout.write(`${describe(report)}\n`);
+    if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
+    return STATUS_EXIT[report.status];
+  } finally {
+    await ctx.catalog.close();
+  }
+}
+
+async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
+  const ctx = await tableContext(o);
+  try {
+    const report = await verifyTable({
+      table: ctx.table,
+      catalog: ctx.catalog,
+      mappings: ctx.mappings,
+      metadataRoot: ctx.metadataRoot,
+      resolve: ctx.router.resolver,
+    });
+    const lines = [
+      `verify           ${report.ok ? 'ok' : `FAILED: ${report.problems.length} problem(s)`}`,
+      `DR metadata      ${report.metadataLocation}`,
+      `files checked    ${report.filesChecked} referenced, ${report.outputFilesScanned} rewritten files scanned for source paths`,
+      ...report.problems.slice(0, 50).map((p) => `  ${p.path}: ${p.problem}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
+    return report.ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
+  } finally {
+    await ctx.catalog.close();
+  }
+}
+
+/** Builds the command tree. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command()
+    .name('iceberg-sync')
+    .description('Make replicated Apache Iceberg tables usable at a disaster-recovery site.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('inspect')
+    .description('summarise a table: format, snapshots, refs, file counts, and every path prefix it holds')
+    .argument('<location>', 'table directory or metadata.json file')
+    .option('--map <SRC=DST>', 'read manifests through this mapping (repeatable)', collect)
+    .option('--json', 'print one JSON object')
+    .action(async (location: string, o: { map?: string[]; json?: boolean }) => {
+      const router = new StorageRouter();
+      const rules = (o.map ?? []).map(parseMappingRule).map((r) => ({ source: r.source, target: absolutize(r.target) }));
+      const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
+      const report = await inspectTable(absolutize(location), {
+        resolve: router.resolver,
+        ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
+      });
+      process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
+      setExit(ExitCode.OK);
+    });
+
+  const syncOptions = (cmd: Command) =>
+    tableOptions(cmd)
+      .option('--allow-unmapped', 'leave paths that no --map rule matches unchanged instead of failing')
+      .option('--keep-path-properties', 'leave write.data.path and the other path properties unchanged')
+      .option('--copy-plan <file>', 'write the missing files as source,target lines here')
+      .option('--source-metadata <file>', 'treat this replicated metadata.json as the newest version')
+      .option('--concurrency <n>', 'files read and rewritten at once', '8');
+
+  syncOptions(program.command('sync'))
+    .description('rewrite the newest complete replicated version and commit it to the DR catalog')
+    .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
+    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, false)));
+
+  syncOptions(program.command('plan'))
+    .description('dry run of sync: consistency point, what would be rewritten, missing files; writes nothing')
+    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, true)));
+
+  tableOptions(program.command('verify'))
+    .description('check the committed DR table: every file present with its size, no source path left')
+    .action(async (o: TableCommandOptions & OutputOptions) => setExit(await runVerify(o)));
+
+  return program;
+}
+
+/** Runs the CLI; resolves the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const exit = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iceberg-sync: error: ${message}\n`);
+    if (exit === ExitCode.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (json) {
+      const codeName = err instanceof IcebergSyncError ? err.code : 'INTERNAL';
+      process.stdout.write(`${toJsonLine({ status: 'failed', error: { code: codeName, message }, exitCode: exit })}\n`);
+    }
+    return exit;
+  }
+}

@@ -1,0 +1,632 @@
+/**
+ * The rewrite-mode sync engine: find the newest replicated metadata version whose files are all
+ * at the DR site, rewrite what earlier runs have not rewritten, and commit it to the DR catalog.
+ */
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import { encodeAvroFile, readAvroFile } from '../avro/container.ts';
+import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
+import { CorruptFileError, IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
+import { decodeMetadata, encodeMetadata, isMetadataFileName, metadataVersionOf, type MetadataDocument } from '../iceberg/metadata-json.ts';
+import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
+import { rewritePuffinFooter } from '../puffin/puffin.ts';
+import { StorageRouter, type StorageResolver } from '../storage/router.ts';
+import { type PathMappingRule, PathMapper } from './path-mapping.ts';
+import { PresenceChecker } from './presence.ts';
+import type { MissingFile, SyncReport } from './report.ts';
+import {
+  type AvroRecordValue,
+  contentOf,
+  formatOf,
+  mapDeletePathBounds,
+  rewriteMetadataJson,
+  setDeletePathBounds,
+} from './rewrite.ts';
+import {
+  acquireLock,
+  emptyState,
+  loadState,
+  mappingFingerprint,
+  type RewrittenFile,
+  type SyncState,
+  saveState,
+  stateDir,
+} from './state.ts';
+
+/** A progress event, for progress bars and logs. */
+export interface ProgressEvent {
+  readonly phase: 'discover' | 'check' | 'rewrite' | 'commit';
+  readonly message: string;
+  readonly done?: number;
+  readonly total?: number;
+}
+
+/** Inputs of {@link syncTable}. */
+export interface SyncTableOptions {
+  /** The table in the DR catalog. */
+  readonly table: TableIdentifier;
+  /** The DR catalog. */
+  readonly catalog: Catalog;
+  /** Location of the replicated table at the DR site (its root directory). */
+  readonly tableLocation: string;
+  /** Directory of the replicated metadata files (default `<tableLocation>/metadata`). */
+  readonly metadataDir?: string;
+  /** Use this replicated metadata.json as the newest version instead of listing. */
+  readonly sourceMetadata?: string;
+  /**
+   * Mapping rules. When empty, the source table `location` maps to {@link tableLocation}.
+   */
+  readonly mappings?: readonly PathMappingRule[];
+  /** Leave unmapped paths as they are instead of failing. */
+  readonly allowUnmapped?: boolean;
+  /** Writable directory for the rewritten metadata, outside the replica. */
+  readonly metadataRoot: string;
+  /** Storage backends (default: local only). */
+  readonly resolve?: StorageResolver;
+  /** Leave `write.*.path` table properties unchanged. */
+  readonly keepPathProperties?: boolean;
+  /** Plan only: no writes at all. */
+  readonly dryRun?: boolean;
+  /** Where to write the copy plan of missing files (default `<metadataRoot>/.iceberg-sync/copy-plan.csv`). */
+  readonly copyPlanPath?: string;
+  /** Files read and rewritten at once (default 8). */
+  readonly concurrency?: number;
+  /** Progress callback. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+interface ManifestRef {
+  readonly path: string;
+  readonly length?: bigint;
+}
+
+interface Candidate {
+  readonly path: string;
+  doc?: MetadataDocument;
+  error?: string;
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function joinPath(dir: string, name: string): string {
+  return `${dir.replace(/\/+$/, '')}/${name}`;
+}
+
+function isUnderDir(path: string, dir: string): boolean {
+  const d = dir.replace(/\/+$/, '');
+  return path === d || path.startsWith(`${d}/`);
+}
+
+function toBigInt(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One run of the engine. Not reusable: make a new one per run. */
+class SyncRun {
+  readonly opts: SyncTableOptions;
+  readonly resolve: StorageResolver;
+  readonly presence: PresenceChecker;
+  readonly limit: ReturnType<typeof pLimit>;
+  readonly root: string;
+  mapper!: PathMapper;
+  state!: SyncState;
+  readonly report: SyncReport;
+  /** Manifests each (not yet rewritten) manifest list names, from the check phase. */
+  readonly listManifests = new Map<string, ManifestRef[]>();
+  readonly manifestChecks = new Map<string, Promise<MissingFile[]>>();
+  readonly listChecks = new Map<string, Promise<MissingFile[]>>();
+  readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
+  dirty = 0;
+
+  constructor(opts: SyncTableOptions) {
+    this.opts = opts;
+    this.resolve = opts.resolve ?? new StorageRouter().resolver;
+    this.presence = new PresenceChecker(this.resolve);
+    this.limit = pLimit(opts.concurrency ?? 8);
+    this.root = opts.metadataRoot.replace(/\/+$/, '');
+    this.report = {
+      status: 'failed',
+      metadataLocation: null,
+      snapshotId: null,
+      sourceMetadata: null,
+      newestSourceMetadata: null,
+      manifestsRewritten: 0,
+      manifestListsRewritten: 0,
+      deleteFilesRewritten: 0,
+      manifestsReused: 0,
+      missingFiles: 0,
+      missing: [],
+      copyPlan: null,
+      listings: 0,
+      skippedVersions: [],
+      durationMs: 0,
+      dryRun: opts.dryRun ?? false,
+    };
+  }
+
+  progress(e: ProgressEvent): void {
+    this.opts.onProgress?.(e);
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    return this.resolve(path).read(path);
+  }
+
+  /** Replicated metadata files, newest first. */
+  async listMetadataFiles(): Promise<string[]> {
+    if (this.opts.sourceMetadata) return [this.opts.sourceMetadata];
+    const dir = this.opts.metadataDir ?? joinPath(this.opts.tableLocation, 'metadata');
+    const files: { path: string; version: number; mtime: number }[] = [];
+    for await (const f of this.resolve(dir).list(dir)) {
+      if (!isMetadataFileName(f.path)) continue;
+      files.push({ path: f.path, version: metadataVersionOf(f.path) ?? -1, mtime: f.mtimeMs ?? 0 });
+    }
+    files.sort((a, b) => b.version - a.version || b.mtime - a.mtime || (a.path < b.path ? 1 : -1));
+    if (files.length === 0) {
+      throw new NotFoundError(`${dir}/*.metadata.json`);
+    }
+    return files.map((f) => f.path);
+  }
+
+  async loadCandidate(path: string): Promise<Candidate> {
+    try {
+      return { path, doc: decodeMetadata(await this.read(path), path) };
+    } catch (err) {
+      if (err instanceof UnsupportedError) throw err;
+      if (err instanceof IcebergSyncError) return { path, error: err.message };
+      throw err;
+    }
+  }
+
+  mapperFor(doc: MetadataDocument): PathMapper {
+    const rules =
+      this.opts.mappings && this.opts.mappings.length > 0
+        ? this.opts.mappings
+        : [{ source: doc.metadata.location, target: this.opts.tableLocation }];
+    return new PathMapper(rules, { allowUnmapped: this.opts.allowUnmapped ?? false });
+  }
+
+  missing(source: string, kind: string, reason: MissingFile['reason'], expected?: bigint, actual?: number): MissingFile {
+    return {
+      source,
+      target: this.mapper.map(source),
+      reason,
+      kind,
+      ...(expected !== undefined ? { expectedSize: expected.toString() } : {}),
+      ...(actual !== undefined ? { actualSize: actual } : {}),
+    };
+  }
+
+  async present(source: string, kind: string, size?: bigint): Promise<MissingFile[]> {
+    const target = this.mapper.map(source);
+    const r = await this.presence.check(target, size);
+    return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize)];
+  }
+
+  /** Checks one manifest and every live file it names. */
+  checkManifest(ref: ManifestRef): Promise<MissingFile[]> {
+    const done = this.state.manifests[ref.path];
+    if (done && (ref.length === undefined || done.sourceSize === undefined || BigInt(done.sourceSize) === ref.length)) {
+      return Promise.resolve([]);
+    }
+    let p = this.manifestChecks.get(ref.path);
+    if (!p) {
+      p = this.limit(async () => {
+        const own = await this.present(ref.path, 'manifest', ref.length);
+        if (own.length > 0) return own;
+        const target = this.mapper.map(ref.path, { file: ref.path, field: 'manifest_path' });
+        let records: AvroRecordValue[];
+        try {
+          records = readAvroFile(await this.read(target), target).records as AvroRecordValue[];
+        } catch (err) {
+          if (err instanceof CorruptFileError) return [this.missing(ref.path, 'manifest', 'unreadable')];
+          throw err;
+        }
+        const out: MissingFile[] = [];
+        const seen = new Set<string>();
+        for (const entry of records) {
+          if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
+          const df = entry.data_file as AvroRecordValue;
+          const p = String(df.file_path);
+          if (seen.has(p)) continue; // several DVs share one Puffin file
+          seen.add(p);
+          const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
+          this.mapper.map(p, { file: target, field: 'data_file.file_path' });
+          out.push(...(await this.present(p, kind, toBigInt(df.file_size_in_bytes))));
+        }
+        return out;
+      });
+      this.manifestChecks.set(ref.path, p);
+    }
+    return p;
+  }
+
+  /** Checks one manifest list and the manifests it names. */
+  checkManifestList(path: string): Promise<MissingFile[]> {
+    if (this.state.manifestLists[path]) return Promise.resolve([]);
+    let p = this.listChecks.get(path);
+    if (!p) {
+      p = (async () => {
+        const own = await this.present(path, 'manifest-list');
+        if (own.length > 0) return own;
+        const target = this.mapper.map(path);
+        let records: AvroRecordValue[];
+        try {
+          records = readAvroFile(await this.read(target), target).records as AvroRecordValue[];
+        } catch (err) {
+          if (err instanceof CorruptFileError) return [this.missing(path, 'manifest-list', 'unreadable')];
+          throw err;
+        }
+        const refs = records.map((r) => ({ path: String(r.manifest_path), length: toBigInt(r.manifest_length) }));
+        this.listManifests.set(path, refs);
+        const results = await Promise.all(refs.map((r) => this.checkManifest(r)));
+        return results.flat();
+      })();
+      this.listChecks.set(path, p);
+    }
+    return p;
+  }
+
+  /** Every file the version needs that is not at the DR site with the recorded size. */
+  async checkClosure(doc: MetadataDocument): Promise<MissingFile[]> {
+    const md = doc.metadata;
+    const jobs: Promise<MissingFile[]>[] = [];
+    for (const s of md.snapshots) {
+      if (s.manifestList) jobs.push(this.checkManifestList(s.manifestList));
+      else for (const m of s.manifests ?? []) jobs.push(this.checkManifest({ path: m }));
+    }
+    for (const st of [...md.statistics, ...md.partitionStatistics]) {
+      jobs.push(this.present(st.statisticsPath, 'statistics', st.fileSizeInBytes));
+    }
+    const all = (await Promise.all(jobs)).flat();
+    const unique = new Map<string, MissingFile>();
+    for (const m of all) unique.set(m.target, m);
+    return [...unique.values()];
+  }
+
+  /** An output path for a source file, unique within the metadata root. */
+  outputPathFor(source: string, subdir?: string): string {
+    let name = baseName(source);
+    const key = subdir ? `${subdir}/${name}` : name;
+    const owner = this.state.names[key];
+    if (owner !== undefined && owner !== source) {
+      name = `${createHash('sha256').update(source).digest('hex').slice(0, 8)}-${name}`;
+    }
+    const finalKey = subdir ? `${subdir}/${name}` : name;
+    this.state.names[finalKey] = source;
+    return joinPath(subdir ? joinPath(this.root, subdir) : this.root, name);
+  }
+
+  async writeOutput(path: string, bytes: Uint8Array): Promise<void> {
+    await this.resolve(path).write(path, bytes);
+  }
+
+  /** Rewrites a position-delete or deletion-vector file once per run and state. */
+  rewriteDeleteFile(source: string, format: 'PARQUET' | 'PUFFIN', manifest: string): Promise<RewrittenFile & { minPath?: string; maxPath?: string }> {
+    const cached = this.state.deleteFiles[source];
+    if (cached) return Promise.resolve(cached);
+    let p = this.deleteRewrites.get(source);
+    if (!p) {
+      p = (async () => {
+        const target = this.mapper.map(source, { file: manifest, field: 'data_file.file_path' });
+        const bytes = await this.read(target);
+        const field = format === 'PARQUET' ? 'file_path column' : 'referenced-data-file property';
+        const mapPath = (x: string) => this.mapper.map(x, { file: target, field });
+        let out: Uint8Array;
+        let min: string | undefined;
+        let max: string | undefined;
+        if (format === 'PARQUET') {
+          const r = await rewritePositionDeleteFile(bytes, mapPath, target);
+          out = r.bytes;
+          min = r.minPath;
+          max = r.maxPath;
+        } else {
+          const r = rewritePuffinFooter(
+            bytes,
+            (blob) => {
+              const ref = blob.properties['referenced-data-file'];
+              return ref === undefined ? undefined : { ...blob.properties, 'referenced-data-file': mapPath(ref) };
+            },
+            target,
+          );
+          out = r.bytes;
+        }
+        const outputPath = this.outputPathFor(source, 'deletes');
+        await this.writeOutput(outputPath, out);
+        const rec: RewrittenFile = { sourceSize: bytes.length, outputPath, outputSize: out.length };
+        this.state.deleteFiles[source] = rec;
+        this.report.deleteFilesRewritten++;
+        return { ...rec, ...(min !== undefined ? { minPath: min } : {}), ...(max !== undefined ? { maxPath: max } : {}) };
+      })();
+      this.deleteRewrites.set(source, p);
+    }
+    return p;
+  }
+
+  async rewriteManifest(ref: ManifestRef): Promise<void> {
+    const done = this.state.manifests[ref.path];
+    if (done) {
+      this.report.manifestsReused++;
+      return;
+    }
+    const target = this.mapper.map(ref.path);
+    const bytes = await this.read(target);
+    const { header, records } = readAvroFile(bytes, target);
+    for (const entry of records as AvroRecordValue[]) {
+      const df = entry.data_file as AvroRecordValue;
+      const path = String(df.file_path);
+      const live = Number(entry.status) !== 2;
+      const content = contentOf(df);
+      const format = formatOf(df);
+      if (content === 1 && live) {
+        if (format !== 'PARQUET' && format !== 'PUFFIN') {
+          throw new UnsupportedError(
+            target,
+            `position-delete file ${path} is ${format}; only Parquet position deletes and Puffin deletion vectors can be rewritten`,
+          );
+        }
+        const r = await this.rewriteDeleteFile(path, format, target);
+        df.file_path = r.outputPath;
+        df.file_size_in_bytes = BigInt(r.outputSize);
+        if (format === 'PARQUET') {
+          if (r.minPath !== undefined || r.maxPath !== undefined) setDeletePathBounds(df, r.minPath, r.maxPath);
+          else mapDeletePathBounds(df, (x) => this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }));
+        }
+      } else {
+        df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });
+        if (content === 1) {
+          mapDeletePathBounds(df, (x) => this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }));
+        }
+      }
+      if (typeof df.referenced_data_file === 'string') {
+        df.referenced_data_file = this.mapper.map(df.referenced_data_file, { file: target, field: 'data_file.referenced_data_file' });
+      }
+    }
+    const out = encodeAvroFile(header, records);
+    const outputPath = this.outputPathFor(ref.path);
+    await this.writeOutput(outputPath, out);
+    this.state.manifests[ref.path] = { sourceSize: bytes.length, outputPath, outputSize: out.length };
+    this.report.manifestsRewritten++;
+    await this.checkpoint();
+  }
+
+  async rewriteManifestList(path: string): Promise<void> {
+    if (this.state.manifestLists[path]) return;
+    const target = this.mapper.map(path);
+    const bytes = await this.read(target);
+    const { header, records } = readAvroFile(bytes, target);
+    for (const r of records as AvroRecordValue[]) {
+      const src = String(r.manifest_path);
+      const m = this.state.manifests[src];
+      if (!m) throw new IcebergSyncError('STORAGE', `${target}: manifest ${src} was not rewritten`);
+      r.manifest_path = m.outputPath;
+      r.manifest_length = BigInt(m.outputSize);
+    }
+    const out = encodeAvroFile(header, records);
+    const outputPath = this.outputPathFor(path);
+    await this.writeOutput(outputPath, out);
+    this.state.manifestLists[path] = { sourceSize: bytes.length, outputPath, outputSize: out.length };
+    this.report.manifestListsRewritten++;
+    await this.checkpoint();
+  }
+
+  async checkpoint(force = false): Promise<void> {
+    this.dirty++;
+    if (force || this.dirty >= 25) {
+      this.dirty = 0;
+      await saveState(this.resolve, this.root, this.state);
+    }
+  }
+
+  /** Rewrites everything the chosen version needs and writes its metadata.json. */
+  async rewriteVersion(c: Candidate): Promise<{ location: string; bytes: Uint8Array }> {
+    const doc = c.doc!;
+    const lists = doc.metadata.snapshots.map((s) => s.manifestList).filter((l): l is string => !!l);
+    const manifests = new Map<string, ManifestRef>();
+    for (const l of lists) for (const m of this.listManifests.get(l) ?? []) manifests.set(m.path, m);
+    for (const s of doc.metadata.snapshots) for (const m of s.manifests ?? []) manifests.set(m, { path: m });
+    const todo = [...manifests.values()];
+    let done = 0;
+    await Promise.all(
+      todo.map((m) =>
+        this.limit(async () => {
+          await this.rewriteManifest(m);
+          this.progress({ phase: 'rewrite', message: 'manifests', done: ++done, total: todo.length });
+        }),
+      ),
+    );
+    let listsDone = 0;
+    await Promise.all(
+      lists.map((l) =>
+        this.limit(async () => {
+          await this.rewriteManifestList(l);
+          this.progress({ phase: 'rewrite', message: 'manifest lists', done: ++listsDone, total: lists.length });
+        }),
+      ),
+    );
+    const json = rewriteMetadataJson(doc.json, {
+      mapper: this.mapper,
+      file: c.path,
+      keepPathProperties: this.opts.keepPathProperties ?? false,
+      manifestListOutput: (src) => this.state.manifestLists[src]!.outputPath,
+      manifestOutput: (src) => this.state.manifests[src]!.outputPath,
+      metadataOutput: (mapped) => this.state.metadata[mapped],
+    });
+    const bytes = encodeMetadata(json, { gzip: doc.gzip, pretty: doc.pretty });
+    return { location: joinPath(this.root, baseName(c.path)), bytes };
+  }
+
+  async writeCopyPlan(missing: MissingFile[]): Promise<void> {
+    const path = this.opts.copyPlanPath ?? `${stateDir(this.root)}/copy-plan.csv`;
+    if (missing.length === 0 && !this.opts.copyPlanPath) {
+      if (!this.report.dryRun) await this.resolve(path).delete(path);
+      return;
+    }
+    if (this.report.dryRun && !this.opts.copyPlanPath) return;
+    const csv = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+    const lines = missing.map((m) => `${csv(m.source)},${csv(m.target)}`);
+    await this.resolve(path).write(path, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
+    this.report.copyPlan = path;
+  }
+
+  async run(): Promise<SyncReport> {
+    const start = Date.now();
+    const { opts, report } = this;
+    if (isUnderDir(this.root, opts.tableLocation)) {
+      throw new IcebergSyncError(
+        'CONFIG',
+        `metadata root ${this.root} lies inside the replicated table ${opts.tableLocation}; choose a location outside the replica (--metadata-root)`,
+      );
+    }
+    const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root);
+    try {
+      await this.#run();
+    } finally {
+      report.listings = this.presence.listings;
+      report.durationMs = Date.now() - start;
+      if (lock) {
+        if (this.state) await saveState(this.resolve, this.root, this.state).catch(() => {});
+        await lock.release();
+      }
+    }
+    return report;
+  }
+
+  async #run(): Promise<void> {
+    const { opts, report } = this;
+    this.progress({ phase: 'discover', message: 'listing replicated metadata' });
+    const listed = await this.listMetadataFiles();
+    // The newest readable metadata file defines the lineage (its metadata-log).
+    let top: Candidate | undefined;
+    for (const path of listed) {
+      const c = await this.loadCandidate(path);
+      if (c.doc) {
+        top = c;
+        break;
+      }
+      report.skippedVersions.push({ metadata: path, reason: c.error ?? 'unreadable' });
+    }
+    if (!top?.doc) {
+      throw new CorruptFileError(listed[0]!, 'no readable metadata.json among the replicated metadata files');
+    }
+    report.newestSourceMetadata = top.path;
+    this.mapper = this.mapperFor(top.doc);
+    const loaded = await loadState(this.resolve, this.root);
+    const fingerprint = mappingFingerprint(this.mapper.rules);
+    if (loaded && loaded.mappingFingerprint !== fingerprint) {
+      throw new IcebergSyncError(
+        'CONFIG',
+        `the mapping rules differ from those of earlier runs into ${this.root}; use the same --map rules, or a new --metadata-root`,
+      );
+    }
+    this.state = loaded ?? emptyState(this.mapper.rules);
+    const current = await opts.catalog.loadTable(opts.table);
+    const last = this.state.lastCommit;
+    const upToDate = (source: string) =>
+      last !== undefined && last.sourceMetadata === source && current?.metadataLocation === last.outputMetadata;
+    const finish = (status: SyncReport['status'], c: Candidate | undefined, location: string | null) => {
+      report.status = status;
+      report.metadataLocation = location;
+      report.sourceMetadata = c?.path ?? null;
+      const sid = c?.doc?.metadata.currentSnapshotId;
+      report.snapshotId = sid === undefined ? null : sid.toString();
+    };
+    if (upToDate(top.path)) {
+      finish('up-to-date', top, current!.metadataLocation);
+      await this.writeCopyPlan([]);
+      return;
+    }
+    // Walk the lineage newest first until a version is complete.
+    const lineage = [top.path];
+    for (const e of [...top.doc.metadata.metadataLog].reverse()) {
+      const mapped = this.mapper.map(e.metadataFile, { file: top.path, field: 'metadata-log.metadata-file' });
+      if (!lineage.includes(mapped)) lineage.push(mapped);
+    }
+    let chosen: Candidate | undefined;
+    let newestMissing: MissingFile[] | undefined;
+    for (const [i, path] of lineage.entries()) {
+      if (last && path === last.sourceMetadata) {
+        // Never go back past what is already committed.
+        chosen = { path };
+        break;
+      }
+      const c = i === 0 ? top : await this.loadCandidate(path);
+      if (!c.doc) {
+        report.skippedVersions.push({ metadata: path, reason: c.error ?? 'unreadable' });
+        continue;
+      }
+      this.progress({ phase: 'check', message: `checking ${baseName(path)}` });
+      const missing = await this.checkClosure(c.doc);
+      if (newestMissing === undefined) newestMissing = missing;
+      if (missing.length === 0) {
+        chosen = c;
+        break;
+      }
+      report.skippedVersions.push({ metadata: path, reason: `${missing.length} file(s) missing or incomplete` });
+    }
+    const missing = newestMissing ?? [];
+    report.missingFiles = missing.length;
+    report.missing = missing.slice(0, 1000);
+    await this.writeCopyPlan(missing);
+    const behind = chosen?.path !== top.path;
+    if (!chosen || !chosen.doc) {
+      // Nothing newer than the last commit is complete.
+      finish('behind', chosen ?? undefined, current?.metadataLocation ?? null);
+      if (last && chosen) report.snapshotId = last.snapshotId ?? null;
+      return;
+    }
+    if (upToDate(chosen.path)) {
+      finish(behind ? 'behind' : 'up-to-date', chosen, current!.metadataLocation);
+      return;
+    }
+    if (opts.dryRun) {
+      finish(behind ? 'behind' : 'planned', chosen, current?.metadataLocation ?? null);
+      report.manifestListsRewritten = chosen.doc.metadata.snapshots.filter(
+        (s) => s.manifestList && !this.state.manifestLists[s.manifestList],
+      ).length;
+      const newManifests = new Set<string>();
+      for (const refs of this.listManifests.values()) {
+        for (const r of refs) if (!this.state.manifests[r.path]) newManifests.add(r.path);
+      }
+      report.manifestsRewritten = newManifests.size;
+      return;
+    }
+    const { location, bytes } = await this.rewriteVersion(chosen);
+    this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
+    if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
+    // The catalog writes the file (never over an existing one) and swaps the pointer.
+    const committed = await opts.catalog.commitTable(opts.table, current?.metadataLocation, location, bytes);
+    this.state.metadata[chosen.path] = committed;
+    this.state.lastCommit = {
+      sourceMetadata: chosen.path,
+      outputMetadata: committed,
+      ...(chosen.doc.metadata.currentSnapshotId !== undefined
+        ? { snapshotId: chosen.doc.metadata.currentSnapshotId.toString() }
+        : {}),
+      committedAt: new Date().toISOString(),
+    };
+    await this.checkpoint(true);
+    finish(behind ? 'behind' : 'committed', chosen, committed);
+  }
+}
+
+/**
+ * Syncs one replicated table into the DR catalog (rewrite mode). Safe to repeat: a run with
+ * nothing new changes nothing; an interrupted run resumes from its checkpoint.
+ */
+export async function syncTable(options: SyncTableOptions): Promise<SyncReport> {
+  return new SyncRun(options).run();
+}
+
+/** Like {@link syncTable} but writes nothing: what would be rewritten, the consistency point, missing files. */
+export async function planSync(options: SyncTableOptions): Promise<SyncReport> {
+  return new SyncRun({ ...options, dryRun: true }).run();
+}

@@ -1,0 +1,47 @@
+/** The result of a sync or plan run: what the CLI prints and scripts read (`--json`). */
+
+/** Outcome of a run. */
+export type SyncStatus = 'committed' | 'up-to-date' | 'behind' | 'failed' | 'planned';
+
+/** A file the chosen or newest metadata needs that is not (fully) at the DR site. */
+export interface MissingFile {
+  /** Path as the source metadata names it. */
+  readonly source: string;
+  /** Where the file should be at the DR site. */
+  readonly target: string;
+  readonly reason: 'missing' | 'size-mismatch' | 'unreadable';
+  /** What references it, e.g. `manifest-list`, `manifest`, `data`, `position-deletes`. */
+  readonly kind: string;
+  readonly expectedSize?: string;
+  readonly actualSize?: number;
+}
+
+/** The report of one run. */
+export interface SyncReport {
+  status: SyncStatus;
+  /** The DR catalog's metadata location after the run (the new one when committed). */
+  metadataLocation: string | null;
+  /** The current snapshot id of the committed (or up-to-date) metadata, as a string. */
+  snapshotId: string | null;
+  /** The replicated metadata.json the DR table now reflects. */
+  sourceMetadata: string | null;
+  /** The newest replicated metadata.json found. */
+  newestSourceMetadata: string | null;
+  manifestsRewritten: number;
+  manifestListsRewritten: number;
+  deleteFilesRewritten: number;
+  manifestsReused: number;
+  /** Number of files missing or short for the newest metadata. */
+  missingFiles: number;
+  /** The missing files (first 1000). */
+  missing: MissingFile[];
+  /** Where the copy plan was written, if any. */
+  copyPlan: string | null;
+  /** Directory listings made for presence checks. */
+  listings: number;
+  /** Metadata versions skipped because incomplete or unreadable, newest first. */
+  skippedVersions: { metadata: string; reason: string }[];
+  durationMs: number;
+  dryRun: boolean;
+  error?: { code: string; message: string };
+}

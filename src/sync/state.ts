@@ -1,0 +1,154 @@
+/**
+ * The sync checkpoint: what earlier runs rewrote, kept as JSON next to the output metadata
+ * (`<metadata-root>/.iceberg-sync/state.json`). Manifests are immutable, so a source file once
+ * rewritten (same path, same size) never needs rewriting again. The state only accelerates:
+ * when it is lost, outputs already present at their deterministic paths are found again.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AlreadyExistsError, IcebergSyncError } from '../errors.ts';
+import type { StorageResolver } from '../storage/router.ts';
+import { parseJson, stringifyJson, type JsonObject } from '../util/json.ts';
+import type { PathMappingRule } from './path-mapping.ts';
+
+/** One rewritten file. */
+export interface RewrittenFile {
+  /** Source size when known (manifests, delete files). */
+  readonly sourceSize?: number;
+  readonly outputPath: string;
+  readonly outputSize: number;
+}
+
+/** The persisted state of one table's sync. */
+export interface SyncState {
+  readonly version: 1;
+  /** Fingerprint of the mapping rules the outputs were made with. */
+  mappingFingerprint: string;
+  /** Source manifests whose files were all present, and their rewritten copies. */
+  manifests: Record<string, RewrittenFile>;
+  /** Source manifest lists, their rewritten copies, and the manifests they list. */
+  manifestLists: Record<string, RewrittenFile>;
+  /** Rewritten position-delete and deletion-vector files. */
+  deleteFiles: Record<string, RewrittenFile>;
+  /** Source metadata.json (DR path) → rewritten metadata.json. */
+  metadata: Record<string, string>;
+  /** Output file names in use → the source path they were made from (to avoid collisions). */
+  names: Record<string, string>;
+  /** The last commit this tool made. */
+  lastCommit?: {
+    sourceMetadata: string;
+    outputMetadata: string;
+    snapshotId?: string;
+    committedAt: string;
+  };
+}
+
+/** A fresh, empty state. */
+export function emptyState(rules: readonly PathMappingRule[]): SyncState {
+  return {
+    version: 1,
+    mappingFingerprint: mappingFingerprint(rules),
+    manifests: {},
+    manifestLists: {},
+    deleteFiles: {},
+    metadata: {},
+    names: {},
+  };
+}
+
+/** A stable fingerprint of mapping rules (order-independent). */
+export function mappingFingerprint(rules: readonly PathMappingRule[]): string {
+  const canon = rules.map((r) => `${r.source}\u0000${r.target}`).sort().join('\n');
+  return createHash('sha256').update(canon).digest('hex').slice(0, 16);
+}
+
+/** Where state, lock and copy plan live under a metadata root. */
+export function stateDir(metadataRoot: string): string {
+  return `${metadataRoot.replace(/\/+$/, '')}/.iceberg-sync`;
+}
+
+/** Loads the state, or `undefined` when there is none. */
+export async function loadState(resolve: StorageResolver, metadataRoot: string): Promise<SyncState | undefined> {
+  const path = `${stateDir(metadataRoot)}/state.json`;
+  const storage = resolve(path);
+  if (!(await storage.stat(path))) return undefined;
+  const text = new TextDecoder().decode(await storage.read(path));
+  try {
+    const json = parseJson(text) as JsonObject;
+    // Plain JSON (no 64-bit values are stored as numbers: ids are strings), so a round trip through
+    // JSON.parse is safe.
+    const state = JSON.parse(stringifyJson(json)) as SyncState;
+    if (state.version !== 1) throw new Error(`unknown state version ${String(state.version)}`);
+    return state;
+  } catch (err) {
+    // A damaged state is only a lost cache: outputs are found again by path. Say so and move on.
+    process.emitWarning(`ignoring unreadable sync state ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Saves the state atomically (write to a temporary name, then replace). */
+export async function saveState(resolve: StorageResolver, metadataRoot: string, state: SyncState): Promise<void> {
+  const path = `${stateDir(metadataRoot)}/state.json`;
+  await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state, null, 1)}\n`));
+}
+
+/** A held run lock; release it when done. */
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+/** Another run holds the lock. */
+export class LockedError extends IcebergSyncError {
+  constructor(message: string) {
+    super('LOCKED', message);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the per-table run lock (`.iceberg-sync/lock`, created only if absent). A lock left by a
+ * killed run on this host is taken over; one held by a live process, or by another host, is not.
+ */
+export async function acquireLock(resolve: StorageResolver, metadataRoot: string): Promise<RunLock> {
+  const path = `${stateDir(metadataRoot)}/lock`;
+  const storage = resolve(path);
+  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const body = new TextEncoder().encode(JSON.stringify(me));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await storage.write(path, body, { ifNotExists: true });
+      return {
+        release: async () => {
+          await storage.delete(path);
+        },
+      };
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) throw err;
+      let holder: { pid?: number; host?: string; since?: string } = {};
+      try {
+        holder = JSON.parse(new TextDecoder().decode(await storage.read(path)));
+      } catch {
+        // unreadable lock: treat as held
+      }
+      const stale = holder.host === me.host && typeof holder.pid === 'number' && !processAlive(holder.pid);
+      if (stale && attempt === 0) {
+        await storage.delete(path);
+        continue;
+      }
+      throw new LockedError(
+        `another sync of this table is running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'}); ` +
+          `if no run is active, remove ${path}`,
+      );
+    }
+  }
+  throw new LockedError(`could not take the lock ${path}`);
+}

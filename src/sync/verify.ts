@@ -1,0 +1,137 @@
+/**
+ * `verify`: checks the committed DR table. Every live file its metadata references exists with the
+ * recorded size, and no source path is left in any file this tool wrote (metadata.json, manifest
+ * lists, manifests, rewritten position-delete files, Puffin footers).
+ */
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { readAvroFile } from '../avro/container.ts';
+import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
+import { IcebergSyncError } from '../errors.ts';
+import { decodeMetadata } from '../iceberg/metadata-json.ts';
+import { StorageRouter, type StorageResolver } from '../storage/router.ts';
+import { type PathMappingRule, PathMapper } from './path-mapping.ts';
+import { PresenceChecker } from './presence.ts';
+import { walkTable } from './walk.ts';
+
+/** Inputs of {@link verifyTable}. */
+export interface VerifyOptions {
+  readonly table: TableIdentifier;
+  readonly catalog: Catalog;
+  /** The mapping rules the table was synced with: their sources must not appear in outputs. */
+  readonly mappings: readonly PathMappingRule[];
+  /** The metadata root the sync wrote to: files below it are checked for leftover source paths. */
+  readonly metadataRoot: string;
+  readonly resolve?: StorageResolver;
+}
+
+/** One problem found. */
+export interface VerifyProblem {
+  readonly path: string;
+  readonly problem: string;
+}
+
+/** The result of {@link verifyTable}. */
+export interface VerifyReport {
+  ok: boolean;
+  metadataLocation: string | null;
+  filesChecked: number;
+  outputFilesScanned: number;
+  problems: VerifyProblem[];
+}
+
+const enc = new TextEncoder();
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  if (needle.length === 0) return -1;
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(Buffer.from(needle));
+}
+
+function collectStrings(v: unknown, out: string[]): void {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out);
+  else if (v instanceof Map) for (const x of v.values()) collectStrings(x, out);
+  else if (v instanceof Uint8Array) out.push(new TextDecoder().decode(v));
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) collectStrings(x, out);
+}
+
+/** Verifies the DR table as committed in the catalog. */
+export async function verifyTable(options: VerifyOptions): Promise<VerifyReport> {
+  const resolve = options.resolve ?? new StorageRouter().resolver;
+  const report: VerifyReport = { ok: false, metadataLocation: null, filesChecked: 0, outputFilesScanned: 0, problems: [] };
+  const loaded = await options.catalog.loadTable(options.table);
+  if (!loaded) {
+    throw new IcebergSyncError('NOT_FOUND', `table ${[...options.table.namespace, options.table.name].join('.')} is not in catalog ${options.catalog.name}`);
+  }
+  const location = loaded.metadataLocation;
+  report.metadataLocation = location;
+  const sources = new PathMapper(
+    options.mappings.map((r) => ({ source: r.source, target: r.source })),
+    { allowUnmapped: true },
+  );
+  const targets = new PathMapper(
+    options.mappings.map((r) => ({ source: r.target, target: r.target })),
+    { allowUnmapped: true },
+  );
+  const isLeftover = (p: string) => sources.maps(p) && !targets.maps(p);
+  // Byte patterns: only prefixes with a scheme are distinctive enough to search raw bytes for.
+  const needles = options.mappings.filter((r) => r.source.includes('://')).map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
+  const root = options.metadataRoot.replace(/\/+$/, '');
+  const ours = (p: string) => p === root || p.startsWith(`${root}/`) || p.replace(/^file:(\/\/)?/, '').startsWith(`${root}/`);
+
+  const scanBytes = (path: string, bytes: Uint8Array) => {
+    for (const n of needles) {
+      if (indexOfBytes(bytes, n.bytes) >= 0) report.problems.push({ path, problem: `contains source prefix '${n.text}'` });
+    }
+  };
+  const scanStrings = (path: string, strings: string[]) => {
+    for (const s of strings) {
+      if (isLeftover(s)) {
+        report.problems.push({ path, problem: `still names source path '${s}'` });
+        return;
+      }
+    }
+  };
+
+  const metaBytes = await resolve(location).read(location);
+  const doc = decodeMetadata(metaBytes, location);
+  report.outputFilesScanned++;
+  scanBytes(location, metaBytes);
+  const presence = new PresenceChecker(resolve);
+  const scanned = new Set<string>();
+  await walkTable(doc, location, resolve, async (found) => {
+    if (isLeftover(found.path)) {
+      report.problems.push({ path: found.in, problem: `${found.field} still names source path '${found.path}'` });
+      return;
+    }
+    if (!found.live) return;
+    report.filesChecked++;
+    const r = await presence.check(found.path, found.size);
+    if (!r.ok) {
+      report.problems.push({
+        path: found.path,
+        problem:
+          r.reason === 'missing'
+            ? `missing (referenced by ${found.field} in ${found.in})`
+            : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
+      });
+      return;
+    }
+    if (!ours(found.path) || scanned.has(found.path)) return;
+    scanned.add(found.path);
+    report.outputFilesScanned++;
+    const bytes = await resolve(found.path).read(found.path);
+    scanBytes(found.path, bytes);
+    if (found.kind === 'manifest' || found.kind === 'manifest-list') {
+      const strings: string[] = [];
+      collectStrings(readAvroFile(bytes, found.path).records, strings);
+      scanStrings(found.path, strings);
+    } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
+      const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+      const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
+      scanStrings(found.path, rows.map((r) => String(r.file_path)));
+    }
+  });
+  report.ok = report.problems.length === 0;
+  return report;
+}

@@ -1,0 +1,128 @@
+/**
+ * Walks a table's metadata tree: metadata.json → manifest lists → manifests → entries.
+ * Shared by `inspect` and `verify`; reads every manifest, so it is for whole-table tools only.
+ */
+import { readAvroFile } from '../avro/container.ts';
+import type { MetadataDocument } from '../iceberg/metadata-json.ts';
+import type { StorageResolver } from '../storage/router.ts';
+import { type AvroRecordValue, contentOf, formatOf } from './rewrite.ts';
+
+/** A path found in the metadata, and the field it was found in. */
+export interface FoundPath {
+  readonly path: string;
+  readonly field: string;
+  /** The file whose field names it. */
+  readonly in: string;
+  /** Recorded size, when the metadata records one. */
+  readonly size?: bigint;
+  /** Whether readers of some snapshot need the file (false for DELETED manifest entries, logs). */
+  readonly live: boolean;
+  /** `data`, `position-deletes`, `deletion-vector`, `equality-deletes`, `manifest`, `manifest-list`, ... */
+  readonly kind: string;
+}
+
+/** Totals of a walk. */
+export interface WalkSummary {
+  manifestLists: number;
+  manifests: number;
+  dataFiles: number;
+  positionDeleteFiles: number;
+  deletionVectors: number;
+  equalityDeleteFiles: number;
+}
+
+/**
+ * Visits every path of a table version. `resolveRead` turns a path as written in the metadata into
+ * one that can be read (identity at the DR site, a mapping for replicated metadata).
+ */
+export async function walkTable(
+  doc: MetadataDocument,
+  metadataFile: string,
+  resolve: StorageResolver,
+  visit: (p: FoundPath) => void | Promise<void>,
+  resolveRead: (p: string) => string = (p) => p,
+): Promise<WalkSummary> {
+  const summary: WalkSummary = {
+    manifestLists: 0,
+    manifests: 0,
+    dataFiles: 0,
+    positionDeleteFiles: 0,
+    deletionVectors: 0,
+    equalityDeleteFiles: 0,
+  };
+  const md = doc.metadata;
+  await visit({ path: md.location, field: 'location', in: metadataFile, live: false, kind: 'table-location' });
+  for (const e of md.metadataLog) {
+    await visit({ path: e.metadataFile, field: 'metadata-log', in: metadataFile, live: false, kind: 'metadata' });
+  }
+  for (const key of ['write.data.path', 'write.metadata.path', 'write.object-storage.path', 'write.folder-storage.path']) {
+    const v = md.properties[key];
+    if (v) await visit({ path: v, field: `properties.${key}`, in: metadataFile, live: false, kind: 'property' });
+  }
+  for (const st of md.statistics) {
+    await visit({ path: st.statisticsPath, field: 'statistics', in: metadataFile, size: st.fileSizeInBytes, live: true, kind: 'statistics' });
+  }
+  for (const st of md.partitionStatistics) {
+    await visit({
+      path: st.statisticsPath,
+      field: 'partition-statistics',
+      in: metadataFile,
+      size: st.fileSizeInBytes,
+      live: true,
+      kind: 'partition-statistics',
+    });
+  }
+  const seenManifests = new Set<string>();
+  const seenFiles = new Set<string>();
+  const visitManifest = async (path: string, length: bigint | undefined, from: string) => {
+    await visit({ path, field: 'manifest_path', in: from, ...(length !== undefined ? { size: length } : {}), live: true, kind: 'manifest' });
+    if (seenManifests.has(path)) return;
+    seenManifests.add(path);
+    summary.manifests++;
+    const readable = resolveRead(path);
+    const { records } = readAvroFile(await resolve(readable).read(readable), readable);
+    for (const entry of records as AvroRecordValue[]) {
+      const df = entry.data_file as AvroRecordValue;
+      const filePath = String(df.file_path);
+      const live = Number(entry.status) !== 2;
+      const content = contentOf(df);
+      const kind =
+        content === 0 ? 'data' : content === 2 ? 'equality-deletes' : formatOf(df) === 'PUFFIN' ? 'deletion-vector' : 'position-deletes';
+      if (live && !seenFiles.has(`${kind}:${filePath}:${String(df.content_offset ?? '')}`)) {
+        seenFiles.add(`${kind}:${filePath}:${String(df.content_offset ?? '')}`);
+        if (kind === 'data') summary.dataFiles++;
+        else if (kind === 'equality-deletes') summary.equalityDeleteFiles++;
+        else if (kind === 'deletion-vector') summary.deletionVectors++;
+        else summary.positionDeleteFiles++;
+      }
+      await visit({
+        path: filePath,
+        field: 'data_file.file_path',
+        in: readable,
+        size: typeof df.file_size_in_bytes === 'bigint' ? df.file_size_in_bytes : undefined,
+        live,
+        kind,
+      } as FoundPath);
+      if (typeof df.referenced_data_file === 'string') {
+        await visit({ path: df.referenced_data_file, field: 'data_file.referenced_data_file', in: readable, live: false, kind: 'data' });
+      }
+    }
+  };
+  const seenLists = new Set<string>();
+  for (const s of md.snapshots) {
+    if (s.manifestList) {
+      await visit({ path: s.manifestList, field: 'manifest-list', in: metadataFile, live: true, kind: 'manifest-list' });
+      if (seenLists.has(s.manifestList)) continue;
+      seenLists.add(s.manifestList);
+      summary.manifestLists++;
+      const readable = resolveRead(s.manifestList);
+      const { records } = readAvroFile(await resolve(readable).read(readable), readable);
+      for (const r of records as AvroRecordValue[]) {
+        const len = r.manifest_length;
+        await visitManifest(String(r.manifest_path), typeof len === 'bigint' ? len : undefined, readable);
+      }
+    }
+    for (const m of s.manifests ?? []) await visitManifest(m, undefined, metadataFile);
+  }
+  return summary;
+}
