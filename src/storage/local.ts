@@ -2,6 +2,7 @@
  * Local/POSIX storage: local disks and NFS/SMB mounts (OneFS among them).
  * Accepts plain absolute paths and `file:` URIs (`file:/x`, `file:///x`).
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -85,7 +86,7 @@ export class LocalStorage implements Storage {
       if (options?.ifNotExists) {
         // Write to a private temporary name, then link() it into place: link fails with EEXIST
         // atomically, and readers never see a partly written file.
-        const tmp = `${local}.${process.pid}.${Date.now()}.tmp`;
+        const tmp = tempName(local);
         await writeAll(tmp, data);
         try {
           await fs.link(tmp, local);
@@ -94,7 +95,7 @@ export class LocalStorage implements Storage {
         }
         return;
       }
-      const tmp = `${local}.${process.pid}.${Date.now()}.tmp`;
+      const tmp = tempName(local);
       await writeAll(tmp, data);
       await fs.rename(tmp, local);
     } catch (err) {
@@ -149,6 +150,11 @@ export class LocalStorage implements Storage {
       throw translate(err, (err as NodeJS.ErrnoException).code === 'EEXIST' ? to : from);
     }
   }
+}
+
+/** A private temporary name beside `path` (unique per process and call). */
+function tempName(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
 async function writeAll(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
