@@ -124,7 +124,7 @@ class SyncRun {
   readonly manifestChecks = new Map<string, Promise<MissingFile[]>>();
   readonly listChecks = new Map<string, Promise<MissingFile[]>>();
   readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
-  dirty = 0;
+  lastSave = Date.now();
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
@@ -316,6 +316,11 @@ class SyncRun {
     let p = this.deleteRewrites.get(source);
     if (!p) {
       p = (async () => {
+        const found = await this.existingOutput(source, 'deletes');
+        if (found) {
+          this.state.deleteFiles[source] = found;
+          return found;
+        }
         const target = this.mapper.map(source, { file: manifest, field: 'data_file.file_path' });
         const bytes = await this.read(target);
         const field = format === 'PARQUET' ? 'file_path column' : 'referenced-data-file property';
@@ -354,6 +359,12 @@ class SyncRun {
   async rewriteManifest(ref: ManifestRef): Promise<void> {
     const done = this.state.manifests[ref.path];
     if (done) {
+      this.report.manifestsReused++;
+      return;
+    }
+    const found = await this.existingOutput(ref.path);
+    if (found) {
+      this.state.manifests[ref.path] = { ...(ref.length !== undefined ? { sourceSize: Number(ref.length) } : {}), ...found };
       this.report.manifestsReused++;
       return;
     }
@@ -400,6 +411,11 @@ class SyncRun {
 
   async rewriteManifestList(path: string): Promise<void> {
     if (this.state.manifestLists[path]) return;
+    const found = await this.existingOutput(path);
+    if (found) {
+      this.state.manifestLists[path] = found;
+      return;
+    }
     const target = this.mapper.map(path);
     const bytes = await this.read(target);
     const { header, records } = readAvroFile(bytes, target);
@@ -418,10 +434,25 @@ class SyncRun {
     await this.checkpoint();
   }
 
+  /**
+   * An output a killed run wrote but did not checkpoint. Outputs are written atomically and are a
+   * function of the immutable source file (and the mapping, whose fingerprint the state guards),
+   * so one found at its path is complete and right.
+   */
+  async existingOutput(source: string, subdir?: string): Promise<{ outputPath: string; outputSize: number } | undefined> {
+    const name = baseName(source);
+    if (this.state.names[subdir ? `${subdir}/${name}` : name] !== undefined) return undefined;
+    const outputPath = joinPath(subdir ? joinPath(this.root, subdir) : this.root, name);
+    const info = await this.resolve(outputPath).stat(outputPath);
+    if (!info) return undefined;
+    this.state.names[subdir ? `${subdir}/${name}` : name] = source;
+    return { outputPath, outputSize: info.size };
+  }
+
+  /** Saves the checkpoint at most every few seconds (it grows with the table), and when forced. */
   async checkpoint(force = false): Promise<void> {
-    this.dirty++;
-    if (force || this.dirty >= 25) {
-      this.dirty = 0;
+    if (force || Date.now() - this.lastSave >= 5000) {
+      this.lastSave = Date.now();
       await saveState(this.resolve, this.root, this.state);
     }
   }
@@ -540,16 +571,24 @@ class SyncRun {
       report.snapshotId = sid === undefined ? null : sid.toString();
     };
     if (upToDate(top.path)) {
-      finish('up-to-date', top, current!.metadataLocation);
+      finish(listed[0] !== top.path ? 'behind' : 'up-to-date', top, current!.metadataLocation);
       await this.writeCopyPlan([]);
       return;
     }
     // Walk the lineage newest first until a version is complete.
+    // The newest file's metadata-log comes first. Entries that the listed directory does not hold
+    // (expired, or renamed as in Hadoop-layout copies) are passed over, and listed files that the
+    // log does not name follow, newest first: older versions that another layout named otherwise.
+    const listedSet = new Set(listed);
+    const listedDir = top.path.slice(0, top.path.lastIndexOf('/'));
     const lineage = [top.path];
     for (const e of [...top.doc.metadata.metadataLog].reverse()) {
       const mapped = this.mapper.map(e.metadataFile, { file: top.path, field: 'metadata-log.metadata-file' });
-      if (!lineage.includes(mapped)) lineage.push(mapped);
+      const sameDir = mapped.slice(0, mapped.lastIndexOf('/')) === listedDir;
+      if (!lineage.includes(mapped) && (listedSet.has(mapped) || !sameDir)) lineage.push(mapped);
     }
+    const skipped = new Set(report.skippedVersions.map((v) => v.metadata));
+    for (const p of listed) if (!lineage.includes(p) && !skipped.has(p)) lineage.push(p);
     let chosen: Candidate | undefined;
     let newestMissing: MissingFile[] | undefined;
     for (const [i, path] of lineage.entries()) {
@@ -576,7 +615,8 @@ class SyncRun {
     report.missingFiles = missing.length;
     report.missing = missing.slice(0, 1000);
     await this.writeCopyPlan(missing);
-    const behind = chosen?.path !== top.path;
+    // Behind when a newer file than the one chosen exists but is incomplete or unreadable.
+    const behind = chosen?.path !== top.path || listed[0] !== top.path;
     if (!chosen || !chosen.doc) {
       // Nothing newer than the last commit is complete.
       finish('behind', chosen ?? undefined, current?.metadataLocation ?? null);

@@ -1,0 +1,399 @@
+/**
+ * The rewrite-mode engine over Apache Impala's real tables (Spark, Hive, Impala, Flink, Trino),
+ * "replicated" by copying their trees to a new place. Expectations come from the tables
+ * themselves (their files, sizes and metadata), never from constants.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readAvroFile } from '../../../src/avro/container.ts';
+import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
+import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { PermissionDeniedError, UnsupportedError } from '../../../src/errors.ts';
+import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
+import { LocalStorage } from '../../../src/storage/local.ts';
+import { StorageRouter } from '../../../src/storage/router.ts';
+import type { Storage } from '../../../src/storage/storage.ts';
+import { planSync, syncTable, type SyncTableOptions } from '../../../src/sync/engine.ts';
+import { type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
+import { LockedError, acquireLock } from '../../../src/sync/state.ts';
+import { verifyTable } from '../../../src/sync/verify.ts';
+import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
+import { findTables, replicate } from '../../helpers/replicate.ts';
+
+const router = new StorageRouter();
+const resolve = router.resolver;
+
+function listFilesRecursive(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const n of readdirSync(dir)) {
+    const p = path.join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...listFilesRecursive(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+function snapshotTree(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of listFilesRecursive(dir)) {
+    const st = statSync(f);
+    m.set(f, `${st.size}:${st.mtimeMs}`);
+  }
+  return m;
+}
+
+async function openCatalog(dir: string): Promise<SqlCatalog> {
+  return SqlCatalog.open({ name: 'dr', uri: `sqlite:///${dir}/catalog.db`, storageFor: resolve });
+}
+
+interface Setup {
+  base: string;
+  replica: string;
+  root: string;
+  rules: PathMappingRule[];
+  catalog: SqlCatalog;
+  opts: SyncTableOptions;
+}
+
+async function setup(tableDir: string, name = path.basename(tableDir)): Promise<Setup> {
+  const base = scratchDir('engine');
+  const replica = path.join(base, 'replica', name);
+  const rules = replicate(tableDir, replica);
+  const catalog = await openCatalog(base);
+  const root = path.join(base, 'dr', name, 'metadata');
+  return {
+    base,
+    replica,
+    root,
+    rules,
+    catalog,
+    opts: { table: { namespace: ['ice'], name }, catalog, tableLocation: replica, mappings: rules, metadataRoot: root, resolve },
+  };
+}
+
+const ice = path.join(impalaFixtures, 'hadoop_catalog', 'ice');
+const posDeletes = path.join(ice, 'iceberg_v2_partitioned_position_deletes');
+
+describe('sync engine over every Impala fixture table', () => {
+  const tables = findTables(impalaFixtures);
+  let base: string;
+  let catalog: SqlCatalog;
+  before(async () => {
+    base = scratchDir('all');
+    catalog = await openCatalog(base);
+  });
+  after(() => catalog.close());
+
+  it('finds the fixture tables', () => assert.ok(tables.length >= 50, `found ${tables.length}`));
+
+  for (const tableDir of tables) {
+    const name = path.basename(tableDir);
+    it(`syncs ${path.relative(impalaFixtures, tableDir)}`, async () => {
+      const replica = path.join(base, 'replica', name);
+      const rules = replicate(tableDir, replica);
+      chmodSync(replica, 0o555); // the replica is read-only; nothing may be written into it
+      const before = snapshotTree(replica);
+      const root = path.join(base, 'dr', name, 'metadata');
+      const table = { namespace: ['ice'], name };
+      const opts = { table, catalog, tableLocation: replica, mappings: rules, metadataRoot: root, resolve };
+      let report: Awaited<ReturnType<typeof syncTable>>;
+      try {
+        report = await syncTable(opts);
+      } catch (err) {
+        // Two honest refusals: ORC position deletes cannot be rewritten, and a table with data
+        // outside its location needs a rule for that place.
+        if (err instanceof UnsupportedError) {
+          assert.match(err.message, /position-delete file .* is ORC; only Parquet position deletes and Puffin deletion vectors can be rewritten/);
+          assert.ok(name.endsWith('_orc'), `${name}: unexpected refusal ${err.message}`);
+        } else if (err instanceof UnmappedPathError) {
+          assert.match(err.message, /: data_file\.file_path '.*' matches no --map rule$/);
+          assert.equal(name, 'iceberg_multiple_storage_locations');
+        } else throw err;
+        assert.equal(await catalog.loadTable(table), undefined, 'a failed first sync registers nothing');
+        return;
+      } finally {
+        chmodSync(replica, 0o755);
+      }
+      assert.deepEqual(snapshotTree(replica), before, 'the replica was modified');
+      assert.ok(report.status === 'committed' || report.status === 'behind', report.status);
+      if (report.status === 'behind') {
+        // Every file reported missing really is absent or of another size than recorded.
+        assert.ok(report.missingFiles > 0);
+        for (const m of report.missing) {
+          if (m.reason === 'missing') assert.ok(!existsSync(m.target), m.target);
+          else if (m.reason === 'size-mismatch') assert.notEqual(String(statSync(m.target).size), m.expectedSize);
+        }
+        const plan = readFileSync(report.copyPlan!, 'utf8').trim().split('\n');
+        assert.equal(plan.length, report.missingFiles);
+        assert.deepEqual(plan[0], `${report.missing[0]!.source},${report.missing[0]!.target}`);
+      }
+      if (report.metadataLocation) {
+        const v = await verifyTable({ table, catalog, mappings: rules, metadataRoot: root, resolve });
+        assert.deepEqual(v.problems, []);
+        // Only paths changed: snapshot ids and sequence numbers are exactly the source's.
+        const src = decodeMetadata(readFileSync(report.sourceMetadata!), report.sourceMetadata!);
+        const out = decodeMetadata(readFileSync(report.metadataLocation), report.metadataLocation);
+        assert.deepEqual(
+          out.metadata.snapshots.map((s) => [s.snapshotId, s.sequenceNumber, s.parentSnapshotId, s.summary]),
+          src.metadata.snapshots.map((s) => [s.snapshotId, s.sequenceNumber, s.parentSnapshotId, s.summary]),
+        );
+        assert.equal(out.json['table-uuid'], src.json['table-uuid']);
+        assert.deepEqual(out.json.schemas ?? out.json.schema, src.json.schemas ?? src.json.schema);
+        // A second run finds nothing to do and writes nothing.
+        const outputs = snapshotTree(path.dirname(root));
+        const again = await syncTable(opts);
+        assert.equal(again.status, report.status === 'committed' ? 'up-to-date' : 'behind');
+        assert.equal(again.manifestsRewritten, 0);
+        assert.equal(again.manifestListsRewritten, 0);
+        for (const [f, sig] of outputs) if (!f.includes('.iceberg-sync')) assert.equal(snapshotTree(path.dirname(root)).get(f), sig, f);
+      }
+    });
+  }
+});
+
+describe('sync engine behaviour', () => {
+  it('rewrites position deletes, their sizes and bounds, and keeps every other manifest field', async () => {
+    const s = await setup(posDeletes);
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'committed');
+    assert.ok(r.deleteFilesRewritten > 0);
+    const out = decodeMetadata(readFileSync(r.metadataLocation!), r.metadataLocation!);
+    const list = readAvroFile(readFileSync(out.metadata.snapshots.at(-1)!.manifestList!), 'list');
+    for (const m of list.records as Record<string, unknown>[]) {
+      const manifestPath = String(m.manifest_path);
+      assert.equal(BigInt(statSync(manifestPath).size), m.manifest_length);
+      const outM = readAvroFile(readFileSync(manifestPath), manifestPath);
+      const srcPath = path.join(s.replica, 'metadata', path.basename(manifestPath));
+      const srcM = readAvroFile(readFileSync(srcPath), srcPath);
+      assert.deepEqual([...outM.header.meta.entries()], [...srcM.header.meta.entries()], 'Avro header kept');
+      assert.equal(outM.records.length, srcM.records.length);
+      for (const [i, e] of (outM.records as Record<string, any>[]).entries()) {
+        const se = (srcM.records as Record<string, any>[])[i]!;
+        const df = e.data_file;
+        assert.ok(existsSync(df.file_path), df.file_path);
+        assert.equal(BigInt(statSync(df.file_path).size), df.file_size_in_bytes);
+        // Everything but path, size and the file_path bounds is as the source wrote it.
+        const strip = (x: Record<string, any>) => ({ ...x, file_path: 0, file_size_in_bytes: 0, lower_bounds: 0, upper_bounds: 0 });
+        assert.deepEqual(strip(df), strip(se.data_file));
+        assert.deepEqual([e.status, e.snapshot_id, e.sequence_number], [se.status, se.snapshot_id, se.sequence_number]);
+        if (df.content === 1) {
+          assert.ok(df.file_path.startsWith(s.root), 'delete files are rewritten outside the replica');
+          const bound = (df.lower_bounds as { key: number; value: Uint8Array }[]).find((b) => b.key === 2147483546);
+          if (bound) assert.ok(new TextDecoder().decode(bound.value).startsWith(s.replica));
+        } else {
+          assert.ok(df.file_path.startsWith(s.replica), 'data files stay where replication put them');
+        }
+      }
+    }
+    await s.catalog.close();
+  });
+
+  it('is incremental: a later version rewrites only its new manifests', async () => {
+    const s = await setup(posDeletes);
+    // Replicate only up to v2 first.
+    const v3 = path.join(s.replica, 'metadata', 'v3.metadata.json');
+    const hold = path.join(s.base, 'v3.hold');
+    copyFileSync(v3, hold);
+    rmSync(v3);
+    const first = await syncTable(s.opts);
+    assert.equal(first.status, 'committed');
+    assert.match(first.sourceMetadata!, /v2\.metadata\.json$/);
+    copyFileSync(hold, v3);
+    const second = await syncTable(s.opts);
+    assert.equal(second.status, 'committed');
+    const v2Lists = decodeMetadata(readFileSync(first.sourceMetadata!), 'v2').metadata.snapshots.length;
+    const v3Doc = decodeMetadata(readFileSync(v3), 'v3').metadata;
+    assert.equal(second.manifestListsRewritten, v3Doc.snapshots.length - v2Lists);
+    // The new snapshot's manifests that the first run had not rewritten, no more.
+    const newList = readAvroFile(readFileSync(path.join(s.replica, 'metadata', path.basename(v3Doc.snapshots.at(-1)!.manifestList!))), 'l');
+    const oldList = readAvroFile(
+      readFileSync(path.join(s.replica, 'metadata', path.basename(v3Doc.snapshots[0]!.manifestList!))),
+      'l',
+    );
+    const oldPaths = new Set((oldList.records as Record<string, unknown>[]).map((r) => r.manifest_path));
+    const fresh = (newList.records as Record<string, unknown>[]).filter((r) => !oldPaths.has(r.manifest_path)).length;
+    assert.equal(second.manifestsRewritten, fresh);
+    const third = await syncTable(s.opts);
+    assert.equal(third.status, 'up-to-date');
+    assert.equal(third.listings, 0, 'an up-to-date run lists nothing');
+    await s.catalog.close();
+  });
+
+  it('commits the previous version when a file of the newest is missing or short, then catches up', async () => {
+    const s = await setup(posDeletes);
+    const v3 = decodeMetadata(readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')), 'v3').metadata;
+    // A file only the newest snapshot has: the manifest list of the last snapshot.
+    const list = path.join(s.replica, 'metadata', path.basename(v3.snapshots.at(-1)!.manifestList!));
+    const records = readAvroFile(readFileSync(list), list).records as Record<string, any>[];
+    const firstList = readAvroFile(readFileSync(path.join(s.replica, 'metadata', path.basename(v3.snapshots[0]!.manifestList!))), 'l');
+    const old = new Set((firstList.records as Record<string, unknown>[]).map((r) => r.manifest_path));
+    const newManifest = path.join(s.replica, 'metadata', path.basename(records.find((r) => !old.has(r.manifest_path))!.manifest_path));
+    const m = readAvroFile(readFileSync(newManifest), newManifest).records as Record<string, any>[];
+    const victim = s.rules[0]!.target + String(m[0]!.data_file.file_path).slice(s.rules[0]!.source.length);
+    const saved = readFileSync(victim);
+    truncateSync(victim, saved.length - 7); // arrived short
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'behind');
+    assert.match(r.sourceMetadata!, /v2\.metadata\.json$/);
+    assert.equal(r.missingFiles, 1);
+    assert.deepEqual([r.missing[0]!.target, r.missing[0]!.reason], [victim, 'size-mismatch']);
+    assert.equal(readFileSync(r.copyPlan!, 'utf8'), `${m[0]!.data_file.file_path},${victim}\n`);
+    assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, r.metadataLocation);
+    rmSync(victim);
+    const gone = await syncTable(s.opts);
+    assert.equal(gone.status, 'behind');
+    assert.equal(gone.missing[0]!.reason, 'missing');
+    assert.equal(gone.manifestsRewritten, 0, 'nothing is rewritten while still behind');
+    writeFileSync(victim, saved); // the file arrives
+    const caught = await syncTable(s.opts);
+    assert.equal(caught.status, 'committed');
+    assert.match(caught.sourceMetadata!, /v3\.metadata\.json$/);
+    assert.equal(caught.copyPlan, null);
+    assert.equal(existsSync(r.copyPlan!), false, 'a stale copy plan is removed');
+    await s.catalog.close();
+  });
+
+  it('skips a truncated newest metadata.json (replication in flight)', async () => {
+    const s = await setup(posDeletes);
+    const v3 = path.join(s.replica, 'metadata', 'v3.metadata.json');
+    truncateSync(v3, 100);
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'behind');
+    assert.match(r.sourceMetadata!, /v2\.metadata\.json$/);
+    assert.match(r.skippedVersions[0]!.reason, /v3\.metadata\.json: metadata is not valid JSON/);
+    await s.catalog.close();
+  });
+
+  it('refuses an unmapped path, naming file and field, and leaves the catalog unchanged', async () => {
+    const s = await setup(posDeletes);
+    const r0 = await syncTable({ ...s.opts, sourceMetadata: path.join(s.replica, 'metadata', 'v2.metadata.json') });
+    assert.equal(r0.status, 'committed');
+    await assert.rejects(syncTable({ ...s.opts, mappings: [s.rules[0]!] }), {
+      message: /the mapping rules differ from those of earlier runs/,
+    });
+    const other = path.join(s.base, 'other');
+    await assert.rejects(syncTable({ ...s.opts, metadataRoot: other, mappings: [s.rules[0]!] }), (err: unknown) => {
+      assert.ok(err instanceof UnmappedPathError);
+      assert.match(err.message, /\.parquet: file_path column 'hdfs:\/\/localhost:20500\/test-warehouse\/.*' matches no --map rule$/);
+      return true;
+    });
+    assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, r0.metadataLocation);
+    await s.catalog.close();
+  });
+
+  it('rejects .. segments in metadata paths', async () => {
+    const s = await setup(posDeletes);
+    const v3 = path.join(s.replica, 'metadata', 'v3.metadata.json');
+    const text = readFileSync(v3, 'utf8');
+    const doc = JSON.parse(text);
+    doc.location = `${doc.location}/../../etc`;
+    writeFileSync(v3, JSON.stringify(doc));
+    await assert.rejects(syncTable(s.opts), { message: /'\.\.' segments/ });
+    assert.equal(await s.catalog.loadTable(s.opts.table), undefined);
+    await s.catalog.close();
+  });
+
+  it('treats a corrupt manifest as not yet replicated and reports it', async () => {
+    const s = await setup(posDeletes);
+    const v3 = decodeMetadata(readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')), 'v3').metadata;
+    const list = path.join(s.replica, 'metadata', path.basename(v3.snapshots.at(-1)!.manifestList!));
+    const bytes = readFileSync(list);
+    bytes.fill(0x41, bytes.length - 40, bytes.length - 20); // same size, damaged block
+    writeFileSync(list, bytes);
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'behind');
+    assert.deepEqual([r.missing[0]!.kind, r.missing[0]!.reason], ['manifest-list', 'unreadable']);
+    await s.catalog.close();
+  });
+
+  it('fails clearly on a read-only output location, catalog unchanged', async (t) => {
+    if (process.getuid?.() === 0) {
+      // root ignores permission bits; use a storage that refuses writes like a read-only mount.
+      t.diagnostic('running as root: simulating EROFS through the storage interface');
+    }
+    const s = await setup(posDeletes);
+    const local = new LocalStorage();
+    const readOnly: Storage = {
+      stat: (p) => local.stat(p),
+      read: (p, r) => local.read(p, r),
+      readStream: (p) => local.readStream(p),
+      list: (d, o) => local.list(d, o),
+      delete: (p) => local.delete(p),
+      write: async (p) => {
+        throw new PermissionDeniedError(p, 'EROFS');
+      },
+    };
+    await assert.rejects(syncTable({ ...s.opts, resolve: () => readOnly }), PermissionDeniedError);
+    assert.equal(await s.catalog.loadTable(s.opts.table), undefined);
+    await s.catalog.close();
+  });
+
+  it('refuses a second concurrent run of the same table', async () => {
+    const s = await setup(posDeletes);
+    const lock = await acquireLock(resolve, s.root);
+    await assert.rejects(syncTable(s.opts), (err: unknown) => {
+      assert.ok(err instanceof LockedError);
+      assert.match(err.message, /another sync of this table is running \(pid \d+ on .* since .*\); if no run is active, remove .*lock$/);
+      return true;
+    });
+    await lock.release();
+    assert.equal((await syncTable(s.opts)).status, 'committed');
+    await s.catalog.close();
+  });
+
+  it('resumes after a run killed mid-way, reusing what it had rewritten', async () => {
+    const s = await setup(path.join(ice, 'iceberg_v2_positional_not_all_data_files_have_delete_files'));
+    const local = new LocalStorage();
+    let writes = 0;
+    const dying: Storage = {
+      ...Object.fromEntries(['stat', 'read', 'readStream', 'list', 'delete'].map((k) => [k, (local as any)[k].bind(local)])),
+      write: async (p: string, d: Uint8Array, o?: { ifNotExists?: boolean }) => {
+        if (++writes > 6) throw new Error('killed');
+        return local.write(p, d, o);
+      },
+    } as Storage;
+    await assert.rejects(syncTable({ ...s.opts, resolve: () => dying, concurrency: 1 }), /killed/);
+    assert.equal(await s.catalog.loadTable(s.opts.table), undefined);
+    // The lock of a killed process would be stale; this one was released by the failing run.
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'committed');
+    const full = await syncTable({ ...s.opts, metadataRoot: path.join(s.base, 'fresh'), table: { namespace: ['ice'], name: 'fresh' } });
+    assert.ok(r.manifestsRewritten + r.manifestListsRewritten < full.manifestsRewritten + full.manifestListsRewritten, 'the resumed run redid less');
+    await s.catalog.close();
+  });
+
+  it('plans without writing anything', async () => {
+    const s = await setup(posDeletes);
+    const r = await planSync(s.opts);
+    assert.equal(r.status, 'planned');
+    assert.ok(r.manifestsRewritten > 0);
+    assert.equal(existsSync(s.root), false);
+    assert.equal(await s.catalog.loadTable(s.opts.table), undefined);
+    await s.catalog.close();
+  });
+
+  it('infers the mapping from the table location when no rule is given', async () => {
+    const s = await setup(path.join(ice, 'iceberg_v2_no_deletes'));
+    const r = await syncTable({ ...s.opts, mappings: [] });
+    assert.equal(r.status, 'committed');
+    await s.catalog.close();
+  });
+
+  it('commits to a Hadoop-layout catalog', async () => {
+    const s = await setup(posDeletes);
+    const warehouse = path.join(s.base, 'hadoop-wh');
+    const hadoop = new HadoopCatalog({ name: 'h', warehouse, storage: new LocalStorage() });
+    const id = { namespace: ['ice'], name: 't' };
+    const root = path.join(warehouse, 'ice', 't', 'metadata');
+    const r = await syncTable({ ...s.opts, catalog: hadoop, table: id, metadataRoot: root });
+    assert.equal(r.status, 'committed');
+    assert.equal(r.metadataLocation, path.join(root, 'v1.metadata.json'));
+    assert.equal(readFileSync(path.join(root, 'version-hint.text'), 'utf8'), '1');
+    const v = await verifyTable({ table: id, catalog: hadoop, mappings: s.rules, metadataRoot: root, resolve });
+    assert.deepEqual(v.problems, []);
+    await s.catalog.close();
+  });
+});
