@@ -12,6 +12,9 @@ npx --no-install biome check src test bench bin
 npx --no-install tsc -p tsconfig.json --noEmit
 echo "== interop harness (Python venv, Spark and Iceberg jars)"
 bash scripts/setup-harness.sh
+echo "== PostgreSQL for the SQL catalog tests"
+source scripts/start-postgres.sh
+trap stop_postgres EXIT
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \

@@ -58,7 +58,8 @@ export class ByteReader {
     this.copyValues = copyValues;
     // A Node Buffer's slice() is a view, not a copy, and values would come out as Buffers:
     // read through a plain Uint8Array view of the same memory instead.
-    this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.buf =
+      buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
     this.end = end;
   }

@@ -72,7 +72,8 @@ export function headerText(header: AvroHeader, key: string): string | undefined 
 function formatVersionOf(header: AvroHeader, fileName: string, kind: 'list' | 'manifest'): FormatVersion {
   const text = headerText(header, 'format-version');
   if (text === undefined) return inferFormatVersion(header, kind);
-  if (!/^\d+$/.test(text)) throw new CorruptFileError(fileName, `bad format-version '${text}' in Avro header`);
+  if (!/^\d+$/.test(text))
+    throw new CorruptFileError(fileName, `bad format-version '${text}' in Avro header`);
   const v = Number(text);
   if (!(SUPPORTED_FORMAT_VERSIONS as readonly number[]).includes(v)) {
     throw new UnsupportedError(fileName, `unsupported format-version ${text}`);
@@ -98,17 +99,23 @@ function inferFormatVersion(header: AvroHeader, kind: 'list' | 'manifest'): Form
  * The manifest content: the header's `content`, else `deletes` if any entry is a delete file.
  * Headers written without the key exist for delete manifests too (see {@link formatVersionOf}).
  */
-function contentOf(header: AvroHeader, fileName: string, records?: readonly AvroRecord[]): 'data' | 'deletes' {
+function contentOf(
+  header: AvroHeader,
+  fileName: string,
+  records?: readonly AvroRecord[],
+): 'data' | 'deletes' {
   const text = headerText(header, 'content');
   if (text === undefined) {
     const isDelete = (r: AvroRecord) => {
       const df = r.data_file;
-      const c = typeof df === 'object' && df !== null && !(df instanceof Uint8Array) ? (df as AvroRecord).content : 0;
+      const c =
+        typeof df === 'object' && df !== null && !(df instanceof Uint8Array) ? (df as AvroRecord).content : 0;
       return c === 1 || c === 2;
     };
     return records?.some(isDelete) ? 'deletes' : 'data';
   }
-  if (text !== 'data' && text !== 'deletes') throw new UnsupportedError(fileName, `unknown manifest content '${text}'`);
+  if (text !== 'data' && text !== 'deletes')
+    throw new UnsupportedError(fileName, `unknown manifest content '${text}'`);
   return text;
 }
 

@@ -99,12 +99,14 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   scanBytes(location, metaBytes);
   const presence = new PresenceChecker(resolve);
   const scanned = new Set<string>();
+  const checked = new Set<string>();
   await walkTable(doc, location, resolve, async (found) => {
     if (isLeftover(found.path)) {
       report.problems.push({ path: found.in, problem: `${found.field} still names source path '${found.path}'` });
       return;
     }
-    if (!found.live) return;
+    if (!found.live || checked.has(found.path)) return;
+    checked.add(found.path);
     report.filesChecked++;
     const r = await presence.check(found.path, found.size);
     if (!r.ok) {

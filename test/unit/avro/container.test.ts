@@ -40,7 +40,12 @@ async function readStreamed(bytes: Uint8Array, name: string, sizes: readonly num
   const reader = await openAvroContainer(chunked(bytes, sizes), name);
   const records: AvroRecord[] = [];
   for await (const r of reader.records()) records.push(r);
-  return { header: reader.header, records, blockRecordCounts: reader.blockRecordCounts, bytesRead: reader.bytesRead };
+  return {
+    header: reader.header,
+    records,
+    blockRecordCounts: reader.blockRecordCounts,
+    bytesRead: reader.bytesRead,
+  };
 }
 
 const SCHEMA = {
@@ -98,8 +103,21 @@ function sampleRecord(i: number): AvroRecord {
     opt: i % 4 === 0 ? null : (1n << 53n) + BigInt(i),
     multi: [7, 'text', null, (1n << 60n) + 1n][i % 4]!,
     offsets: i % 3 === 0 ? [] : [4n, -(1n << 63n), (1n << 63n) - 1n],
-    props: new Map(i % 2 === 0 ? [] : [['k', 'v'], ['ключ', `${i}`]]),
-    bounds: i % 5 === 0 ? null : [{ key: 1, value: Uint8Array.of(1, 2, 3) }, { key: 2, value: new Uint8Array(0) }],
+    props: new Map(
+      i % 2 === 0
+        ? []
+        : [
+            ['k', 'v'],
+            ['ключ', `${i}`],
+          ],
+    ),
+    bounds:
+      i % 5 === 0
+        ? null
+        : [
+            { key: 1, value: Uint8Array.of(1, 2, 3) },
+            { key: 2, value: new Uint8Array(0) },
+          ],
     again: i % 2 === 0 ? null : new Uint8Array(16).fill(9),
   };
 }
@@ -137,11 +155,14 @@ function blockFrames(bytes: Uint8Array) {
 
 /** Checks both readers (whole-file and streaming) fail with exactly `message`. */
 async function assertBothFail(bytes: Uint8Array, type: new (...a: never[]) => Error, message: string) {
-  assert.throws(() => readAvroFile(bytes, 'x.avro'), (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => readAvroFile(bytes, 'x.avro'),
+    (err: unknown) => {
+      assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+      assert.equal(err.message, message);
+      return true;
+    },
+  );
   await assert.rejects(readStreamed(bytes, 'x.avro', [7]), (err: unknown) => {
     assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
     assert.equal(err.message, message);
@@ -151,7 +172,10 @@ async function assertBothFail(bytes: Uint8Array, type: new (...a: never[]) => Er
 
 describe('Avro object container files', () => {
   it('finds the fixture manifests', () => {
-    assert.ok(fixtureFiles.length >= 200, `expected the shared fixtures, found ${fixtureFiles.length} .avro files`);
+    assert.ok(
+      fixtureFiles.length >= 200,
+      `expected the shared fixtures, found ${fixtureFiles.length} .avro files`,
+    );
   });
 
   it('re-encodes every fixture file: header bytes identical, records equal, null codec byte-identical', () => {
@@ -176,7 +200,10 @@ describe('Avro object container files', () => {
       assert.deepEqual(again.blockRecordCounts, blockRecordCounts, file);
       assert.equal(again.header.codec, header.codec, file);
     }
-    assert.ok((codecs.get('null') ?? 0) > 0 && (codecs.get('deflate') ?? 0) > 0, 'fixtures cover null and deflate');
+    assert.ok(
+      (codecs.get('null') ?? 0) > 0 && (codecs.get('deflate') ?? 0) > 0,
+      'fixtures cover null and deflate',
+    );
   });
 
   it('streams every fixture file in small chunks to the same result as the whole-file reader', async () => {
@@ -197,10 +224,14 @@ describe('Avro object container files', () => {
     const reader = await openAvroContainer(chunked(bytes, [100]), file);
     const chunks: Uint8Array[] = [];
     const { blockRecordCounts } = readAvroFile(bytes, file);
-    const writer = createAvroWriter(reader.header, async (c) => {
-      await new Promise((r) => setImmediate(r));
-      chunks.push(c);
-    }, { blockSizes: blockRecordCounts });
+    const writer = createAvroWriter(
+      reader.header,
+      async (c) => {
+        await new Promise((r) => setImmediate(r));
+        chunks.push(c);
+      },
+      { blockSizes: blockRecordCounts },
+    );
     for await (const r of reader.records()) await writer.write(r);
     await writer.close();
     assert.ok(Buffer.concat(chunks).equals(bytes));
@@ -210,11 +241,17 @@ describe('Avro object container files', () => {
   for (const codec of ['null', 'deflate', 'snappy', 'zstandard']) {
     it(`round-trips synthetic records with the ${codec} codec`, async () => {
       const records = Array.from({ length: 500 }, (_, i) => sampleRecord(i));
-      const meta = syntheticMeta(codec, [['format-version', '2'], ['iceberg.schema', '{"x":1}']]);
+      const meta = syntheticMeta(codec, [
+        ['format-version', '2'],
+        ['iceberg.schema', '{"x":1}'],
+      ]);
       const bytes = encodeAvroFile({ meta, sync: SYNC }, records, { blockBytes: 4096 });
       const file = readAvroFile(bytes, 'synthetic.avro');
       assert.equal(file.header.codec, codec);
-      assert.deepEqual([...file.header.meta.keys()], ['avro.schema', 'avro.codec', 'format-version', 'iceberg.schema']);
+      assert.deepEqual(
+        [...file.header.meta.keys()],
+        ['avro.schema', 'avro.codec', 'format-version', 'iceberg.schema'],
+      );
       assert.deepEqual(file.header.meta, meta);
       assert.deepEqual(file.header.sync, SYNC);
       assert.ok(file.blockRecordCounts.length > 1, 'several blocks');
@@ -239,7 +276,10 @@ describe('Avro object container files', () => {
 
   it('follows a given sequence of block sizes, then the byte limit', () => {
     const records = Array.from({ length: 10 }, (_, i) => sampleRecord(i));
-    const out = encodeAvroFile({ meta: syntheticMeta('null') }, records, { blockSizes: [1, 4, 2], blockRecords: 2 });
+    const out = encodeAvroFile({ meta: syntheticMeta('null') }, records, {
+      blockSizes: [1, 4, 2],
+      blockRecords: 2,
+    });
     assert.deepEqual(readAvroFile(out, 'x.avro').blockRecordCounts, [1, 4, 2, 2, 1]);
   });
 
@@ -270,7 +310,11 @@ describe('Avro object container files', () => {
       const bytes = twoBlockFile();
       const [, second] = blockFrames(bytes);
       const cut = bytes.subarray(0, second!.data + 10);
-      await assertBothFail(cut, CorruptFileError, `x.avro: truncated Avro block 1 (expected ${second!.size} bytes, got 10)`);
+      await assertBothFail(
+        cut,
+        CorruptFileError,
+        `x.avro: truncated Avro block 1 (expected ${second!.size} bytes, got 10)`,
+      );
     });
 
     it('truncated inside a sync marker and inside a block header', async () => {
@@ -290,8 +334,16 @@ describe('Avro object container files', () => {
 
     it('truncated header and empty file', async () => {
       const bytes = twoBlockFile();
-      await assertBothFail(bytes.subarray(0, 40), CorruptFileError, 'x.avro: truncated Avro header (file has only 40 bytes)');
-      await assertBothFail(new Uint8Array(0), CorruptFileError, 'x.avro: empty file (not an Avro object container file)');
+      await assertBothFail(
+        bytes.subarray(0, 40),
+        CorruptFileError,
+        'x.avro: truncated Avro header (file has only 40 bytes)',
+      );
+      await assertBothFail(
+        new Uint8Array(0),
+        CorruptFileError,
+        'x.avro: empty file (not an Avro object container file)',
+      );
     });
 
     it('bad sync marker', async () => {
@@ -359,9 +411,15 @@ describe('Avro object container files', () => {
       const bytes = twoBlockFile('deflate').slice();
       const [first] = blockFrames(bytes);
       bytes.fill(0xff, first!.data, first!.data + 4);
-      assert.throws(() => readAvroFile(bytes, 'x.avro'), (err: unknown) => {
-        return err instanceof CorruptFileError && err.message.startsWith('x.avro: bad deflate data in Avro block 0: ');
-      });
+      assert.throws(
+        () => readAvroFile(bytes, 'x.avro'),
+        (err: unknown) => {
+          return (
+            err instanceof CorruptFileError &&
+            err.message.startsWith('x.avro: bad deflate data in Avro block 0: ')
+          );
+        },
+      );
       // A null-codec block that claims one record more than it holds.
       const plain = twoBlockFile().slice();
       const [p0] = blockFrames(plain);

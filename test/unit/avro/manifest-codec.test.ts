@@ -106,7 +106,10 @@ describe('Iceberg manifest codec', () => {
       assert.equal(m.content, deletes > 0 ? 'deletes' : 'data', file);
       if (m.content === 'deletes') seen.deletes++;
     }
-    assert.ok(seen.deletes > 10 && seen.dv > 0 && seen.bounds > 100 && seen.inferredVersion > 10, JSON.stringify(seen));
+    assert.ok(
+      seen.deletes > 10 && seen.dv > 0 && seen.bounds > 100 && seen.inferredVersion > 10,
+      JSON.stringify(seen),
+    );
   });
 
   it('opens a manifest for streaming', async () => {

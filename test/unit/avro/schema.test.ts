@@ -65,7 +65,10 @@ describe('Avro schemas', () => {
       assert.equal(root.fields.find((f) => f.name === 'status')?.json['field-id'], 0, file);
       // Re-encoding writes the metadata (schema text included) byte for byte.
       const out = encodeAvroFile(header, records, { blockSizes: blockRecordCounts });
-      assert.deepEqual(out.subarray(0, header.bytes.length), new Uint8Array(bytes.subarray(0, header.bytes.length)));
+      assert.deepEqual(
+        out.subarray(0, header.bytes.length),
+        new Uint8Array(bytes.subarray(0, header.bytes.length)),
+      );
     }
     assert.deepEqual([...seen].sort(), ['element-id', 'logicalType: map']);
   });
@@ -102,7 +105,10 @@ describe('Avro schemas', () => {
     const text = JSON.stringify(schema);
     const meta = new Map([['avro.schema', new TextEncoder().encode(text)]]);
     const rec = {
-      props: new Map<string, string | null>([['a', 'b'], ['c', null]]),
+      props: new Map<string, string | null>([
+        ['a', 'b'],
+        ['c', null],
+      ]),
       counts: [{ key: 1, value: 1n << 60n }],
       tags: ['x'],
     };
@@ -153,8 +159,12 @@ describe('Avro schemas', () => {
   });
 
   it('picks the first fitting union branch when encoding', () => {
-    const t = parseAvroSchema(['null', 'int', 'long', 'double', 'string', 'bytes', { type: 'array', items: 'int' }], 'u');
-    for (const v of [null, 5, 1.5, 'x', Uint8Array.of(1), [1, 2], 1n << 62n]) assert.deepEqual(roundTrip(t, v), v);
+    const t = parseAvroSchema(
+      ['null', 'int', 'long', 'double', 'string', 'bytes', { type: 'array', items: 'int' }],
+      'u',
+    );
+    for (const v of [null, 5, 1.5, 'x', Uint8Array.of(1), [1, 2], 1n << 62n])
+      assert.deepEqual(roundTrip(t, v), v);
     // An integer number beyond 32 bits fits the long branch first, and decodes as a bigint.
     assert.equal(roundTrip(t, 2 ** 40), 2n ** 40n);
     assert.throws(() => createEncoder(t)(new ByteWriter(), true), /expected one of/);
@@ -174,15 +184,23 @@ describe('Avro schemas', () => {
       },
       'l',
     );
-    const v = { ts: 1_700_000_000_000_000n, d: 19_000, dec: Uint8Array.of(0x30, 0x39), u: 'f79c3e09-677c-4bbd-a479-3f349cb785e7' };
+    const v = {
+      ts: 1_700_000_000_000_000n,
+      d: 19_000,
+      dec: Uint8Array.of(0x30, 0x39),
+      u: 'f79c3e09-677c-4bbd-a479-3f349cb785e7',
+    };
     assert.deepEqual(roundTrip(t, v), v);
   });
 
   it('rejects bad schemas with a message naming the file', () => {
-    assert.throws(() => parseAvroSchema({ type: 'record', name: 'r', fields: [{ name: 'a', type: 'nope' }] }, 'f.avro'), {
-      constructor: CorruptFileError,
-      message: "f.avro: bad Avro schema: unknown type 'nope'",
-    });
+    assert.throws(
+      () => parseAvroSchema({ type: 'record', name: 'r', fields: [{ name: 'a', type: 'nope' }] }, 'f.avro'),
+      {
+        constructor: CorruptFileError,
+        message: "f.avro: bad Avro schema: unknown type 'nope'",
+      },
+    );
     assert.throws(() => parseAvroSchema({ type: 'fixed', name: 'f' }, 'f.avro'), /fixed f has no valid size/);
   });
 });
