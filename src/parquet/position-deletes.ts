@@ -290,7 +290,9 @@ async function readPaths(
 ): Promise<PathValue[]> {
   const file: AsyncBuffer = {
     byteLength: input.length,
-    slice: (start, end) => input.slice(start, end ?? input.length).buffer,
+    // Copy out of `input`: a Node Buffer's slice() is a view into a shared pool, whose .buffer
+    // would be the whole pool.
+    slice: (start, end) => Uint8Array.prototype.slice.call(input, start, end ?? input.length).buffer,
   };
   let rows: unknown[][] = [];
   try {

@@ -353,3 +353,16 @@ describe('rewritePositionDeleteFile on synthetic files', () => {
     });
   });
 });
+
+describe('inputs that are views into larger buffers', () => {
+  test('a delete file inside a larger buffer (as Node pools small reads) rewrites the same', async () => {
+    const { bytes, file } = deleteFiles[0]!;
+    const pool = new Uint8Array(bytes.length + 4096);
+    pool.fill(0x5a);
+    pool.set(bytes, 1234);
+    const view = Buffer.from(pool.buffer, 1234, bytes.length);
+    const fromView = await rewritePositionDeleteFile(view, mapPath, file);
+    const fromCopy = await rewritePositionDeleteFile(bytes, mapPath, file);
+    assert.deepEqual(fromView.bytes, fromCopy.bytes);
+  });
+});
