@@ -1,7 +1,13 @@
 /** Shared pieces of the interop tests: skipping, comparing reads across engines. */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { type Engine, harnessUnavailableReason, isReadError, type ReadOutcome, type TableRead } from './harness.ts';
+import {
+  type Engine,
+  harnessUnavailableReason,
+  isReadError,
+  type ReadOutcome,
+  type TableRead,
+} from './harness.ts';
 
 /**
  * Interop tests run when the harness is installed. Under `IMSYNC_INTEROP=1` (the full suite) a
@@ -35,16 +41,28 @@ export interface Compared {
  * each with the same row count and content digest. Where the engine cannot read the original
  * either (a known engine gap, e.g. PyIceberg and equality deletes), the copy must fail too.
  */
-export function assertSameReads(t: TestContext, engine: Engine, expected: TableRead, actual: TableRead): Compared {
+export function assertSameReads(
+  t: TestContext,
+  engine: Engine,
+  expected: TableRead,
+  actual: TableRead,
+): Compared {
   assert.equal(actual.error, undefined, `${actual.name}: ${actual.error}`);
   const exp = outcomes(expected, engine);
   const act = outcomes(actual, engine);
-  assert.deepEqual([...act.keys()].sort(), [...exp.keys()].sort(), `${engine} ${actual.name}: snapshots/refs differ`);
+  assert.deepEqual(
+    [...act.keys()].sort(),
+    [...exp.keys()].sort(),
+    `${engine} ${actual.name}: snapshots/refs differ`,
+  );
   const c: Compared = { same: 0, bothFailed: 0 };
   for (const [label, e] of exp) {
     const a = act.get(label)!;
     if (isReadError(e)) {
-      assert.ok(isReadError(a), `${engine} ${actual.name} ${label}: the original failed (${e.error}) but the copy read`);
+      assert.ok(
+        isReadError(a),
+        `${engine} ${actual.name} ${label}: the original failed (${e.error}) but the copy read`,
+      );
       c.bothFailed++;
       continue;
     }
@@ -53,6 +71,8 @@ export function assertSameReads(t: TestContext, engine: Engine, expected: TableR
     assert.equal(a.digest, e.digest, `${engine} ${actual.name} ${label}: rows differ`);
     c.same++;
   }
-  t.diagnostic(`${engine} ${actual.name}: ${c.same} reads identical, ${c.bothFailed} unreadable by this engine in both`);
+  t.diagnostic(
+    `${engine} ${actual.name}: ${c.same} reads identical, ${c.bothFailed} unreadable by this engine in both`,
+  );
   return c;
 }
