@@ -1,9 +1,9 @@
 /** Turns command-line options into the library's inputs: catalog, table, locations, mapping. */
 import { mkdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { createCatalog } from '../catalog/index.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { type CatalogConfig, catalogConfig, loadCatalogsConfig } from '../catalog/config.ts';
+import { createCatalog } from '../catalog/index.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local.ts';
 import { StorageRouter } from '../storage/router.ts';
@@ -49,13 +49,20 @@ async function resolveCatalogConfig(o: TableCommandOptions): Promise<CatalogConf
   const warehouse = o.warehouse ?? (cfg && 'warehouse' in cfg ? cfg.warehouse : undefined);
   if (type === 'hadoop') {
     if (!warehouse) throw new ConfigError('a hadoop catalog needs --warehouse (or warehouse in the config)');
-    return { type: 'hadoop', warehouse: absolutize(warehouse), properties: cfg?.properties ?? {}, ...(cfg?.catalogName ? { catalogName: cfg.catalogName } : {}) };
+    return {
+      type: 'hadoop',
+      warehouse: absolutize(warehouse),
+      properties: cfg?.properties ?? {},
+      ...(cfg?.catalogName ? { catalogName: cfg.catalogName } : {}),
+    };
   }
   if (type !== 'sql') throw new ConfigError(`unsupported --catalog-type '${type}' (sql or hadoop)`);
   let uri = o.catalogUri ?? (cfg?.type === 'sql' ? cfg.uri : undefined);
   if (!uri) {
     if (!warehouse) {
-      throw new ConfigError('name a catalog: --config FILE with --catalog NAME, or --warehouse DIR for the embedded SQLite catalog');
+      throw new ConfigError(
+        'name a catalog: --config FILE with --catalog NAME, or --warehouse DIR for the embedded SQLite catalog',
+      );
     }
     // The embedded default: a SQLite catalog file in the warehouse.
     await mkdir(absolutize(warehouse), { recursive: true });
@@ -84,22 +91,34 @@ export async function tableContext(o: TableCommandOptions): Promise<TableContext
   });
   const table: TableIdentifier = { namespace: o.database.split('.'), name: o.table };
   const warehouse = 'warehouse' in cfg && cfg.warehouse ? absolutize(cfg.warehouse) : undefined;
-  const defaultRoot = warehouse ? `${warehouse}/${[...table.namespace, table.name].join('/')}/metadata` : undefined;
+  const defaultRoot = warehouse
+    ? `${warehouse}/${[...table.namespace, table.name].join('/')}/metadata`
+    : undefined;
   const metadataRoot = o.metadataRoot ? absolutize(o.metadataRoot) : defaultRoot;
   if (!metadataRoot) {
-    throw new ConfigError('no place for the rewritten metadata: give --metadata-root, or a catalog warehouse');
+    throw new ConfigError(
+      'no place for the rewritten metadata: give --metadata-root, or a catalog warehouse',
+    );
   }
   if (cfg.type === 'hadoop' && defaultRoot && metadataRoot !== defaultRoot) {
-    throw new ConfigError(`a hadoop catalog keeps metadata in ${defaultRoot}; drop --metadata-root or use a sql catalog`);
+    throw new ConfigError(
+      `a hadoop catalog keeps metadata in ${defaultRoot}; drop --metadata-root or use a sql catalog`,
+    );
   }
-  const mappings = (o.map ?? []).map(parseMappingRule).map((r) => ({ source: r.source, target: absolutize(r.target) }));
+  const mappings = (o.map ?? [])
+    .map(parseMappingRule)
+    .map((r) => ({ source: r.source, target: absolutize(r.target) }));
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
 }
 
 /** Finds the replicated table: `--table-location`, or `<replicated-path>/<db>/<table>` or `<db>.db/<table>`. */
-export async function replicatedTableLocation(o: TableCommandOptions, router: StorageRouter): Promise<string> {
+export async function replicatedTableLocation(
+  o: TableCommandOptions,
+  router: StorageRouter,
+): Promise<string> {
   if (o.tableLocation) return absolutize(o.tableLocation);
-  if (!o.replicatedPath) throw new ConfigError('give --replicated-path DIR (the DR warehouse root) or --table-location DIR');
+  if (!o.replicatedPath)
+    throw new ConfigError('give --replicated-path DIR (the DR warehouse root) or --table-location DIR');
   const root = absolutize(o.replicatedPath).replace(/\/+$/, '');
   const tried: string[] = [];
   for (const dir of [`${root}/${o.database}/${o.table}`, `${root}/${o.database}.db/${o.table}`]) {
@@ -107,5 +126,7 @@ export async function replicatedTableLocation(o: TableCommandOptions, router: St
     const meta = `${dir}/metadata`;
     for await (const _ of router.resolve(meta).list(meta)) return dir;
   }
-  throw new ConfigError(`no replicated table found at ${tried.join(' or ')} (no metadata/ directory with files)`);
+  throw new ConfigError(
+    `no replicated table found at ${tried.join(' or ')} (no metadata/ directory with files)`,
+  );
 }

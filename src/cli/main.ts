@@ -7,28 +7,41 @@ import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { StorageRouter } from '../storage/router.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
-import { PathMapper } from '../sync/path-mapping.ts';
+import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
 import type { SyncReport } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
 import { absolutize, replicatedTableLocation, type TableCommandOptions, tableContext } from './context.ts';
-import { type OutputOptions, log, progressReporter, toJsonLine } from './output.ts';
-import { parseMappingRule } from '../sync/path-mapping.ts';
+import { log, type OutputOptions, progressReporter, toJsonLine } from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 function tableOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', 'YAML catalog configuration (PyIceberg .pyiceberg.yaml layout); env ICEBERG_SYNC_CONFIG')
+    .option(
+      '--config <file>',
+      'YAML catalog configuration (PyIceberg .pyiceberg.yaml layout); env ICEBERG_SYNC_CONFIG',
+    )
     .option('--catalog <name>', 'catalog name in the configuration', 'dr')
-    .addOption(new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']))
+    .addOption(
+      new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']),
+    )
     .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
-    .option('--warehouse <dir>', 'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)')
+    .option(
+      '--warehouse <dir>',
+      'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)',
+    )
     .requiredOption('--database <db>', 'namespace of the table (dots for nested levels)')
     .requiredOption('--table <name>', 'table name')
-    .option('--replicated-path <dir>', 'DR warehouse root of the replica: the table is at <dir>/<db>/<table> or <dir>/<db>.db/<table>')
+    .option(
+      '--replicated-path <dir>',
+      'DR warehouse root of the replica: the table is at <dir>/<db>/<table> or <dir>/<db>.db/<table>',
+    )
     .option('--table-location <dir>', 'the replicated table directory itself')
     .option('--map <SRC=DST>', 'path mapping rule, repeatable; longest source prefix wins', collect)
-    .option('--metadata-root <dir>', 'where rewritten metadata goes (default <warehouse>/<db>/<table>/metadata)')
+    .option(
+      '--metadata-root <dir>',
+      'where rewritten metadata goes (default <warehouse>/<db>/<table>/metadata)',
+    )
     .option('--json', 'print one JSON object as the last line of stdout')
     .option('-q, --quiet', 'no progress or logs on stderr');
 }
@@ -88,7 +101,10 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
   try {
     const tableLocation = await replicatedTableLocation(o, ctx.router);
     const progress = progressReporter(o);
-    log(o, `${dryRun ? 'planning' : 'syncing'} ${tableLocation} -> ${ctx.catalog.name}.${o.database}.${o.table}`);
+    log(
+      o,
+      `${dryRun ? 'planning' : 'syncing'} ${tableLocation} -> ${ctx.catalog.name}.${o.database}.${o.table}`,
+    );
     const concurrency = o.concurrency ? Number(o.concurrency) : undefined;
     const opts = {
       table: ctx.table,
@@ -155,7 +171,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object')
     .action(async (location: string, o: { map?: string[]; json?: boolean }) => {
       const router = new StorageRouter();
-      const rules = (o.map ?? []).map(parseMappingRule).map((r) => ({ source: r.source, target: absolutize(r.target) }));
+      const rules = (o.map ?? [])
+        .map(parseMappingRule)
+        .map((r) => ({ source: r.source, target: absolutize(r.target) }));
       const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
       const report = await inspectTable(absolutize(location), {
         resolve: router.resolver,
@@ -206,10 +224,13 @@ export async function main(argv: string[]): Promise<number> {
     const exit = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`iceberg-sync: error: ${message}\n`);
-    if (exit === ExitCode.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (exit === ExitCode.INTERNAL && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
     if (json) {
       const codeName = err instanceof IcebergSyncError ? err.code : 'INTERNAL';
-      process.stdout.write(`${toJsonLine({ status: 'failed', error: { code: codeName, message }, exitCode: exit })}\n`);
+      process.stdout.write(
+        `${toJsonLine({ status: 'failed', error: { code: codeName, message }, exitCode: exit })}\n`,
+      );
     }
     return exit;
   }

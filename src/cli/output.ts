@@ -14,7 +14,10 @@ export function log(opts: OutputOptions, line: string): void {
 }
 
 /** A progress reporter: a bar on a terminal, a line per phase otherwise. */
-export function progressReporter(opts: OutputOptions): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+export function progressReporter(opts: OutputOptions): {
+  onProgress: (e: ProgressEvent) => void;
+  stop: () => void;
+} {
   if (opts.quiet) return { onProgress: () => {}, stop: () => {} };
   const tty = process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;

@@ -54,7 +54,9 @@ export function decodeMetadata(bytes: Uint8Array, file: string): MetadataDocumen
   try {
     json = parseJson(text);
   } catch (err) {
-    throw new CorruptFileError(file, `metadata is not valid JSON (${(err as Error).message})`, { cause: err });
+    throw new CorruptFileError(file, `metadata is not valid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   if (!isJsonObject(json)) throw new CorruptFileError(file, 'metadata is not a JSON object');
   const metadata = viewTableMetadata(json, file);
@@ -63,7 +65,10 @@ export function decodeMetadata(bytes: Uint8Array, file: string): MetadataDocumen
 }
 
 /** Encodes metadata JSON, gzip-compressed when asked. */
-export function encodeMetadata(json: JsonObject, options: { gzip?: boolean; pretty?: boolean } = {}): Uint8Array {
+export function encodeMetadata(
+  json: JsonObject,
+  options: { gzip?: boolean; pretty?: boolean } = {},
+): Uint8Array {
   const text = stringifyJson(json, options.pretty ? { indent: 2 } : {});
   const bytes = new TextEncoder().encode(text);
   return options.gzip ? new Uint8Array(gzipSync(bytes)) : bytes;
@@ -72,6 +77,8 @@ export function encodeMetadata(json: JsonObject, options: { gzip?: boolean; pret
 /** Parses the version number out of a metadata file name (`v12.metadata.json`, `00012-<uuid>.metadata.json`). */
 export function metadataVersionOf(path: string): number | undefined {
   const base = path.slice(path.lastIndexOf('/') + 1);
-  const m = /^v(\d+)(?:\.gz)?\.metadata\.json(?:\.gz)?$/.exec(base) ?? /^(\d+)-[^/]*\.metadata\.json(?:\.gz)?$/.exec(base);
+  const m =
+    /^v(\d+)(?:\.gz)?\.metadata\.json(?:\.gz)?$/.exec(base) ??
+    /^(\d+)-[^/]*\.metadata\.json(?:\.gz)?$/.exec(base);
   return m ? Number(m[1]) : undefined;
 }

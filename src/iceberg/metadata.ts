@@ -86,7 +86,8 @@ export const PATH_PROPERTIES = [
 
 function req(obj: JsonObject, key: string, file: string): JsonValue {
   const v = obj[key];
-  if (v === undefined || v === null) throw new CorruptFileError(file, `table metadata lacks required field '${key}'`);
+  if (v === undefined || v === null)
+    throw new CorruptFileError(file, `table metadata lacks required field '${key}'`);
   return v;
 }
 
@@ -141,7 +142,9 @@ export function viewTableMetadata(json: JsonObject, file: string): TableMetadata
       sequenceNumber: optLong(s['sequence-number'], `${what}.sequence-number`, file),
       timestampMs: asLong(s['timestamp-ms'], `${what}.timestamp-ms`, file),
       manifestList: typeof s['manifest-list'] === 'string' ? s['manifest-list'] : undefined,
-      manifests: Array.isArray(manifests) ? manifests.map((m) => asString(m, `${what}.manifests`, file)) : undefined,
+      manifests: Array.isArray(manifests)
+        ? manifests.map((m) => asString(m, `${what}.manifests`, file))
+        : undefined,
       summary: isJsonObject(s.summary) ? stringMap(s.summary) : undefined,
       schemaId: typeof s['schema-id'] === 'bigint' ? Number(s['schema-id']) : undefined,
       firstRowId: optLong(s['first-row-id'], `${what}.first-row-id`, file),
@@ -149,8 +152,7 @@ export function viewTableMetadata(json: JsonObject, file: string): TableMetadata
     };
   });
   const currentRaw = json['current-snapshot-id'];
-  const currentSnapshotId =
-    typeof currentRaw === 'bigint' && currentRaw !== -1n ? currentRaw : undefined;
+  const currentSnapshotId = typeof currentRaw === 'bigint' && currentRaw !== -1n ? currentRaw : undefined;
   const refs: Record<string, SnapshotRef> = {};
   if (isJsonObject(json.refs)) {
     for (const [name, r] of Object.entries(json.refs)) {
@@ -161,7 +163,8 @@ export function viewTableMetadata(json: JsonObject, file: string): TableMetadata
       };
     }
   }
-  if (!refs.main && currentSnapshotId !== undefined) refs.main = { snapshotId: currentSnapshotId, type: 'branch' };
+  if (!refs.main && currentSnapshotId !== undefined)
+    refs.main = { snapshotId: currentSnapshotId, type: 'branch' };
   const metadataLog = array(json['metadata-log'], 'metadata-log', file).map((e, i) => {
     if (!isJsonObject(e)) throw new CorruptFileError(file, `metadata-log[${i}] is not an object`);
     return {
@@ -189,7 +192,11 @@ export function viewTableMetadata(json: JsonObject, file: string): TableMetadata
     currentSchemaId: int(json['current-schema-id']),
     defaultSpecId: int(json['default-spec-id']),
     schemaCount: Array.isArray(json.schemas) ? json.schemas.length : json.schema ? 1 : 0,
-    specCount: Array.isArray(json['partition-specs']) ? json['partition-specs'].length : json['partition-spec'] ? 1 : 0,
+    specCount: Array.isArray(json['partition-specs'])
+      ? json['partition-specs'].length
+      : json['partition-spec']
+        ? 1
+        : 0,
     snapshots,
     refs,
     metadataLog,

@@ -5,9 +5,9 @@
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { NotFoundError } from '../errors.ts';
-import { decodePuffinFooter } from '../puffin/puffin.ts';
 import { decodeMetadata, isMetadataFileName, metadataVersionOf } from '../iceberg/metadata-json.ts';
-import { StorageRouter, type StorageResolver } from '../storage/router.ts';
+import { decodePuffinFooter } from '../puffin/puffin.ts';
+import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { normalizePath } from '../sync/path-mapping.ts';
 import { type WalkSummary, walkTable } from '../sync/walk.ts';
 
@@ -57,10 +57,12 @@ export async function findLatestMetadata(resolve: StorageResolver, location: str
 
 /** The prefix a path is reported under: the table-level directory above `data/` or `metadata/`. */
 export function prefixOf(path: string, tableLocation: string): string {
-  if (path === tableLocation || path.startsWith(`${tableLocation.replace(/\/+$/, '')}/`)) return tableLocation;
+  if (path === tableLocation || path.startsWith(`${tableLocation.replace(/\/+$/, '')}/`))
+    return tableLocation;
   const { root } = normalizePath(path);
   const schemeEnd = path.indexOf('://');
-  const pathPart = root && schemeEnd >= 0 ? path.slice(path.indexOf('/', schemeEnd + 3)) : path.replace(/^file:/, '');
+  const pathPart =
+    root && schemeEnd >= 0 ? path.slice(path.indexOf('/', schemeEnd + 3)) : path.replace(/^file:/, '');
   const head = path.slice(0, path.length - pathPart.length);
   const segs = pathPart.split('/');
   const cut = segs.findIndex((s, i) => i > 0 && (s === 'data' || s === 'metadata'));
@@ -84,7 +86,10 @@ export async function inspectTable(
   const note = (path: string, field: string) => {
     const p = prefixOf(path, md.location);
     let e = prefixes.get(p);
-    if (!e) prefixes.set(p, (e = { count: 0, fields: new Set() }));
+    if (!e) {
+      e = { count: 0, fields: new Set() };
+      prefixes.set(p, e);
+    }
     e.count++;
     e.fields.add(field);
   };
@@ -97,7 +102,10 @@ export async function inspectTable(
     deletionVectors: 0,
     equalityDeleteFiles: 0,
   };
-  const tableDir = file.slice(0, file.lastIndexOf('/metadata/') >= 0 ? file.lastIndexOf('/metadata/') : file.lastIndexOf('/'));
+  const tableDir = file.slice(
+    0,
+    file.lastIndexOf('/metadata/') >= 0 ? file.lastIndexOf('/metadata/') : file.lastIndexOf('/'),
+  );
   // Without a mapping, try the metadata's own paths, then the same file names beside this metadata.
   const mapRead =
     options.mapRead ??
@@ -111,7 +119,8 @@ export async function inspectTable(
       resolve,
       (f) => {
         note(f.path, f.field);
-        if (f.live && (f.kind === 'position-deletes' || f.kind === 'deletion-vector')) deleteFiles.set(f.path, f.kind);
+        if (f.live && (f.kind === 'position-deletes' || f.kind === 'deletion-vector'))
+          deleteFiles.set(f.path, f.kind);
       },
       mapRead,
     );
@@ -129,7 +138,8 @@ export async function inspectTable(
         } else if (readable.endsWith('.parquet')) {
           const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
           const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-          for (const p of new Set(rows.map((r) => r.file_path))) if (typeof p === 'string') note(p, 'delete file_path column');
+          for (const p of new Set(rows.map((r) => r.file_path)))
+            if (typeof p === 'string') note(p, 'delete file_path column');
         }
       } catch (err) {
         manifestsUnreadable ??= `delete file not read: ${(err as Error).message}`;
@@ -152,7 +162,11 @@ export async function inspectTable(
       operation: s.summary?.operation ?? null,
       manifestList: s.manifestList ?? null,
     })),
-    refs: Object.entries(md.refs).map(([name, r]) => ({ name, type: r.type, snapshotId: r.snapshotId.toString() })),
+    refs: Object.entries(md.refs).map(([name, r]) => ({
+      name,
+      type: r.type,
+      snapshotId: r.snapshotId.toString(),
+    })),
     ...summary,
     prefixes: [...prefixes.entries()]
       .map(([prefix, e]) => ({ prefix, count: e.count, fields: [...e.fields].sort() }))
@@ -175,7 +189,9 @@ export function formatInspectReport(r: InspectReport): string {
       `  ${s.snapshotId}  seq ${s.sequenceNumber ?? '-'}  ${new Date(Number(s.timestampMs)).toISOString()}  ${s.operation ?? ''}`,
     );
   }
-  lines.push(`refs       ${r.refs.map((x) => `${x.name} (${x.type}) -> ${x.snapshotId}`).join(', ') || '(none)'}`);
+  lines.push(
+    `refs       ${r.refs.map((x) => `${x.name} (${x.type}) -> ${x.snapshotId}`).join(', ') || '(none)'}`,
+  );
   lines.push(
     `files      ${r.manifestLists} manifest lists, ${r.manifests} manifests, ${r.dataFiles} data files, ` +
       `${r.positionDeleteFiles} position-delete files, ${r.deletionVectors} deletion vectors, ${r.equalityDeleteFiles} equality-delete files`,

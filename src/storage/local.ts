@@ -79,7 +79,11 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void> {
+  async write(
+    path: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    options?: WriteOptions,
+  ): Promise<void> {
     const local = toLocalPath(path);
     try {
       await fs.mkdir(nodePath.dirname(local), { recursive: true });

@@ -72,7 +72,11 @@ export interface RangeReader {
 }
 
 /** A {@link RangeReader} over one file of a {@link Storage}. */
-export async function openRangeReader(storage: Storage, path: string, knownSize?: number): Promise<RangeReader> {
+export async function openRangeReader(
+  storage: Storage,
+  path: string,
+  knownSize?: number,
+): Promise<RangeReader> {
   let size = knownSize;
   if (size === undefined) {
     const info = await storage.stat(path);

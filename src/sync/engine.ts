@@ -7,11 +7,17 @@ import pLimit from 'p-limit';
 import { encodeAvroFile, readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { CorruptFileError, IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
-import { decodeMetadata, encodeMetadata, isMetadataFileName, metadataVersionOf, type MetadataDocument } from '../iceberg/metadata-json.ts';
+import {
+  decodeMetadata,
+  encodeMetadata,
+  isMetadataFileName,
+  type MetadataDocument,
+  metadataVersionOf,
+} from '../iceberg/metadata-json.ts';
 import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
-import { StorageRouter, type StorageResolver } from '../storage/router.ts';
-import { type PathMappingRule, PathMapper } from './path-mapping.ts';
+import { type StorageResolver, StorageRouter } from '../storage/router.ts';
+import { PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import {
@@ -105,7 +111,7 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
-function errorText(err: unknown): string {
+function _errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -194,7 +200,13 @@ class SyncRun {
     return new PathMapper(rules, { allowUnmapped: this.opts.allowUnmapped ?? false });
   }
 
-  missing(source: string, kind: string, reason: MissingFile['reason'], expected?: bigint, actual?: number): MissingFile {
+  missing(
+    source: string,
+    kind: string,
+    reason: MissingFile['reason'],
+    expected?: bigint,
+    actual?: number,
+  ): MissingFile {
     return {
       source,
       target: this.mapper.map(source),
@@ -214,7 +226,10 @@ class SyncRun {
   /** Checks one manifest and every live file it names. */
   checkManifest(ref: ManifestRef): Promise<MissingFile[]> {
     const done = this.state.manifests[ref.path];
-    if (done && (ref.length === undefined || done.sourceSize === undefined || BigInt(done.sourceSize) === ref.length)) {
+    if (
+      done &&
+      (ref.length === undefined || done.sourceSize === undefined || BigInt(done.sourceSize) === ref.length)
+    ) {
       return Promise.resolve([]);
     }
     let p = this.manifestChecks.get(ref.path);
@@ -265,7 +280,10 @@ class SyncRun {
           if (err instanceof CorruptFileError) return [this.missing(path, 'manifest-list', 'unreadable')];
           throw err;
         }
-        const refs = records.map((r) => ({ path: String(r.manifest_path), length: toBigInt(r.manifest_length) }));
+        const refs = records.map((r) => ({
+          path: String(r.manifest_path),
+          length: toBigInt(r.manifest_length),
+        }));
         this.listManifests.set(path, refs);
         const results = await Promise.all(refs.map((r) => this.checkManifest(r)));
         return results.flat();
@@ -310,7 +328,11 @@ class SyncRun {
   }
 
   /** Rewrites a position-delete or deletion-vector file once per run and state. */
-  rewriteDeleteFile(source: string, format: 'PARQUET' | 'PUFFIN', manifest: string): Promise<RewrittenFile & { minPath?: string; maxPath?: string }> {
+  rewriteDeleteFile(
+    source: string,
+    format: 'PARQUET' | 'PUFFIN',
+    manifest: string,
+  ): Promise<RewrittenFile & { minPath?: string; maxPath?: string }> {
     const cached = this.state.deleteFiles[source];
     if (cached) return Promise.resolve(cached);
     let p = this.deleteRewrites.get(source);
@@ -338,7 +360,9 @@ class SyncRun {
             bytes,
             (blob) => {
               const ref = blob.properties['referenced-data-file'];
-              return ref === undefined ? undefined : { ...blob.properties, 'referenced-data-file': mapPath(ref) };
+              return ref === undefined
+                ? undefined
+                : { ...blob.properties, 'referenced-data-file': mapPath(ref) };
             },
             target,
           );
@@ -349,7 +373,11 @@ class SyncRun {
         const rec: RewrittenFile = { sourceSize: bytes.length, outputPath, outputSize: out.length };
         this.state.deleteFiles[source] = rec;
         this.report.deleteFilesRewritten++;
-        return { ...rec, ...(min !== undefined ? { minPath: min } : {}), ...(max !== undefined ? { maxPath: max } : {}) };
+        return {
+          ...rec,
+          ...(min !== undefined ? { minPath: min } : {}),
+          ...(max !== undefined ? { maxPath: max } : {}),
+        };
       })();
       this.deleteRewrites.set(source, p);
     }
@@ -364,7 +392,10 @@ class SyncRun {
     }
     const found = await this.existingOutput(ref.path);
     if (found) {
-      this.state.manifests[ref.path] = { ...(ref.length !== undefined ? { sourceSize: Number(ref.length) } : {}), ...found };
+      this.state.manifests[ref.path] = {
+        ...(ref.length !== undefined ? { sourceSize: Number(ref.length) } : {}),
+        ...found,
+      };
       this.report.manifestsReused++;
       return;
     }
@@ -388,17 +419,26 @@ class SyncRun {
         df.file_path = r.outputPath;
         df.file_size_in_bytes = BigInt(r.outputSize);
         if (format === 'PARQUET') {
-          if (r.minPath !== undefined || r.maxPath !== undefined) setDeletePathBounds(df, r.minPath, r.maxPath);
-          else mapDeletePathBounds(df, (x) => this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }));
+          if (r.minPath !== undefined || r.maxPath !== undefined)
+            setDeletePathBounds(df, r.minPath, r.maxPath);
+          else
+            mapDeletePathBounds(df, (x) =>
+              this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
+            );
         }
       } else {
         df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });
         if (content === 1) {
-          mapDeletePathBounds(df, (x) => this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }));
+          mapDeletePathBounds(df, (x) =>
+            this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
+          );
         }
       }
       if (typeof df.referenced_data_file === 'string') {
-        df.referenced_data_file = this.mapper.map(df.referenced_data_file, { file: target, field: 'data_file.referenced_data_file' });
+        df.referenced_data_file = this.mapper.map(df.referenced_data_file, {
+          file: target,
+          field: 'data_file.referenced_data_file',
+        });
       }
     }
     const out = encodeAvroFile(header, records);
@@ -439,7 +479,10 @@ class SyncRun {
    * function of the immutable source file (and the mapping, whose fingerprint the state guards),
    * so one found at its path is complete and right.
    */
-  async existingOutput(source: string, subdir?: string): Promise<{ outputPath: string; outputSize: number } | undefined> {
+  async existingOutput(
+    source: string,
+    subdir?: string,
+  ): Promise<{ outputPath: string; outputSize: number } | undefined> {
     const name = baseName(source);
     if (this.state.names[subdir ? `${subdir}/${name}` : name] !== undefined) return undefined;
     const outputPath = joinPath(subdir ? joinPath(this.root, subdir) : this.root, name);
@@ -479,7 +522,12 @@ class SyncRun {
       lists.map((l) =>
         this.limit(async () => {
           await this.rewriteManifestList(l);
-          this.progress({ phase: 'rewrite', message: 'manifest lists', done: ++listsDone, total: lists.length });
+          this.progress({
+            phase: 'rewrite',
+            message: 'manifest lists',
+            done: ++listsDone,
+            total: lists.length,
+          });
         }),
       ),
     );
@@ -504,7 +552,10 @@ class SyncRun {
     if (this.report.dryRun && !this.opts.copyPlanPath) return;
     const csv = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
     const lines = missing.map((m) => `${csv(m.source)},${csv(m.target)}`);
-    await this.resolve(path).write(path, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
+    await this.resolve(path).write(
+      path,
+      new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''),
+    );
     this.report.copyPlan = path;
   }
 
@@ -562,7 +613,9 @@ class SyncRun {
     const current = await opts.catalog.loadTable(opts.table);
     const last = this.state.lastCommit;
     const upToDate = (source: string) =>
-      last !== undefined && last.sourceMetadata === source && current?.metadataLocation === last.outputMetadata;
+      last !== undefined &&
+      last.sourceMetadata === source &&
+      current?.metadataLocation === last.outputMetadata;
     const finish = (status: SyncReport['status'], c: Candidate | undefined, location: string | null) => {
       report.status = status;
       report.metadataLocation = location;
@@ -609,7 +662,10 @@ class SyncRun {
         chosen = c;
         break;
       }
-      report.skippedVersions.push({ metadata: path, reason: `${missing.length} file(s) missing or incomplete` });
+      report.skippedVersions.push({
+        metadata: path,
+        reason: `${missing.length} file(s) missing or incomplete`,
+      });
     }
     const missing = newestMissing ?? [];
     report.missingFiles = missing.length;
@@ -617,7 +673,7 @@ class SyncRun {
     await this.writeCopyPlan(missing);
     // Behind when a newer file than the one chosen exists but is incomplete or unreadable.
     const behind = chosen?.path !== top.path || listed[0] !== top.path;
-    if (!chosen || !chosen.doc) {
+    if (!chosen?.doc) {
       // Nothing newer than the last commit is complete.
       finish('behind', chosen ?? undefined, current?.metadataLocation ?? null);
       if (last && chosen) report.snapshotId = last.snapshotId ?? null;

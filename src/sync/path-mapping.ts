@@ -107,7 +107,10 @@ export class PathMapper {
     this.#compiled = rules
       .map((rule) => {
         if (rule.source === '' || rule.target === '') {
-          throw new IcebergSyncError('CONFIG', `mapping rule '${rule.source}=${rule.target}' has an empty side`);
+          throw new IcebergSyncError(
+            'CONFIG',
+            `mapping rule '${rule.source}=${rule.target}' has an empty side`,
+          );
         }
         for (const side of [rule.source, rule.target]) {
           if (normalizePath(side).segments.some((s) => s === '..' || s === '.')) {

@@ -2,8 +2,9 @@
  * Presence checks by directory listing: one listing per directory and run instead of one stat
  * per file, which matters on object stores and on NameNodes with millions of files.
  */
-import type { FileInfo } from '../storage/storage.ts';
+
 import type { StorageResolver } from '../storage/router.ts';
+import type { FileInfo } from '../storage/storage.ts';
 
 /** Why a file is not usable. */
 export type Absence = 'missing' | 'size-mismatch';
@@ -38,7 +39,8 @@ export class PresenceChecker {
       this.listings++;
       p = (async () => {
         const out = new Map<string, FileInfo>();
-        for await (const f of this.#resolve(dir).list(dir)) out.set(f.path.slice(f.path.lastIndexOf('/') + 1), f);
+        for await (const f of this.#resolve(dir).list(dir))
+          out.set(f.path.slice(f.path.lastIndexOf('/') + 1), f);
         return out;
       })();
       this.#listings.set(dir, p);

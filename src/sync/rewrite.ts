@@ -58,7 +58,8 @@ export function rewriteMetadataJson(source: JsonObject, ctx: MetadataRewriteCont
   if (Array.isArray(json.snapshots)) {
     for (const s of json.snapshots) {
       if (!isJsonObject(s)) continue;
-      if (typeof s['manifest-list'] === 'string') s['manifest-list'] = ctx.manifestListOutput(s['manifest-list']);
+      if (typeof s['manifest-list'] === 'string')
+        s['manifest-list'] = ctx.manifestListOutput(s['manifest-list']);
       if (Array.isArray(s.manifests)) {
         s.manifests = s.manifests.map((m) => (typeof m === 'string' ? ctx.manifestOutput(m) : m));
       }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AlreadyExistsError, IcebergSyncError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
-import { parseJson, stringifyJson, type JsonObject } from '../util/json.ts';
+import { type JsonObject, parseJson, stringifyJson } from '../util/json.ts';
 import type { PathMappingRule } from './path-mapping.ts';
 
 /** One rewritten file. */
@@ -58,7 +58,10 @@ export function emptyState(rules: readonly PathMappingRule[]): SyncState {
 
 /** A stable fingerprint of mapping rules (order-independent). */
 export function mappingFingerprint(rules: readonly PathMappingRule[]): string {
-  const canon = rules.map((r) => `${r.source}\u0000${r.target}`).sort().join('\n');
+  const canon = rules
+    .map((r) => `${r.source}\u0000${r.target}`)
+    .sort()
+    .join('\n');
   return createHash('sha256').update(canon).digest('hex').slice(0, 16);
 }
 
@@ -68,7 +71,10 @@ export function stateDir(metadataRoot: string): string {
 }
 
 /** Loads the state, or `undefined` when there is none. */
-export async function loadState(resolve: StorageResolver, metadataRoot: string): Promise<SyncState | undefined> {
+export async function loadState(
+  resolve: StorageResolver,
+  metadataRoot: string,
+): Promise<SyncState | undefined> {
   const path = `${stateDir(metadataRoot)}/state.json`;
   const storage = resolve(path);
   if (!(await storage.stat(path))) return undefined;
@@ -88,7 +94,11 @@ export async function loadState(resolve: StorageResolver, metadataRoot: string):
 }
 
 /** Saves the state atomically (write to a temporary name, then replace). */
-export async function saveState(resolve: StorageResolver, metadataRoot: string, state: SyncState): Promise<void> {
+export async function saveState(
+  resolve: StorageResolver,
+  metadataRoot: string,
+  state: SyncState,
+): Promise<void> {
   const path = `${stateDir(metadataRoot)}/state.json`;
   await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state, null, 1)}\n`));
 }

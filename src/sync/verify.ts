@@ -9,8 +9,8 @@ import { readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { IcebergSyncError } from '../errors.ts';
 import { decodeMetadata } from '../iceberg/metadata-json.ts';
-import { StorageRouter, type StorageResolver } from '../storage/router.ts';
-import { type PathMappingRule, PathMapper } from './path-mapping.ts';
+import { type StorageResolver, StorageRouter } from '../storage/router.ts';
+import { PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { walkTable } from './walk.ts';
 
@@ -58,10 +58,19 @@ function collectStrings(v: unknown, out: string[]): void {
 /** Verifies the DR table as committed in the catalog. */
 export async function verifyTable(options: VerifyOptions): Promise<VerifyReport> {
   const resolve = options.resolve ?? new StorageRouter().resolver;
-  const report: VerifyReport = { ok: false, metadataLocation: null, filesChecked: 0, outputFilesScanned: 0, problems: [] };
+  const report: VerifyReport = {
+    ok: false,
+    metadataLocation: null,
+    filesChecked: 0,
+    outputFilesScanned: 0,
+    problems: [],
+  };
   const loaded = await options.catalog.loadTable(options.table);
   if (!loaded) {
-    throw new IcebergSyncError('NOT_FOUND', `table ${[...options.table.namespace, options.table.name].join('.')} is not in catalog ${options.catalog.name}`);
+    throw new IcebergSyncError(
+      'NOT_FOUND',
+      `table ${[...options.table.namespace, options.table.name].join('.')} is not in catalog ${options.catalog.name}`,
+    );
   }
   const location = loaded.metadataLocation;
   report.metadataLocation = location;
@@ -75,13 +84,17 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   );
   const isLeftover = (p: string) => sources.maps(p) && !targets.maps(p);
   // Byte patterns: only prefixes with a scheme are distinctive enough to search raw bytes for.
-  const needles = options.mappings.filter((r) => r.source.includes('://')).map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
+  const needles = options.mappings
+    .filter((r) => r.source.includes('://'))
+    .map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
   const root = options.metadataRoot.replace(/\/+$/, '');
-  const ours = (p: string) => p === root || p.startsWith(`${root}/`) || p.replace(/^file:(\/\/)?/, '').startsWith(`${root}/`);
+  const ours = (p: string) =>
+    p === root || p.startsWith(`${root}/`) || p.replace(/^file:(\/\/)?/, '').startsWith(`${root}/`);
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
     for (const n of needles) {
-      if (indexOfBytes(bytes, n.bytes) >= 0) report.problems.push({ path, problem: `contains source prefix '${n.text}'` });
+      if (indexOfBytes(bytes, n.bytes) >= 0)
+        report.problems.push({ path, problem: `contains source prefix '${n.text}'` });
     }
   };
   const scanStrings = (path: string, strings: string[]) => {
@@ -102,7 +115,10 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   const checked = new Set<string>();
   await walkTable(doc, location, resolve, async (found) => {
     if (isLeftover(found.path)) {
-      report.problems.push({ path: found.in, problem: `${found.field} still names source path '${found.path}'` });
+      report.problems.push({
+        path: found.in,
+        problem: `${found.field} still names source path '${found.path}'`,
+      });
       return;
     }
     if (!found.live || checked.has(found.path)) return;
@@ -131,7 +147,10 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
       const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
       const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-      scanStrings(found.path, rows.map((r) => String(r.file_path)));
+      scanStrings(
+        found.path,
+        rows.map((r) => String(r.file_path)),
+      );
     }
   });
   report.ok = report.problems.length === 0;

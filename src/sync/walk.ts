@@ -51,16 +51,41 @@ export async function walkTable(
     equalityDeleteFiles: 0,
   };
   const md = doc.metadata;
-  await visit({ path: md.location, field: 'location', in: metadataFile, live: false, kind: 'table-location' });
+  await visit({
+    path: md.location,
+    field: 'location',
+    in: metadataFile,
+    live: false,
+    kind: 'table-location',
+  });
   for (const e of md.metadataLog) {
-    await visit({ path: e.metadataFile, field: 'metadata-log', in: metadataFile, live: false, kind: 'metadata' });
+    await visit({
+      path: e.metadataFile,
+      field: 'metadata-log',
+      in: metadataFile,
+      live: false,
+      kind: 'metadata',
+    });
   }
-  for (const key of ['write.data.path', 'write.metadata.path', 'write.object-storage.path', 'write.folder-storage.path']) {
+  for (const key of [
+    'write.data.path',
+    'write.metadata.path',
+    'write.object-storage.path',
+    'write.folder-storage.path',
+  ]) {
     const v = md.properties[key];
-    if (v) await visit({ path: v, field: `properties.${key}`, in: metadataFile, live: false, kind: 'property' });
+    if (v)
+      await visit({ path: v, field: `properties.${key}`, in: metadataFile, live: false, kind: 'property' });
   }
   for (const st of md.statistics) {
-    await visit({ path: st.statisticsPath, field: 'statistics', in: metadataFile, size: st.fileSizeInBytes, live: true, kind: 'statistics' });
+    await visit({
+      path: st.statisticsPath,
+      field: 'statistics',
+      in: metadataFile,
+      size: st.fileSizeInBytes,
+      live: true,
+      kind: 'statistics',
+    });
   }
   for (const st of md.partitionStatistics) {
     await visit({
@@ -75,7 +100,14 @@ export async function walkTable(
   const seenManifests = new Set<string>();
   const seenFiles = new Set<string>();
   const visitManifest = async (path: string, length: bigint | undefined, from: string) => {
-    await visit({ path, field: 'manifest_path', in: from, ...(length !== undefined ? { size: length } : {}), live: true, kind: 'manifest' });
+    await visit({
+      path,
+      field: 'manifest_path',
+      in: from,
+      ...(length !== undefined ? { size: length } : {}),
+      live: true,
+      kind: 'manifest',
+    });
     if (seenManifests.has(path)) return;
     seenManifests.add(path);
     summary.manifests++;
@@ -87,7 +119,13 @@ export async function walkTable(
       const live = Number(entry.status) !== 2;
       const content = contentOf(df);
       const kind =
-        content === 0 ? 'data' : content === 2 ? 'equality-deletes' : formatOf(df) === 'PUFFIN' ? 'deletion-vector' : 'position-deletes';
+        content === 0
+          ? 'data'
+          : content === 2
+            ? 'equality-deletes'
+            : formatOf(df) === 'PUFFIN'
+              ? 'deletion-vector'
+              : 'position-deletes';
       if (live && !seenFiles.has(`${kind}:${filePath}:${String(df.content_offset ?? '')}`)) {
         seenFiles.add(`${kind}:${filePath}:${String(df.content_offset ?? '')}`);
         if (kind === 'data') summary.dataFiles++;
@@ -104,14 +142,26 @@ export async function walkTable(
         kind,
       } as FoundPath);
       if (typeof df.referenced_data_file === 'string') {
-        await visit({ path: df.referenced_data_file, field: 'data_file.referenced_data_file', in: readable, live: false, kind: 'data' });
+        await visit({
+          path: df.referenced_data_file,
+          field: 'data_file.referenced_data_file',
+          in: readable,
+          live: false,
+          kind: 'data',
+        });
       }
     }
   };
   const seenLists = new Set<string>();
   for (const s of md.snapshots) {
     if (s.manifestList) {
-      await visit({ path: s.manifestList, field: 'manifest-list', in: metadataFile, live: true, kind: 'manifest-list' });
+      await visit({
+        path: s.manifestList,
+        field: 'manifest-list',
+        in: metadataFile,
+        live: true,
+        kind: 'manifest-list',
+      });
       if (seenLists.has(s.manifestList)) continue;
       seenLists.add(s.manifestList);
       summary.manifestLists++;

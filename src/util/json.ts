@@ -37,7 +37,10 @@ interface ReviverContext {
 }
 type RawJson = unknown;
 const jsonWithRaw = JSON as unknown as {
-  parse(text: string, reviver: (this: unknown, key: string, value: unknown, ctx?: ReviverContext) => unknown): unknown;
+  parse(
+    text: string,
+    reviver: (this: unknown, key: string, value: unknown, ctx?: ReviverContext) => unknown,
+  ): unknown;
   rawJSON(text: string): RawJson;
 };
 

@@ -2,18 +2,20 @@
  * Simulated replication for tests: copies a table tree to a new place (as SyncIQ or DistCp would)
  * and derives the mapping rules from where the table's metadata says it lived.
  */
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { PathMappingRule } from '../../src/sync/path-mapping.ts';
 import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
-import { readFileSync } from 'node:fs';
+import type { PathMappingRule } from '../../src/sync/path-mapping.ts';
 
 /** Table directories (those with a metadata/ folder holding metadata.json files) below `root`. */
 export function findTables(root: string): string[] {
   const out: string[] = [];
   const visit = (dir: string) => {
     const names = readdirSync(dir);
-    if (names.includes('metadata') && readdirSync(path.join(dir, 'metadata')).some((n) => n.endsWith('.metadata.json'))) {
+    if (
+      names.includes('metadata') &&
+      readdirSync(path.join(dir, 'metadata')).some((n) => n.endsWith('.metadata.json'))
+    ) {
       out.push(dir);
       return;
     }
@@ -41,7 +43,11 @@ export function sourceLocation(tableDir: string): string {
  * Copies `tableDir` to `targetDir` and returns mapping rules for both spellings Impala's tables use
  * for one location: scheme-less `/test-warehouse/...` and `hdfs://localhost:20500/test-warehouse/...`.
  */
-export function replicate(tableDir: string, targetDir: string, alternateAuthority = 'hdfs://localhost:20500'): PathMappingRule[] {
+export function replicate(
+  tableDir: string,
+  targetDir: string,
+  alternateAuthority = 'hdfs://localhost:20500',
+): PathMappingRule[] {
   cpSync(tableDir, targetDir, { recursive: true });
   const location = sourceLocation(tableDir);
   const rules: PathMappingRule[] = [{ source: location, target: targetDir }];

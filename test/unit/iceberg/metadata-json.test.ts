@@ -47,12 +47,17 @@ describe('metadata.json codec', () => {
       // Every number literal survives verbatim, in order (snapshot ids above 2^53 included).
       const text = bytes.toString('utf8');
       const reText = new TextDecoder().decode(encodeMetadata(doc.json, { pretty: doc.pretty }));
-      assert.deepEqual(integerLiterals(reText).sort(), integerLiterals(text).sort(), `${file}: numbers changed`);
+      assert.deepEqual(
+        integerLiterals(reText).sort(),
+        integerLiterals(text).sort(),
+        `${file}: numbers changed`,
+      );
     }
   });
 
   it('keeps 64-bit ids exact', () => {
-    const big = '{"format-version":2,"location":"/x","current-snapshot-id":9223372036854775807,"snapshots":[]}';
+    const big =
+      '{"format-version":2,"location":"/x","current-snapshot-id":9223372036854775807,"snapshots":[]}';
     const doc = decodeMetadata(new TextEncoder().encode(big), 'm.json');
     assert.equal(doc.metadata.currentSnapshotId, 9223372036854775807n);
     assert.equal(stringifyJson(doc.json), big);
@@ -74,11 +79,14 @@ describe('metadata.json codec', () => {
 
   it('gives exact errors for bad input', () => {
     const enc = (s: string) => new TextEncoder().encode(s);
-    assert.throws(() => decodeMetadata(enc('not json'), 'v3.metadata.json'), (e: unknown) => {
-      assert.ok(e instanceof CorruptFileError);
-      assert.match((e as Error).message, /^v3\.metadata\.json: metadata is not valid JSON \(/);
-      return true;
-    });
+    assert.throws(
+      () => decodeMetadata(enc('not json'), 'v3.metadata.json'),
+      (e: unknown) => {
+        assert.ok(e instanceof CorruptFileError);
+        assert.match((e as Error).message, /^v3\.metadata\.json: metadata is not valid JSON \(/);
+        return true;
+      },
+    );
     assert.throws(
       () => decodeMetadata(enc('{"format-version":4,"location":"/x"}'), 'v9.metadata.json'),
       (e: unknown) =>
@@ -88,8 +96,12 @@ describe('metadata.json codec', () => {
     assert.throws(() => decodeMetadata(enc('{"format-version":2,"loc'), 't.json'), {
       message: /^t\.json: metadata is not valid JSON/,
     });
-    assert.throws(() => decodeMetadata(new Uint8Array(0), 'e.json'), { message: 'e.json: empty metadata file' });
-    assert.throws(() => decodeMetadata(enc('[1,2]'), 'a.json'), { message: 'a.json: metadata is not a JSON object' });
+    assert.throws(() => decodeMetadata(new Uint8Array(0), 'e.json'), {
+      message: 'e.json: empty metadata file',
+    });
+    assert.throws(() => decodeMetadata(enc('[1,2]'), 'a.json'), {
+      message: 'a.json: metadata is not a JSON object',
+    });
     assert.throws(() => decodeMetadata(enc('{"format-version":2}'), 'b.json'), {
       message: "b.json: table metadata lacks required field 'location'",
     });

@@ -4,7 +4,17 @@
  * themselves (their files, sizes and metadata), never from constants.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readAvroFile } from '../../../src/avro/container.ts';
@@ -15,9 +25,9 @@ import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { LocalStorage } from '../../../src/storage/local.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import type { Storage } from '../../../src/storage/storage.ts';
-import { planSync, syncTable, type SyncTableOptions } from '../../../src/sync/engine.ts';
+import { planSync, type SyncTableOptions, syncTable } from '../../../src/sync/engine.ts';
 import { type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
-import { LockedError, acquireLock } from '../../../src/sync/state.ts';
+import { acquireLock, LockedError } from '../../../src/sync/state.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
 import { findTables, replicate } from '../../helpers/replicate.ts';
@@ -70,7 +80,14 @@ async function setup(tableDir: string, name = path.basename(tableDir)): Promise<
     root,
     rules,
     catalog,
-    opts: { table: { namespace: ['ice'], name }, catalog, tableLocation: replica, mappings: rules, metadataRoot: root, resolve },
+    opts: {
+      table: { namespace: ['ice'], name },
+      catalog,
+      tableLocation: replica,
+      mappings: rules,
+      metadataRoot: root,
+      resolve,
+    },
   };
 }
 
@@ -106,7 +123,10 @@ describe('sync engine over every Impala fixture table', () => {
         // Two honest refusals: ORC position deletes cannot be rewritten, and a table with data
         // outside its location needs a rule for that place.
         if (err instanceof UnsupportedError) {
-          assert.match(err.message, /position-delete file .* is ORC; only Parquet position deletes and Puffin deletion vectors can be rewritten/);
+          assert.match(
+            err.message,
+            /position-delete file .* is ORC; only Parquet position deletes and Puffin deletion vectors can be rewritten/,
+          );
           assert.ok(name.endsWith('_orc'), `${name}: unexpected refusal ${err.message}`);
         } else if (err instanceof UnmappedPathError) {
           assert.match(err.message, /: data_file\.file_path '.*' matches no --map rule$/);
@@ -124,7 +144,8 @@ describe('sync engine over every Impala fixture table', () => {
         assert.ok(report.missingFiles > 0);
         for (const m of report.missing) {
           if (m.reason === 'missing') assert.ok(!existsSync(m.target), m.target);
-          else if (m.reason === 'size-mismatch') assert.notEqual(String(statSync(m.target).size), m.expectedSize);
+          else if (m.reason === 'size-mismatch')
+            assert.notEqual(String(statSync(m.target).size), m.expectedSize);
         }
         const plan = readFileSync(report.copyPlan!, 'utf8').trim().split('\n');
         assert.equal(plan.length, report.missingFiles);
@@ -148,7 +169,8 @@ describe('sync engine over every Impala fixture table', () => {
         assert.equal(again.status, report.status === 'committed' ? 'up-to-date' : 'behind');
         assert.equal(again.manifestsRewritten, 0);
         assert.equal(again.manifestListsRewritten, 0);
-        for (const [f, sig] of outputs) if (!f.includes('.iceberg-sync')) assert.equal(snapshotTree(path.dirname(root)).get(f), sig, f);
+        for (const [f, sig] of outputs)
+          if (!f.includes('.iceberg-sync')) assert.equal(snapshotTree(path.dirname(root)).get(f), sig, f);
       }
     });
   }
@@ -176,12 +198,23 @@ describe('sync engine behaviour', () => {
         assert.ok(existsSync(df.file_path), df.file_path);
         assert.equal(BigInt(statSync(df.file_path).size), df.file_size_in_bytes);
         // Everything but path, size and the file_path bounds is as the source wrote it.
-        const strip = (x: Record<string, any>) => ({ ...x, file_path: 0, file_size_in_bytes: 0, lower_bounds: 0, upper_bounds: 0 });
+        const strip = (x: Record<string, any>) => ({
+          ...x,
+          file_path: 0,
+          file_size_in_bytes: 0,
+          lower_bounds: 0,
+          upper_bounds: 0,
+        });
         assert.deepEqual(strip(df), strip(se.data_file));
-        assert.deepEqual([e.status, e.snapshot_id, e.sequence_number], [se.status, se.snapshot_id, se.sequence_number]);
+        assert.deepEqual(
+          [e.status, e.snapshot_id, e.sequence_number],
+          [se.status, se.snapshot_id, se.sequence_number],
+        );
         if (df.content === 1) {
           assert.ok(df.file_path.startsWith(s.root), 'delete files are rewritten outside the replica');
-          const bound = (df.lower_bounds as { key: number; value: Uint8Array }[]).find((b) => b.key === 2147483546);
+          const bound = (df.lower_bounds as { key: number; value: Uint8Array }[]).find(
+            (b) => b.key === 2147483546,
+          );
           if (bound) assert.ok(new TextDecoder().decode(bound.value).startsWith(s.replica));
         } else {
           assert.ok(df.file_path.startsWith(s.replica), 'data files stay where replication put them');
@@ -208,13 +241,18 @@ describe('sync engine behaviour', () => {
     const v3Doc = decodeMetadata(readFileSync(v3), 'v3').metadata;
     assert.equal(second.manifestListsRewritten, v3Doc.snapshots.length - v2Lists);
     // The new snapshot's manifests that the first run had not rewritten, no more.
-    const newList = readAvroFile(readFileSync(path.join(s.replica, 'metadata', path.basename(v3Doc.snapshots.at(-1)!.manifestList!))), 'l');
+    const newList = readAvroFile(
+      readFileSync(path.join(s.replica, 'metadata', path.basename(v3Doc.snapshots.at(-1)!.manifestList!))),
+      'l',
+    );
     const oldList = readAvroFile(
       readFileSync(path.join(s.replica, 'metadata', path.basename(v3Doc.snapshots[0]!.manifestList!))),
       'l',
     );
     const oldPaths = new Set((oldList.records as Record<string, unknown>[]).map((r) => r.manifest_path));
-    const fresh = (newList.records as Record<string, unknown>[]).filter((r) => !oldPaths.has(r.manifest_path)).length;
+    const fresh = (newList.records as Record<string, unknown>[]).filter(
+      (r) => !oldPaths.has(r.manifest_path),
+    ).length;
     assert.equal(second.manifestsRewritten, fresh);
     const third = await syncTable(s.opts);
     assert.equal(third.status, 'up-to-date');
@@ -224,13 +262,23 @@ describe('sync engine behaviour', () => {
 
   it('commits the previous version when a file of the newest is missing or short, then catches up', async () => {
     const s = await setup(posDeletes);
-    const v3 = decodeMetadata(readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')), 'v3').metadata;
+    const v3 = decodeMetadata(
+      readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')),
+      'v3',
+    ).metadata;
     // A file only the newest snapshot has: the manifest list of the last snapshot.
     const list = path.join(s.replica, 'metadata', path.basename(v3.snapshots.at(-1)!.manifestList!));
     const records = readAvroFile(readFileSync(list), list).records as Record<string, any>[];
-    const firstList = readAvroFile(readFileSync(path.join(s.replica, 'metadata', path.basename(v3.snapshots[0]!.manifestList!))), 'l');
+    const firstList = readAvroFile(
+      readFileSync(path.join(s.replica, 'metadata', path.basename(v3.snapshots[0]!.manifestList!))),
+      'l',
+    );
     const old = new Set((firstList.records as Record<string, unknown>[]).map((r) => r.manifest_path));
-    const newManifest = path.join(s.replica, 'metadata', path.basename(records.find((r) => !old.has(r.manifest_path))!.manifest_path));
+    const newManifest = path.join(
+      s.replica,
+      'metadata',
+      path.basename(records.find((r) => !old.has(r.manifest_path))!.manifest_path),
+    );
     const m = readAvroFile(readFileSync(newManifest), newManifest).records as Record<string, any>[];
     const victim = s.rules[0]!.target + String(m[0]!.data_file.file_path).slice(s.rules[0]!.source.length);
     const saved = readFileSync(victim);
@@ -269,17 +317,26 @@ describe('sync engine behaviour', () => {
 
   it('refuses an unmapped path, naming file and field, and leaves the catalog unchanged', async () => {
     const s = await setup(posDeletes);
-    const r0 = await syncTable({ ...s.opts, sourceMetadata: path.join(s.replica, 'metadata', 'v2.metadata.json') });
+    const r0 = await syncTable({
+      ...s.opts,
+      sourceMetadata: path.join(s.replica, 'metadata', 'v2.metadata.json'),
+    });
     assert.equal(r0.status, 'committed');
     await assert.rejects(syncTable({ ...s.opts, mappings: [s.rules[0]!] }), {
       message: /the mapping rules differ from those of earlier runs/,
     });
     const other = path.join(s.base, 'other');
-    await assert.rejects(syncTable({ ...s.opts, metadataRoot: other, mappings: [s.rules[0]!] }), (err: unknown) => {
-      assert.ok(err instanceof UnmappedPathError);
-      assert.match(err.message, /\.parquet: file_path column 'hdfs:\/\/localhost:20500\/test-warehouse\/.*' matches no --map rule$/);
-      return true;
-    });
+    await assert.rejects(
+      syncTable({ ...s.opts, metadataRoot: other, mappings: [s.rules[0]!] }),
+      (err: unknown) => {
+        assert.ok(err instanceof UnmappedPathError);
+        assert.match(
+          err.message,
+          /\.parquet: file_path column 'hdfs:\/\/localhost:20500\/test-warehouse\/.*' matches no --map rule$/,
+        );
+        return true;
+      },
+    );
     assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, r0.metadataLocation);
     await s.catalog.close();
   });
@@ -298,7 +355,10 @@ describe('sync engine behaviour', () => {
 
   it('treats a corrupt manifest as not yet replicated and reports it', async () => {
     const s = await setup(posDeletes);
-    const v3 = decodeMetadata(readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')), 'v3').metadata;
+    const v3 = decodeMetadata(
+      readFileSync(path.join(s.replica, 'metadata', 'v3.metadata.json')),
+      'v3',
+    ).metadata;
     const list = path.join(s.replica, 'metadata', path.basename(v3.snapshots.at(-1)!.manifestList!));
     const bytes = readFileSync(list);
     bytes.fill(0x41, bytes.length - 40, bytes.length - 20); // same size, damaged block
@@ -336,7 +396,10 @@ describe('sync engine behaviour', () => {
     const lock = await acquireLock(resolve, s.root);
     await assert.rejects(syncTable(s.opts), (err: unknown) => {
       assert.ok(err instanceof LockedError);
-      assert.match(err.message, /another sync of this table is running \(pid \d+ on .* since .*\); if no run is active, remove .*lock$/);
+      assert.match(
+        err.message,
+        /another sync of this table is running \(pid \d+ on .* since .*\); if no run is active, remove .*lock$/,
+      );
       return true;
     });
     await lock.release();
@@ -349,7 +412,9 @@ describe('sync engine behaviour', () => {
     const local = new LocalStorage();
     let writes = 0;
     const dying: Storage = {
-      ...Object.fromEntries(['stat', 'read', 'readStream', 'list', 'delete'].map((k) => [k, (local as any)[k].bind(local)])),
+      ...Object.fromEntries(
+        ['stat', 'read', 'readStream', 'list', 'delete'].map((k) => [k, (local as any)[k].bind(local)]),
+      ),
       write: async (p: string, d: Uint8Array, o?: { ifNotExists?: boolean }) => {
         if (++writes > 6) throw new Error('killed');
         return local.write(p, d, o);
@@ -360,8 +425,15 @@ describe('sync engine behaviour', () => {
     // The lock of a killed process would be stale; this one was released by the failing run.
     const r = await syncTable(s.opts);
     assert.equal(r.status, 'committed');
-    const full = await syncTable({ ...s.opts, metadataRoot: path.join(s.base, 'fresh'), table: { namespace: ['ice'], name: 'fresh' } });
-    assert.ok(r.manifestsRewritten + r.manifestListsRewritten < full.manifestsRewritten + full.manifestListsRewritten, 'the resumed run redid less');
+    const full = await syncTable({
+      ...s.opts,
+      metadataRoot: path.join(s.base, 'fresh'),
+      table: { namespace: ['ice'], name: 'fresh' },
+    });
+    assert.ok(
+      r.manifestsRewritten + r.manifestListsRewritten < full.manifestsRewritten + full.manifestListsRewritten,
+      'the resumed run redid less',
+    );
     await s.catalog.close();
   });
 
@@ -392,7 +464,13 @@ describe('sync engine behaviour', () => {
     assert.equal(r.status, 'committed');
     assert.equal(r.metadataLocation, path.join(root, 'v1.metadata.json'));
     assert.equal(readFileSync(path.join(root, 'version-hint.text'), 'utf8'), '1');
-    const v = await verifyTable({ table: id, catalog: hadoop, mappings: s.rules, metadataRoot: root, resolve });
+    const v = await verifyTable({
+      table: id,
+      catalog: hadoop,
+      mappings: s.rules,
+      metadataRoot: root,
+      resolve,
+    });
     assert.deepEqual(v.problems, []);
     await s.catalog.close();
   });

@@ -26,7 +26,10 @@ describe('path mapping', () => {
       { source: 'hdfs://prod-nn/warehouse/db/special', target: '/ifs/dr/special' },
       { source: 's3://prod', target: 's3://dr-bucket/copy/' },
     ]);
-    assert.equal(m.map('hdfs://prod-nn/warehouse/db/t/data/a.parquet'), '/ifs/dr/warehouse/db/t/data/a.parquet');
+    assert.equal(
+      m.map('hdfs://prod-nn/warehouse/db/t/data/a.parquet'),
+      '/ifs/dr/warehouse/db/t/data/a.parquet',
+    );
     assert.equal(m.map('hdfs://prod-nn:8020/warehouse/db/special/x'), '/ifs/dr/special/x');
     assert.equal(m.map('s3a://prod/t/f.avro'), 's3://dr-bucket/copy/t/f.avro');
     assert.equal(m.map('hdfs://prod-nn/warehouse'), '/ifs/dr/warehouse');
@@ -46,10 +49,9 @@ describe('path mapping', () => {
 
   it('names file and field of an unmapped path', () => {
     const m = new PathMapper([{ source: '/a', target: '/b' }]);
-    assert.throws(
-      () => m.map('/elsewhere/x.parquet', { file: 'm0.avro', field: 'data_file.file_path' }),
-      { message: "m0.avro: data_file.file_path '/elsewhere/x.parquet' matches no --map rule" },
-    );
+    assert.throws(() => m.map('/elsewhere/x.parquet', { file: 'm0.avro', field: 'data_file.file_path' }), {
+      message: "m0.avro: data_file.file_path '/elsewhere/x.parquet' matches no --map rule",
+    });
     const lenient = new PathMapper([{ source: '/a', target: '/b' }], { allowUnmapped: true });
     assert.equal(lenient.map('/elsewhere/x'), '/elsewhere/x');
   });
@@ -62,7 +64,10 @@ describe('path mapping', () => {
   });
 
   it('parses SRC=DST rules', () => {
-    assert.deepEqual(parseMappingRule('hdfs://nn/wh=/ifs/dr/wh'), { source: 'hdfs://nn/wh', target: '/ifs/dr/wh' });
+    assert.deepEqual(parseMappingRule('hdfs://nn/wh=/ifs/dr/wh'), {
+      source: 'hdfs://nn/wh',
+      target: '/ifs/dr/wh',
+    });
     assert.deepEqual(parseMappingRule('/wh/t/dt=2024-01-01=/dr/t/dt=2024-01-01'), {
       source: '/wh/t/dt=2024-01-01',
       target: '/dr/t/dt=2024-01-01',
