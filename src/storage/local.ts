@@ -86,7 +86,7 @@ export class LocalStorage implements Storage {
   ): Promise<void> {
     const local = toLocalPath(path);
     try {
-      await fs.mkdir(nodePath.dirname(local), { recursive: true });
+      await ensureDir(nodePath.dirname(local));
       if (options?.ifNotExists) {
         // Write to a private temporary name, then link() it into place: link fails with EEXIST
         // atomically, and readers never see a partly written file.
@@ -156,12 +156,40 @@ export class LocalStorage implements Storage {
     const src = toLocalPath(from);
     const dst = toLocalPath(to);
     try {
-      await fs.mkdir(nodePath.dirname(dst), { recursive: true });
+      await ensureDir(nodePath.dirname(dst));
       // link + unlink gives rename-without-replace on POSIX (rename(2) would overwrite).
       await fs.link(src, dst);
       await fs.rm(src, { force: true });
     } catch (err) {
       throw translate(err, (err as NodeJS.ErrnoException).code === 'EEXIST' ? to : from);
+    }
+  }
+}
+
+/**
+ * mkdir -p without `fs.mkdir({ recursive: true })`, which spins forever on some virtual file
+ * systems (a missing directory under /proc) instead of failing: create each missing level once.
+ */
+async function ensureDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let d = nodePath.resolve(dir);
+  for (;;) {
+    try {
+      if ((await fs.stat(d)).isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    missing.push(d);
+    const parent = nodePath.dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      await fs.mkdir(m);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
 }

@@ -254,10 +254,12 @@ function newestSourceMtime(): number {
     path.join(harnessDir, 'requirements.txt'),
     path.join(harnessDir, 'jars.txt'),
   ];
-  // Everything but the readers (read.py, canonical.py) shapes what `generate` writes.
+  // Everything but the readers (read.py, canonical.py) and rewrite_path.py shapes what `generate` writes.
   const pkg = path.join(harnessDir, 'iceberg_harness');
   for (const f of readdirSync(pkg)) {
-    if (f.endsWith('.py') && f !== 'read.py' && f !== 'canonical.py') files.push(path.join(pkg, f));
+    if (f.endsWith('.py') && !['read.py', 'canonical.py', 'rewrite_path.py'].includes(f)) {
+      files.push(path.join(pkg, f));
+    }
   }
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
 }
@@ -304,6 +306,82 @@ export async function readTables(spec: ReadSpec, opts: { timeoutMs?: number } = 
     } catch (e) {
       throw new Error(
         `harness/run.py read printed no valid JSON (${(e as Error).message})\n--- stdout (head) ---\n` +
+          `${stdout.slice(0, 2_000)}\n--- stderr (tail) ---\n${stderr.slice(-8_000)}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One table for Iceberg's `rewrite_table_path` procedure (`harness/run.py rewrite-table-path`). */
+export interface RewriteTablePathRequest {
+  /** Label echoed in the result (default: the metadata path). */
+  name?: string;
+  /** Absolute path of the source table's metadata file. */
+  metadata: string;
+  /**
+   * Literal prefix of the paths in the metadata (the procedure replaces prefixes literally, so spell it
+   * as the metadata does: `file:/x`, `file:///x` or `/x`). The table is registered under the metadata
+   * path spelled the same way.
+   */
+  sourcePrefix: string;
+  /** Where the copy lives: a local `file:` URI or absolute path; the file list's targets must lie below it. */
+  targetPrefix: string;
+  /** Directory for the procedure's rewritten files and its file list. */
+  staging: string;
+}
+
+/** The procedure's outcome for one table, after its file list was carried out. */
+export interface RewriteTablePathOk {
+  name: string;
+  /** File name of the newest rewritten metadata file (the procedure's `latest_version`). */
+  latestVersion: string;
+  /** Local path of the file list (`source,target` per line). */
+  fileList: string;
+  /** Files copied from the file list. */
+  copied: number;
+  /** Local path of the copied `latestVersion`: the copy's current metadata file. */
+  metadataLocation: string;
+  /** Every column of the procedure's result row. */
+  output: Record<string, string | number | boolean | null>;
+  seconds: number;
+}
+
+/** A table the procedure refused (or whose file list could not be carried out). */
+export interface RewriteTablePathError {
+  name: string;
+  error: string;
+  seconds: number;
+}
+
+export type RewriteTablePathOutcome = RewriteTablePathOk | RewriteTablePathError;
+
+export interface RewriteTablePathResult {
+  harness: { versions: Record<string, string>; seconds: number };
+  tables: RewriteTablePathOutcome[];
+}
+
+/**
+ * Runs Apache Iceberg's `rewrite_table_path` Spark procedure on each table (one JVM for the whole call)
+ * and copies every file of its file list to the local path the target names.
+ */
+export async function rewriteTablePath(
+  tables: RewriteTablePathRequest[],
+  opts: { timeoutMs?: number } = {},
+): Promise<RewriteTablePathResult> {
+  const reason = harnessUnavailableReason();
+  if (reason) throw new Error(reason);
+  const dir = mkdtempSync(path.join(tmpdir(), 'imsync-harness-'));
+  const specPath = path.join(dir, 'spec.json');
+  try {
+    writeFileSync(specPath, JSON.stringify(tables));
+    const { stdout, stderr } = await runHarness(['rewrite-table-path', specPath], opts.timeoutMs ?? 900_000);
+    try {
+      return JSON.parse(stdout) as RewriteTablePathResult;
+    } catch (e) {
+      throw new Error(
+        `harness/run.py rewrite-table-path printed no valid JSON (${(e as Error).message})\n--- stdout (head) ---\n` +
           `${stdout.slice(0, 2_000)}\n--- stderr (tail) ---\n${stderr.slice(-8_000)}`,
       );
     }
