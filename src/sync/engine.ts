@@ -696,21 +696,39 @@ class SyncRun {
       return;
     }
     const { location, bytes } = await this.rewriteVersion(chosen);
+    if (current && (await this.sameBytes(current.metadataLocation, bytes))) {
+      // State was lost (or never saved) after a commit: the catalog already holds exactly this
+      // output, so record it instead of committing the same version again.
+      this.recordCommit(chosen, current.metadataLocation);
+      await this.checkpoint(true);
+      finish(behind ? 'behind' : 'up-to-date', chosen, current.metadataLocation);
+      return;
+    }
     this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
     if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
     // The catalog writes the file (never over an existing one) and swaps the pointer.
     const committed = await opts.catalog.commitTable(opts.table, current?.metadataLocation, location, bytes);
+    this.recordCommit(chosen, committed);
+    await this.checkpoint(true);
+    finish(behind ? 'behind' : 'committed', chosen, committed);
+  }
+
+  recordCommit(chosen: Candidate, committed: string): void {
     this.state.metadata[chosen.path] = committed;
+    const sid = chosen.doc?.metadata.currentSnapshotId;
     this.state.lastCommit = {
       sourceMetadata: chosen.path,
       outputMetadata: committed,
-      ...(chosen.doc.metadata.currentSnapshotId !== undefined
-        ? { snapshotId: chosen.doc.metadata.currentSnapshotId.toString() }
-        : {}),
+      ...(sid !== undefined ? { snapshotId: sid.toString() } : {}),
       committedAt: new Date().toISOString(),
     };
-    await this.checkpoint(true);
-    finish(behind ? 'behind' : 'committed', chosen, committed);
+  }
+
+  async sameBytes(path: string, bytes: Uint8Array): Promise<boolean> {
+    const storage = this.resolve(path);
+    const info = await storage.stat(path);
+    if (!info || info.size !== bytes.length) return false;
+    return Buffer.compare(await storage.read(path), bytes) === 0;
   }
 }
 

@@ -437,6 +437,22 @@ describe('sync engine behaviour', () => {
     await s.catalog.close();
   });
 
+  it('rebuilds lost state from its outputs: no rewrite and no second commit', async () => {
+    const s = await setup(posDeletes);
+    const first = await syncTable(s.opts);
+    assert.equal(first.status, 'committed');
+    rmSync(path.join(s.opts.metadataRoot!, '.iceberg-sync', 'state.json'));
+    const again = await syncTable(s.opts);
+    assert.equal(again.status, 'up-to-date');
+    assert.equal(again.metadataLocation, first.metadataLocation);
+    assert.equal(again.manifestsRewritten + again.manifestListsRewritten + again.deleteFilesRewritten, 0);
+    assert.ok(again.manifestsReused > 0);
+    assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, first.metadataLocation);
+    const third = await syncTable(s.opts);
+    assert.equal(third.status, 'up-to-date');
+    await s.catalog.close();
+  });
+
   it('plans without writing anything', async () => {
     const s = await setup(posDeletes);
     const r = await planSync(s.opts);
