@@ -1,4 +1,4 @@
-"""Command line: generate | read | check | versions. JSON goes to stdout, everything else to stderr."""
+"""Command line: generate | read | sample | check | versions. JSON goes to stdout, everything else to stderr."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--pretty", action="store_true", help="indent the JSON")
     sub.add_parser("check", help="verify the installation without starting a JVM")
     sub.add_parser("versions", help="print the engines' versions as JSON")
+    rtp = sub.add_parser(
+        "rewrite-table-path",
+        help="run Iceberg's rewrite_table_path procedure per <spec.json> ('-' = stdin) and copy its file list",
+    )
+    rtp.add_argument("spec")
+    smp = sub.add_parser("sample", help="write the sample replicated table sales.orders into <out-dir>/warehouse")
+    smp.add_argument("out_dir")
     args = ap.parse_args(argv)
 
     # Anything a library or the JVM (a child process inheriting fd 1) prints to stdout must not corrupt
@@ -43,6 +50,17 @@ def main(argv: list[str] | None = None) -> int:
                 spec["engines"] = [e.strip() for e in args.engines.split(",") if e.strip()]
             doc = run_read(spec)
             pretty = args.pretty
+        elif args.cmd == "rewrite-table-path":
+            from .rewrite_path import run_rewrite_table_path
+
+            text = sys.stdin.read() if args.spec == "-" else open(args.spec).read()
+            doc = run_rewrite_table_path(json.loads(text))
+            pretty = False
+        elif args.cmd == "sample":
+            from .sample import run_sample
+
+            doc = run_sample(args.out_dir)
+            pretty = True
         elif args.cmd == "check":
             from . import env
 
