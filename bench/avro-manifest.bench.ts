@@ -13,103 +13,12 @@ import {
   openAvroContainer,
   readAvroFile,
 } from '../src/avro/container.ts';
+import { manifestEntrySchema } from './synthetic-table.ts';
 
 const ENTRIES = Number(process.argv[2] ?? 100_000);
 const COLUMNS = Number(process.argv[3] ?? 12);
 
-/** A `{key, value}` map array as Iceberg writes int-keyed maps. */
-function kv(name: string, keyId: number, valueId: number, valueType: string, fieldId: number) {
-  return {
-    name,
-    type: [
-      'null',
-      {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: `k${keyId}_v${valueId}`,
-          fields: [
-            { name: 'key', type: 'int', 'field-id': keyId },
-            { name: 'value', type: valueType, 'field-id': valueId },
-          ],
-        },
-        logicalType: 'map',
-      },
-    ],
-    default: null,
-    'field-id': fieldId,
-  };
-}
-
-/** The v2 `manifest_entry` schema for a table partitioned by day and region. */
-const schema = {
-  type: 'record',
-  name: 'manifest_entry',
-  fields: [
-    { name: 'status', type: 'int', 'field-id': 0 },
-    { name: 'snapshot_id', type: ['null', 'long'], default: null, 'field-id': 1 },
-    { name: 'sequence_number', type: ['null', 'long'], default: null, 'field-id': 3 },
-    { name: 'file_sequence_number', type: ['null', 'long'], default: null, 'field-id': 4 },
-    {
-      name: 'data_file',
-      type: {
-        type: 'record',
-        name: 'r2',
-        fields: [
-          {
-            name: 'content',
-            type: 'int',
-            doc: 'Contents of the file: 0=data, 1=position deletes',
-            'field-id': 134,
-          },
-          { name: 'file_path', type: 'string', 'field-id': 100 },
-          { name: 'file_format', type: 'string', 'field-id': 101 },
-          {
-            name: 'partition',
-            type: {
-              type: 'record',
-              name: 'r102',
-              fields: [
-                {
-                  name: 'dt',
-                  type: ['null', { type: 'int', logicalType: 'date' }],
-                  default: null,
-                  'field-id': 1000,
-                },
-                { name: 'region', type: ['null', 'string'], default: null, 'field-id': 1001 },
-              ],
-            },
-            'field-id': 102,
-          },
-          { name: 'record_count', type: 'long', 'field-id': 103 },
-          { name: 'file_size_in_bytes', type: 'long', 'field-id': 104 },
-          kv('column_sizes', 117, 118, 'long', 108),
-          kv('value_counts', 119, 120, 'long', 109),
-          kv('null_value_counts', 121, 122, 'long', 110),
-          kv('nan_value_counts', 138, 139, 'long', 137),
-          kv('lower_bounds', 126, 127, 'bytes', 125),
-          kv('upper_bounds', 129, 130, 'bytes', 128),
-          { name: 'key_metadata', type: ['null', 'bytes'], default: null, 'field-id': 131 },
-          {
-            name: 'split_offsets',
-            type: ['null', { type: 'array', items: 'long', 'element-id': 133 }],
-            default: null,
-            'field-id': 132,
-          },
-          {
-            name: 'equality_ids',
-            type: ['null', { type: 'array', items: 'int', 'element-id': 136 }],
-            default: null,
-            'field-id': 135,
-          },
-          { name: 'sort_order_id', type: ['null', 'int'], default: null, 'field-id': 140 },
-          { name: 'referenced_data_file', type: ['null', 'string'], default: null, 'field-id': 143 },
-        ],
-      },
-      'field-id': 2,
-    },
-  ],
-};
+const schema = manifestEntrySchema;
 
 const enc = new TextEncoder();
 

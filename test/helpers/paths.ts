@@ -1,5 +1,5 @@
 /** Locations the tests share: the repository root, the shared fixtures, a scratch folder. */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,4 +19,14 @@ export function scratchDir(prefix: string): string {
   const base = path.join(repoRoot, '.work', 'tests');
   mkdirSync(base, { recursive: true });
   return mkdtempSync(path.join(base, `${prefix}-`));
+}
+
+/** Files below `dir` (sorted, depth first) for which `pred` holds. */
+export function walk(dir: string, pred: (p: string) => boolean, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, pred, out);
+    else if (pred(p)) out.push(p);
+  }
+  return out;
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from '../../../src/avro/binary.ts';
@@ -12,16 +11,7 @@ import {
   readAvroFile,
 } from '../../../src/avro/container.ts';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
-import { impalaFixtures } from '../../helpers/paths.ts';
-
-function walk(dir: string, pred: (p: string) => boolean, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, pred, out);
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
+import { impalaFixtures, walk } from '../../helpers/paths.ts';
 
 const fixtureFiles = walk(impalaFixtures, (p) => p.endsWith('.avro'));
 const enc = new TextEncoder();

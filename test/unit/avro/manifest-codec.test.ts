@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type AvroRecord, encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
@@ -13,16 +13,7 @@ import {
   readManifestList,
   writeAvroLike,
 } from '../../../src/iceberg/manifest-codec.ts';
-import { impalaFixtures } from '../../helpers/paths.ts';
-
-function walk(dir: string, pred: (p: string) => boolean, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, pred, out);
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
+import { impalaFixtures, walk } from '../../helpers/paths.ts';
 
 const manifestLists = walk(impalaFixtures, (p) => /metadata\/snap-[^/]+\.avro$/.test(p));
 const manifests = walk(impalaFixtures, (p) => /metadata\/[^/]+-m\d+\.avro$/.test(p));

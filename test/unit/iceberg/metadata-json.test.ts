@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
 import { decodeMetadata, encodeMetadata, metadataVersionOf } from '../../../src/iceberg/metadata-json.ts';
 import { jsonEquals, parseJson, stringifyJson } from '../../../src/util/json.ts';
-import { impalaFixtures } from '../../helpers/paths.ts';
-
-function walk(dir: string, pred: (p: string) => boolean, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, pred, out);
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
+import { impalaFixtures, walk } from '../../helpers/paths.ts';
 
 const fixtureFiles = walk(impalaFixtures, (p) => p.endsWith('.metadata.json'));
 
