@@ -9,7 +9,7 @@ import { decodeMetadata, isMetadataFileName, metadataVersionOf } from '../iceber
 import { decodePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { normalizePath } from '../sync/path-mapping.ts';
-import { type WalkSummary, walkTable } from '../sync/walk.ts';
+import { emptyWalkSummary, type WalkSummary, walkTable } from '../sync/walk.ts';
 
 /** A distinct location prefix found in the metadata. */
 export interface PrefixUse {
@@ -94,14 +94,7 @@ export async function inspectTable(
     e.fields.add(field);
   };
   note(file, 'metadata file');
-  let summary: WalkSummary = {
-    manifestLists: 0,
-    manifests: 0,
-    dataFiles: 0,
-    positionDeleteFiles: 0,
-    deletionVectors: 0,
-    equalityDeleteFiles: 0,
-  };
+  let summary: WalkSummary = emptyWalkSummary();
   const tableDir = file.slice(
     0,
     file.lastIndexOf('/metadata/') >= 0 ? file.lastIndexOf('/metadata/') : file.lastIndexOf('/'),

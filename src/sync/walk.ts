@@ -22,6 +22,18 @@ export interface FoundPath {
 }
 
 /** Totals of a walk. */
+/** A summary with every count at zero. */
+export function emptyWalkSummary(): WalkSummary {
+  return {
+    manifestLists: 0,
+    manifests: 0,
+    dataFiles: 0,
+    positionDeleteFiles: 0,
+    deletionVectors: 0,
+    equalityDeleteFiles: 0,
+  };
+}
+
 export interface WalkSummary {
   manifestLists: number;
   manifests: number;
@@ -42,14 +54,7 @@ export async function walkTable(
   visit: (p: FoundPath) => void | Promise<void>,
   resolveRead: (p: string) => string = (p) => p,
 ): Promise<WalkSummary> {
-  const summary: WalkSummary = {
-    manifestLists: 0,
-    manifests: 0,
-    dataFiles: 0,
-    positionDeleteFiles: 0,
-    deletionVectors: 0,
-    equalityDeleteFiles: 0,
-  };
+  const summary = emptyWalkSummary();
   const md = doc.metadata;
   await visit({
     path: md.location,
