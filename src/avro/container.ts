@@ -689,6 +689,25 @@ export function createAvroWriter(
   };
 }
 
+/**
+ * Encodes a container file from a stream of records as a stream of chunks (one per block), so
+ * a file of any size can be rewritten without holding it whole. The bytes equal those of
+ * {@link encodeAvroFile} for the same records and options.
+ */
+export async function* encodeAvroStream(
+  header: AvroHeaderInput,
+  records: AsyncIterable<AvroRecord> | Iterable<AvroRecord>,
+  options: AvroWriterOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const enc = new BlockEncoder(header, options);
+  for await (const rec of records) {
+    const chunk = enc.add(rec);
+    if (chunk) yield chunk;
+  }
+  const last = enc.finish();
+  if (last) yield last;
+}
+
 /** Encodes a whole container file in memory (see {@link createAvroWriter} for the options). */
 export function encodeAvroFile(
   header: AvroHeaderInput,

@@ -4,7 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { encodeAvroFile, readAvroFile } from '../avro/container.ts';
+import {
+  type AvroRecord,
+  encodeAvroFile,
+  encodeAvroStream,
+  openAvroContainer,
+  readAvroFile,
+} from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { CorruptFileError, IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
 import {
@@ -238,24 +244,24 @@ class SyncRun {
         const own = await this.present(ref.path, 'manifest', ref.length);
         if (own.length > 0) return own;
         const target = this.mapper.map(ref.path, { file: ref.path, field: 'manifest_path' });
-        let records: AvroRecordValue[];
+        // Streamed block by block: a manifest is never held whole in memory.
+        const out: MissingFile[] = [];
+        const seen = new Set<string>();
         try {
-          records = readAvroFile(await this.read(target), target).records as AvroRecordValue[];
+          const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
+          for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
+            if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
+            const df = entry.data_file as AvroRecordValue;
+            const p = String(df.file_path);
+            if (seen.has(p)) continue; // several DVs share one Puffin file
+            seen.add(p);
+            const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
+            this.mapper.map(p, { file: target, field: 'data_file.file_path' });
+            out.push(...(await this.present(p, kind, toBigInt(df.file_size_in_bytes))));
+          }
         } catch (err) {
           if (err instanceof CorruptFileError) return [this.missing(ref.path, 'manifest', 'unreadable')];
           throw err;
-        }
-        const out: MissingFile[] = [];
-        const seen = new Set<string>();
-        for (const entry of records) {
-          if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
-          const df = entry.data_file as AvroRecordValue;
-          const p = String(df.file_path);
-          if (seen.has(p)) continue; // several DVs share one Puffin file
-          seen.add(p);
-          const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
-          this.mapper.map(p, { file: target, field: 'data_file.file_path' });
-          out.push(...(await this.present(p, kind, toBigInt(df.file_size_in_bytes))));
         }
         return out;
       });
@@ -400,53 +406,66 @@ class SyncRun {
       return;
     }
     const target = this.mapper.map(ref.path);
-    const bytes = await this.read(target);
-    const { header, records } = readAvroFile(bytes, target);
-    for (const entry of records as AvroRecordValue[]) {
-      const df = entry.data_file as AvroRecordValue;
-      const path = String(df.file_path);
-      const live = Number(entry.status) !== 2;
-      const content = contentOf(df);
-      const format = formatOf(df);
-      if (content === 1 && live) {
-        if (format !== 'PARQUET' && format !== 'PUFFIN') {
-          throw new UnsupportedError(
-            target,
-            `position-delete file ${path} is ${format}; only Parquet position deletes and Puffin deletion vectors can be rewritten`,
-          );
-        }
-        const r = await this.rewriteDeleteFile(path, format, target);
-        df.file_path = r.outputPath;
-        df.file_size_in_bytes = BigInt(r.outputSize);
-        if (format === 'PARQUET') {
-          if (r.minPath !== undefined || r.maxPath !== undefined)
-            setDeletePathBounds(df, r.minPath, r.maxPath);
-          else
-            mapDeletePathBounds(df, (x) =>
-              this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
-            );
-        }
-      } else {
-        df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });
-        if (content === 1) {
+    const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
+    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord> {
+      for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
+        await this.rewriteManifestEntry(entry, target);
+        yield entry as AvroRecord;
+      }
+    }.call(this);
+    let outputSize = 0;
+    const chunks = async function* () {
+      for await (const chunk of encodeAvroStream(reader.header, rewritten)) {
+        outputSize += chunk.length;
+        yield chunk;
+      }
+    };
+    const outputPath = this.outputPathFor(ref.path);
+    // Streamed from the replica through the rewrite into the output, block by block.
+    await this.resolve(outputPath).write(outputPath, chunks());
+    this.state.manifests[ref.path] = { sourceSize: reader.bytesRead, outputPath, outputSize };
+    this.report.manifestsRewritten++;
+    await this.checkpoint();
+  }
+
+  /** Maps the paths of one manifest entry in place, rewriting the delete file it names if any. */
+  async rewriteManifestEntry(entry: AvroRecordValue, target: string): Promise<void> {
+    const df = entry.data_file as AvroRecordValue;
+    const path = String(df.file_path);
+    const live = Number(entry.status) !== 2;
+    const content = contentOf(df);
+    const format = formatOf(df);
+    if (content === 1 && live) {
+      if (format !== 'PARQUET' && format !== 'PUFFIN') {
+        throw new UnsupportedError(
+          target,
+          `position-delete file ${path} is ${format}; only Parquet position deletes and Puffin deletion vectors can be rewritten`,
+        );
+      }
+      const r = await this.rewriteDeleteFile(path, format, target);
+      df.file_path = r.outputPath;
+      df.file_size_in_bytes = BigInt(r.outputSize);
+      if (format === 'PARQUET') {
+        if (r.minPath !== undefined || r.maxPath !== undefined) setDeletePathBounds(df, r.minPath, r.maxPath);
+        else
           mapDeletePathBounds(df, (x) =>
             this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
           );
-        }
       }
-      if (typeof df.referenced_data_file === 'string') {
-        df.referenced_data_file = this.mapper.map(df.referenced_data_file, {
-          file: target,
-          field: 'data_file.referenced_data_file',
-        });
+    } else {
+      df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });
+      if (content === 1) {
+        mapDeletePathBounds(df, (x) =>
+          this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
+        );
       }
     }
-    const out = encodeAvroFile(header, records);
-    const outputPath = this.outputPathFor(ref.path);
-    await this.writeOutput(outputPath, out);
-    this.state.manifests[ref.path] = { sourceSize: bytes.length, outputPath, outputSize: out.length };
-    this.report.manifestsRewritten++;
-    await this.checkpoint();
+    if (typeof df.referenced_data_file === 'string') {
+      df.referenced_data_file = this.mapper.map(df.referenced_data_file, {
+        file: target,
+        field: 'data_file.referenced_data_file',
+      });
+    }
   }
 
   async rewriteManifestList(path: string): Promise<void> {

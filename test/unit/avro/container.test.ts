@@ -7,6 +7,7 @@ import {
   type AvroRecord,
   createAvroWriter,
   encodeAvroFile,
+  encodeAvroStream,
   openAvroContainer,
   readAvroFile,
 } from '../../../src/avro/container.ts';
@@ -226,6 +227,17 @@ describe('Avro object container files', () => {
     await writer.close();
     assert.ok(Buffer.concat(chunks).equals(bytes));
     assert.equal(writer.bytesWritten, bytes.length);
+  });
+
+  it('encodes a record stream to the bytes the whole-file encoder writes, for every fixture file', async () => {
+    for (const file of fixtureFiles) {
+      const bytes = new Uint8Array(readFileSync(file));
+      const reader = await openAvroContainer(chunked(bytes, [4096]), file);
+      const chunks: Uint8Array[] = [];
+      for await (const c of encodeAvroStream(reader.header, reader.records())) chunks.push(c);
+      const whole = readAvroFile(bytes, file);
+      assert.ok(Buffer.concat(chunks).equals(encodeAvroFile(whole.header, whole.records)), file);
+    }
   });
 
   for (const codec of ['null', 'deflate', 'snappy', 'zstandard']) {
