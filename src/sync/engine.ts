@@ -20,10 +20,12 @@ import {
   type MetadataDocument,
   metadataVersionOf,
 } from '../iceberg/metadata-json.ts';
+import { readParquetFooter } from '../parquet/footer.ts';
 import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
-import { PathMapper, type PathMappingRule } from './path-mapping.ts';
+import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
+import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import {
@@ -106,9 +108,11 @@ function joinPath(dir: string, name: string): string {
   return `${dir.replace(/\/+$/, '')}/${name}`;
 }
 
+/** Compared normalised, as mapping rules are: `s3a://b/x` is under `s3://b`, `file:/x/y` under `/x`. */
 function isUnderDir(path: string, dir: string): boolean {
-  const d = dir.replace(/\/+$/, '');
-  return path === d || path.startsWith(`${d}/`);
+  const p = normalizePath(path);
+  const d = normalizePath(dir);
+  return p.root === d.root && d.segments.every((s, i) => p.segments[i] === s);
 }
 
 function toBigInt(v: unknown): bigint | undefined {
@@ -338,7 +342,7 @@ class SyncRun {
     source: string,
     format: 'PARQUET' | 'PUFFIN',
     manifest: string,
-  ): Promise<RewrittenFile & { minPath?: string; maxPath?: string }> {
+  ): Promise<RewrittenFile & { minPath?: string; maxPath?: string; splitOffsets?: readonly number[] }> {
     const cached = this.state.deleteFiles[source];
     if (cached) return Promise.resolve(cached);
     let p = this.deleteRewrites.get(source);
@@ -356,11 +360,13 @@ class SyncRun {
         let out: Uint8Array;
         let min: string | undefined;
         let max: string | undefined;
+        let splitOffsets: readonly number[] | undefined;
         if (format === 'PARQUET') {
           const r = await rewritePositionDeleteFile(bytes, mapPath, target);
           out = r.bytes;
           min = r.minPath;
           max = r.maxPath;
+          splitOffsets = (await readParquetFooter(bytesRangeReader(out), target)).splitOffsets;
         } else {
           const r = rewritePuffinFooter(
             bytes,
@@ -383,11 +389,18 @@ class SyncRun {
           ...rec,
           ...(min !== undefined ? { minPath: min } : {}),
           ...(max !== undefined ? { maxPath: max } : {}),
+          ...(splitOffsets !== undefined ? { splitOffsets } : {}),
         };
       })();
       this.deleteRewrites.set(source, p);
     }
     return p;
+  }
+
+  /** Row-group offsets (Iceberg's `split_offsets`) of a Parquet file this tool wrote. */
+  async splitOffsetsOf(path: string): Promise<readonly number[]> {
+    const reader = await openRangeReader(this.resolve(path), path);
+    return (await readParquetFooter(reader, path)).splitOffsets;
   }
 
   async rewriteManifest(ref: ManifestRef): Promise<void> {
@@ -451,6 +464,11 @@ class SyncRun {
           mapDeletePathBounds(df, (x) =>
             this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
           );
+        // Paths of another length move every row group after the first: record where they start now.
+        if (Array.isArray(df.split_offsets)) {
+          const offsets = r.splitOffsets ?? (await this.splitOffsetsOf(r.outputPath));
+          df.split_offsets = offsets.map((o) => BigInt(o));
+        }
       }
     } else {
       df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });

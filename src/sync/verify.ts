@@ -10,7 +10,7 @@ import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { IcebergSyncError } from '../errors.ts';
 import { decodeMetadata } from '../iceberg/metadata-json.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
-import { PathMapper, type PathMappingRule } from './path-mapping.ts';
+import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { walkTable } from './walk.ts';
 
@@ -87,9 +87,12 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   const needles = options.mappings
     .filter((r) => r.source.includes('://'))
     .map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
-  const root = options.metadataRoot.replace(/\/+$/, '');
-  const ours = (p: string) =>
-    p === root || p.startsWith(`${root}/`) || p.replace(/^file:(\/\/)?/, '').startsWith(`${root}/`);
+  // Compared normalised, as mapping rules are (`s3a://b/x` is `s3://b/x`, `file:/x` is `/x`).
+  const root = normalizePath(options.metadataRoot);
+  const ours = (p: string) => {
+    const n = normalizePath(p);
+    return n.root === root.root && root.segments.every((s, i) => n.segments[i] === s);
+  };
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
     for (const n of needles) {

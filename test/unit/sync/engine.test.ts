@@ -17,16 +17,20 @@ import {
 } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readAvroFile } from '../../../src/avro/container.ts';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
 import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { PermissionDeniedError, UnsupportedError } from '../../../src/errors.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
+import { readParquetFooter } from '../../../src/parquet/footer.ts';
 import { LocalStorage } from '../../../src/storage/local.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import type { Storage } from '../../../src/storage/storage.ts';
+import { bytesRangeReader, type Storage } from '../../../src/storage/storage.ts';
 import { planSync, type SyncTableOptions, syncTable } from '../../../src/sync/engine.ts';
-import { type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
+import { PathMapper, type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
 import { acquireLock, LockedError } from '../../../src/sync/state.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
@@ -221,6 +225,87 @@ describe('sync engine behaviour', () => {
         }
       }
     }
+    await s.catalog.close();
+  });
+
+  it('records where the row groups of a rewritten position-delete file start (split_offsets)', async () => {
+    const s = await setup(posDeletes);
+    // Give one delete file of the replica several row groups, with split_offsets recorded as
+    // Iceberg's writers record them; the longer DR paths then move every row group after the first.
+    const meta = path.join(s.replica, 'metadata');
+    type Entry = { status: number; data_file: Record<string, unknown> };
+    const liveDelete = (e: unknown) => (e as Entry).data_file.content === 1 && (e as Entry).status !== 2;
+    const avroFiles = readdirSync(meta).filter((n) => n.endsWith('.avro'));
+    const manifestName = avroFiles.find(
+      (n) =>
+        !n.startsWith('snap-') && readAvroFile(readFileSync(path.join(meta, n)), n).records.some(liveDelete),
+    )!;
+    const manifestFile = path.join(meta, manifestName);
+    const manifest = readAvroFile(readFileSync(manifestFile), manifestName);
+    const index = manifest.records.findIndex(liveDelete);
+    const entry = manifest.records[index] as Entry;
+    const deleteFile = new PathMapper(s.rules).map(String(entry.data_file.file_path));
+    const source = readFileSync(deleteFile);
+    const rows = (await parquetReadObjects({
+      file: source.buffer.slice(source.byteOffset, source.byteOffset + source.length) as ArrayBuffer,
+      columns: ['file_path', 'pos'],
+      compressors,
+    })) as { file_path: string; pos: bigint }[];
+    assert.ok(rows.length >= 2, 'enough rows for two row groups');
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({
+        rowGroupSize: 1,
+        schema: [
+          { name: 'table', num_children: 2 },
+          {
+            name: 'file_path',
+            type: 'BYTE_ARRAY',
+            converted_type: 'UTF8',
+            repetition_type: 'REQUIRED',
+            field_id: 2147483546,
+          },
+          { name: 'pos', type: 'INT64', repetition_type: 'REQUIRED', field_id: 2147483545 },
+        ],
+        columnData: [
+          { name: 'file_path', data: rows.map((r) => r.file_path) },
+          { name: 'pos', data: rows.map((r) => r.pos) },
+        ],
+      }),
+    );
+    writeFileSync(deleteFile, bytes);
+    const sourceOffsets = (await readParquetFooter(bytesRangeReader(bytes), deleteFile)).splitOffsets.map(
+      BigInt,
+    );
+    assert.ok(sourceOffsets.length >= 2);
+    entry.data_file.file_size_in_bytes = BigInt(bytes.length);
+    entry.data_file.split_offsets = sourceOffsets;
+    writeFileSync(manifestFile, encodeAvroFile(manifest.header, manifest.records));
+    for (const n of avroFiles.filter((x) => x.startsWith('snap-'))) {
+      const list = readAvroFile(readFileSync(path.join(meta, n)), n);
+      for (const m of list.records as Record<string, unknown>[]) {
+        if (path.basename(String(m.manifest_path)) === manifestName) {
+          m.manifest_length = BigInt(statSync(manifestFile).size);
+        }
+      }
+      writeFileSync(path.join(meta, n), encodeAvroFile(list.header, list.records));
+    }
+    const check = async () => {
+      const out = path.join(s.root, manifestName);
+      const df = (readAvroFile(readFileSync(out), out).records[index] as Entry).data_file;
+      const file = String(df.file_path);
+      const actual = (await readParquetFooter(bytesRangeReader(readFileSync(file)), file)).splitOffsets;
+      assert.deepEqual(df.split_offsets, actual.map(BigInt), 'split_offsets of the rewritten file');
+      assert.notDeepEqual(df.split_offsets, sourceOffsets, 'the rewrite moved the row groups');
+    };
+    assert.equal((await syncTable(s.opts)).status, 'committed');
+    await check();
+    // Rewritten again from a delete file an earlier run wrote (state lost): offsets from its footer.
+    rmSync(path.join(s.root, '.iceberg-sync', 'state.json'));
+    for (const n of readdirSync(s.root)) if (n.endsWith('.avro')) rmSync(path.join(s.root, n));
+    const again = await syncTable(s.opts);
+    assert.equal(again.deleteFilesRewritten, 0);
+    assert.ok(again.manifestsRewritten > 0);
+    await check();
     await s.catalog.close();
   });
 
