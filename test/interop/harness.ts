@@ -205,6 +205,15 @@ export function isReadError(outcome: ReadOutcome | undefined): outcome is ReadEr
   return outcome !== undefined && 'error' in outcome;
 }
 
+/** The harness process was killed by a signal (not a timeout, not an exit status). */
+class HarnessCrash extends Error {
+  readonly signal: string;
+  constructor(message: string, signal: string) {
+    super(message);
+    this.signal = signal;
+  }
+}
+
 interface RunOutput {
   stdout: string;
   stderr: string;
@@ -243,7 +252,8 @@ function runHarness(args: string[], timeoutMs: number): Promise<RunOutput> {
         return;
       }
       const why = timedOut ? `timed out after ${timeoutMs} ms` : `exited with ${code ?? signal}`;
-      reject(new Error(`harness/run.py ${args[0]} ${why}\n--- stderr (tail) ---\n${err.slice(-8_000)}`));
+      const message = `harness/run.py ${args[0]} ${why}\n--- stderr (tail) ---\n${err.slice(-8_000)}`;
+      reject(!timedOut && signal ? new HarnessCrash(message, signal) : new Error(message));
     });
   });
 }
@@ -300,7 +310,14 @@ export async function readTables(spec: ReadSpec, opts: { timeoutMs?: number } = 
   const specPath = path.join(dir, 'spec.json');
   try {
     writeFileSync(specPath, JSON.stringify(spec));
-    const { stdout, stderr } = await runHarness(['read', specPath], opts.timeoutMs ?? 900_000);
+    const timeoutMs = opts.timeoutMs ?? 900_000;
+    // A native reader (DuckDB's extension, pyarrow) has crashed the process with SIGSEGV under load, once in
+    // many runs and not reproducibly; reads have no side effects, so one rerun tells a flake from a defect.
+    const { stdout, stderr } = await runHarness(['read', specPath], timeoutMs).catch((e: unknown) => {
+      if (!(e instanceof HarnessCrash)) throw e;
+      console.error(`harness read died by ${e.signal}; reading once more\n${e.message.slice(-4_000)}`);
+      return runHarness(['read', specPath], timeoutMs);
+    });
     try {
       return JSON.parse(stdout) as ReadResult;
     } catch (e) {
