@@ -55,7 +55,15 @@ describe('Impala fixture tables after sync, read by Spark, PyIceberg and DuckDB'
       await catalog.close();
     }
     assert.ok(synced.length >= 45, `synced ${synced.length} tables`);
-    const result = await readTables({ tables: synced });
+    // iceberg_v2_null_delete_record's position-delete files hold null `file_path` values (the spec
+    // requires the field; Impala wrote them on purpose to test its reader). DuckDB 1.5's iceberg_scan
+    // dies by SIGSEGV on that table in about one scan of five, so only Spark and PyIceberg read it.
+    const crashesDuckDb = new Set(['iceberg_v2_null_delete_record']);
+    const result = await readTables({
+      tables: synced.map((s) =>
+        crashesDuckDb.has(s.name) ? { ...s, engines: ALL_ENGINES.filter((e) => e !== 'duckdb') } : s,
+      ),
+    });
     let checkedTotals = 0;
     let agreements = 0;
     let sparkReads = 0;
