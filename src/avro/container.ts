@@ -27,6 +27,7 @@ import {
   zstdDecompressSync,
 } from 'node:zlib';
 import { CorruptFileError, UnsupportedError } from '../errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 import { AvroDataError, ByteReader, ByteWriter, NeedMoreBytes } from './binary.ts';
 import {
   type AvroDecoder,
@@ -349,7 +350,7 @@ class ChunkBuffer {
     }
     if (parts.length > 1) {
       this.base += this.pos;
-      this.buf = concat(parts, total);
+      this.buf = concatBytes(parts, total);
       this.pos = 0;
     }
     return total >= n;
@@ -367,16 +368,6 @@ class ChunkBuffer {
       await this.it.return?.();
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /**
@@ -725,5 +716,5 @@ export function encodeAvroFile(
   };
   for (const rec of records) push(enc.add(rec));
   push(enc.finish());
-  return concat(parts, total);
+  return concatBytes(parts, total);
 }

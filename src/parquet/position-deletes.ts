@@ -36,6 +36,7 @@ import { compressors, decompressLz4Raw } from 'hyparquet-compressors';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { CorruptFileError, IcebergSyncError, UnsupportedError } from '../errors.ts';
 import { bytesRangeReader } from '../storage/storage.ts';
+import { concatBytes } from '../util/bytes.ts';
 import { decodeParquetFooter, PARQUET_MAGIC, readParquetFooterBytes } from './footer.ts';
 import { CompactType, decodeStruct, encodeStruct, ThriftError, ThriftStruct, thriftList } from './thrift.ts';
 
@@ -276,7 +277,7 @@ export async function rewritePositionDeleteFile(
   parts.push(tail);
 
   const { min, max } = minMax(mapped.filter((v): v is Uint8Array => v !== null));
-  return { bytes: concat(parts), changed: true, rowCount: footer.rowCount, ...pathBounds(min, max) };
+  return { bytes: concatBytes(parts), changed: true, rowCount: footer.rowCount, ...pathBounds(min, max) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,12 +457,12 @@ function rebuildChunk(input: Uint8Array, start: number, length: number, ctx: Chu
             const levels = (dph.int(5) ?? 0) + (dph.int(6) ?? 0);
             const compressed = dph.bool(7) ?? true;
             const packed = compressed ? compress(ctx.codec, plain, fileName) : plain;
-            newBody = concat([body.subarray(0, levels), packed]);
+            newBody = concatBytes([body.subarray(0, levels), packed]);
             newUncompressed = levels + plain.length;
           } else {
             const raw = decompress(ctx.codec, body, uncompressedSize, fileName);
             const levels = v1LevelsLength(raw, ctx.maxDef, dph.int(3), numValues, fileName);
-            const newRaw = concat([raw.subarray(0, levels), plain]);
+            const newRaw = concatBytes([raw.subarray(0, levels), plain]);
             newBody = compress(ctx.codec, newRaw, fileName);
             newUncompressed = newRaw.length;
           }
@@ -497,7 +498,7 @@ function rebuildChunk(input: Uint8Array, start: number, length: number, ctx: Chu
   if (rowCursor !== ctx.groupOriginal.length) {
     throw new CorruptFileError(fileName, 'file_path pages hold fewer values than the row group has rows');
   }
-  return { bytes: concat(parts), pages, uncompressedDelta };
+  return { bytes: concatBytes(parts), pages, uncompressedDelta };
 }
 
 /** Maps dictionary entries through the mapping already computed for the row values. */
@@ -935,19 +936,7 @@ function lz4RawLiterals(data: Uint8Array): Uint8Array {
     extra.push(rest);
   }
   if (data.length < 15) token = data.length << 4;
-  return concat([Uint8Array.of(token, ...extra), data]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([Uint8Array.of(token, ...extra), data]);
 }
 
 function guard<T>(fileName: string, fn: () => T): T {

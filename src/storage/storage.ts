@@ -7,6 +7,7 @@
  */
 
 import { NotFoundError } from '../errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 
 /** What a listing or stat returns for one file. */
 export interface FileInfo {
@@ -102,11 +103,5 @@ export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<U
     parts.push(c);
     total += c.length;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }

@@ -1,5 +1,5 @@
 /** Locations the tests share: the repository root, the shared fixtures, a scratch folder. */
-import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +29,19 @@ export function walk(dir: string, pred: (p: string) => boolean, out: string[] = 
     else if (pred(p)) out.push(p);
   }
   return out;
+}
+
+/** Every file below `dir` (none when it does not exist). */
+export function listFilesRecursive(dir: string): string[] {
+  return existsSync(dir) ? walk(dir, () => true) : [];
+}
+
+/** Size and modification time of every file below `dir`: equal snapshots mean an untouched tree. */
+export function snapshotTree(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of listFilesRecursive(dir)) {
+    const st = statSync(f);
+    m.set(f, `${st.size}:${st.mtimeMs}`);
+  }
+  return m;
 }

@@ -5,7 +5,7 @@
  * regenerated sample (new ids and file names) passes unchanged.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
@@ -15,31 +15,11 @@ import { StorageRouter } from '../../../src/storage/router.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
 import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
-import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { listFilesRecursive, repoRoot, scratchDir, snapshotTree } from '../../helpers/paths.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sample = path.join(repoRoot, 'examples', 'replica');
 const resolve = new StorageRouter().resolver;
-
-function listFilesRecursive(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const n of readdirSync(dir)) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...listFilesRecursive(p));
-    else out.push(p);
-  }
-  return out.sort();
-}
-
-function snapshotTree(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of listFilesRecursive(dir)) {
-    const st = statSync(f);
-    m.set(f, `${st.size}:${st.mtimeMs}`);
-  }
-  return m;
-}
 
 /** The newest `vN.metadata.json` of a Hadoop-layout table directory. */
 function newestMetadata(tableDir: string): string {

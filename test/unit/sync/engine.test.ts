@@ -33,31 +33,11 @@ import { planSync, type SyncTableOptions, syncTable } from '../../../src/sync/en
 import { PathMapper, type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
 import { acquireLock, LockedError } from '../../../src/sync/state.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
-import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
+import { impalaFixtures, scratchDir, snapshotTree } from '../../helpers/paths.ts';
 import { findTables, replicate } from '../../helpers/replicate.ts';
 
 const router = new StorageRouter();
 const resolve = router.resolver;
-
-function listFilesRecursive(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const n of readdirSync(dir)) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...listFilesRecursive(p));
-    else out.push(p);
-  }
-  return out.sort();
-}
-
-function snapshotTree(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of listFilesRecursive(dir)) {
-    const st = statSync(f);
-    m.set(f, `${st.size}:${st.mtimeMs}`);
-  }
-  return m;
-}
 
 async function openCatalog(dir: string): Promise<SqlCatalog> {
   return SqlCatalog.open({ name: 'dr', uri: `sqlite:///${dir}/catalog.db`, storageFor: resolve });
