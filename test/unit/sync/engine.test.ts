@@ -23,7 +23,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
 import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
-import { PermissionDeniedError, UnsupportedError } from '../../../src/errors.ts';
+import { CorruptFileError, PermissionDeniedError, UnsupportedError } from '../../../src/errors.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { readParquetFooter } from '../../../src/parquet/footer.ts';
 import { LocalStorage } from '../../../src/storage/local.ts';
@@ -33,7 +33,7 @@ import { planSync, type SyncTableOptions, syncTable } from '../../../src/sync/en
 import { PathMapper, type PathMappingRule, UnmappedPathError } from '../../../src/sync/path-mapping.ts';
 import { acquireLock, LockedError } from '../../../src/sync/state.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
-import { impalaFixtures, scratchDir, snapshotTree } from '../../helpers/paths.ts';
+import { impalaFixtures, listFilesRecursive, scratchDir, snapshotTree } from '../../helpers/paths.ts';
 import { findTables, replicate } from '../../helpers/replicate.ts';
 
 const router = new StorageRouter();
@@ -431,6 +431,39 @@ describe('sync engine behaviour', () => {
     const r = await syncTable(s.opts);
     assert.equal(r.status, 'behind');
     assert.deepEqual([r.missing[0]!.kind, r.missing[0]!.reason], ['manifest-list', 'unreadable']);
+    await s.catalog.close();
+  });
+
+  it('fails clearly on a damaged position-delete file, catalog unchanged, and recovers once it is re-copied', async () => {
+    const s = await setup(posDeletes);
+    const r0 = await syncTable({
+      ...s.opts,
+      sourceMetadata: path.join(s.replica, 'metadata', 'v2.metadata.json'),
+    });
+    assert.equal(r0.status, 'committed');
+    // The delete files the newest version adds, damaged with their size kept (sizes alone cannot tell).
+    const deletes = listFilesRecursive(s.replica).filter((f) => /-delete-/.test(path.basename(f)));
+    assert.ok(deletes.length > 0, 'the table has position-delete files');
+    const originals = new Map(deletes.map((f) => [f, readFileSync(f)]));
+    for (const [f, good] of originals) {
+      const bytes = Buffer.from(good);
+      bytes.fill(0x41, bytes.length - 30, bytes.length - 8); // footer garbled, magic and length kept
+      writeFileSync(f, bytes);
+    }
+    await assert.rejects(syncTable(s.opts), (err: unknown) => {
+      assert.ok(err instanceof CorruptFileError, String(err));
+      assert.ok(
+        deletes.some((f) => err.message.startsWith(`${f}: corrupt footer`)),
+        err.message,
+      );
+      return true;
+    });
+    assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, r0.metadataLocation);
+    // Replication copies the files again: the next run commits the newest version.
+    for (const [f, good] of originals) writeFileSync(f, good);
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'committed');
+    assert.equal((await s.catalog.loadTable(s.opts.table))?.metadataLocation, r.metadataLocation);
     await s.catalog.close();
   });
 
