@@ -290,7 +290,9 @@ export function parseCatalogsConfig(yamlText: string, options: ParseOptions = {}
 function parseStorage(source: string, raw: unknown): StoragePrefixConfig[] {
   if (raw === null || raw === undefined) return [];
   if (!isObject(raw)) {
-    throw new ConfigError(`${source}: storage: must be a mapping of locations (s3://bucket/prefix) to settings`);
+    throw new ConfigError(
+      `${source}: storage: must be a mapping of locations (s3://bucket/prefix) to settings`,
+    );
   }
   const out: StoragePrefixConfig[] = [];
   for (const [location, settings] of Object.entries(raw)) {

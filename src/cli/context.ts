@@ -72,7 +72,9 @@ export function storageRouter(
   const s3Prefixes = storage.map((entry) => {
     const scheme = entry.prefix.slice(0, entry.prefix.indexOf(':')).toLowerCase();
     if (!S3_SCHEMES.includes(scheme)) {
-      throw new ConfigError(`storage.${entry.prefix}: no storage backend for scheme '${scheme}' (s3, s3a, s3n)`);
+      throw new ConfigError(
+        `storage.${entry.prefix}: no storage backend for scheme '${scheme}' (s3, s3a, s3n)`,
+      );
     }
     parseS3Path(entry.prefix);
     return {
@@ -87,7 +89,10 @@ export function storageRouter(
  * The storage router for commands without a catalog (`inspect`): S3 settings from the
  * configuration file's catalog (when one is named or is the only one) and its `storage:` section.
  */
-export async function standaloneStorageRouter(o: { config?: string; catalog?: string }): Promise<StorageRouter> {
+export async function standaloneStorageRouter(o: {
+  config?: string;
+  catalog?: string;
+}): Promise<StorageRouter> {
   const file = await loadConfigFile(o);
   let cfg: CatalogConfig | undefined;
   if (file && (o.catalog !== undefined || file.defaultCatalog || Object.keys(file.catalogs).length === 1)) {
@@ -96,7 +101,10 @@ export async function standaloneStorageRouter(o: { config?: string; catalog?: st
   return storageRouter(cfg?.properties, file?.storage, `catalog.${o.catalog ?? 'default'}`);
 }
 
-async function resolveCatalogConfig(o: TableCommandOptions, file: CatalogsConfig | undefined): Promise<CatalogConfig> {
+async function resolveCatalogConfig(
+  o: TableCommandOptions,
+  file: CatalogsConfig | undefined,
+): Promise<CatalogConfig> {
   let cfg: CatalogConfig | undefined;
   if (file) cfg = catalogConfig(file, o.catalog);
   const type = o.catalogType ?? cfg?.type ?? 'sql';

@@ -179,19 +179,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--catalog <name>', 'catalog whose s3.* properties to use (default: the only or default one)')
     .option('--json', 'print one JSON object')
-    .action(async (location: string, o: { map?: string[]; json?: boolean; config?: string; catalog?: string }) => {
-      const router = await standaloneStorageRouter(o);
-      const rules = (o.map ?? [])
-        .map(parseMappingRule)
-        .map((r) => ({ source: r.source, target: absolutize(r.target) }));
-      const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
-      const report = await inspectTable(absolutize(location), {
-        resolve: router.resolver,
-        ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
-      });
-      process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
-      setExit(ExitCode.OK);
-    });
+    .action(
+      async (location: string, o: { map?: string[]; json?: boolean; config?: string; catalog?: string }) => {
+        const router = await standaloneStorageRouter(o);
+        const rules = (o.map ?? [])
+          .map(parseMappingRule)
+          .map((r) => ({ source: r.source, target: absolutize(r.target) }));
+        const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
+        const report = await inspectTable(absolutize(location), {
+          resolve: router.resolver,
+          ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
+        });
+        process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
+        setExit(ExitCode.OK);
+      },
+    );
 
   const syncOptions = (cmd: Command) =>
     tableOptions(cmd)

@@ -113,6 +113,8 @@ export class S3Storage implements Storage {
   readonly #options: S3StorageOptions;
   #client: Promise<S3.S3Client> | undefined;
   #warned = false;
+  /** HeadBucket outcomes by bucket: `undefined` when it exists, else the error. */
+  readonly #bucketChecks = new Map<string, Promise<unknown>>();
 
   constructor(options: S3StorageOptions = {}) {
     this.#options = options;
@@ -145,8 +147,11 @@ export class S3Storage implements Storage {
         ...(r.LastModified ? { mtimeMs: r.LastModified.getTime() } : {}),
       };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw this.#translate(err, path, 'HeadObject');
+      if (statusOf(err) !== 404) throw this.#translate(err, path, 'HeadObject');
+      // HEAD errors have no body, so a missing bucket looks like a missing key: ask once per
+      // bucket, lest a misspelt bucket read as "not replicated yet".
+      await this.#checkBucket(bucket, path);
+      return undefined;
     }
   }
 
@@ -274,7 +279,13 @@ export class S3Storage implements Storage {
     if (c) (await c.catch(() => undefined))?.destroy();
   }
 
-  async #put(bucket: string, key: string, path: string, body: Uint8Array, conditional: boolean): Promise<void> {
+  async #put(
+    bucket: string,
+    key: string,
+    path: string,
+    body: Uint8Array,
+    conditional: boolean,
+  ): Promise<void> {
     const sdk = await loadSdk();
     try {
       await (await this.#s3()).send(
@@ -368,6 +379,36 @@ export class S3Storage implements Storage {
     }
   }
 
+  /** Fails with a StorageError naming `path` when `bucket` does not exist (checked once per bucket). */
+  async #checkBucket(bucket: string, path: string): Promise<void> {
+    let check = this.#bucketChecks.get(bucket);
+    if (!check) {
+      check = (async () => {
+        const sdk = await loadSdk();
+        try {
+          await (await this.#s3()).send(new sdk.HeadBucketCommand({ Bucket: bucket }));
+          return undefined;
+        } catch (err) {
+          return err;
+        }
+      })();
+      this.#bucketChecks.set(bucket, check);
+    }
+    const err = await check;
+    if (err === undefined) return;
+    // Only a definite answer is remembered; a transient failure is asked again next time.
+    if (statusOf(err) !== 404) this.#bucketChecks.delete(bucket);
+    if (statusOf(err) === 404) {
+      throw new StorageError(
+        `${path}: S3 HeadBucket failed: the bucket '${bucket}' does not exist (NoSuchBucket)`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw this.#translate(err, path, 'HeadBucket');
+  }
+
   #s3(): Promise<S3.S3Client> {
     this.#client ??= this.#createClient();
     return this.#client;
@@ -411,7 +452,9 @@ export class S3Storage implements Storage {
       },
       // S3-compatible servers often reject the flexible checksums (CRC trailers, aws-chunked
       // bodies) the SDK adds by default for AWS; ask for them only where an operation needs them.
-      ...(custom ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+      ...(custom
+        ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : {}),
     });
   }
 
@@ -445,6 +488,10 @@ export class S3Storage implements Storage {
         { cause: err },
       );
     }
+    // Checked before the status: servers differ in it (versitygw answers an unknown key with 404).
+    if (code !== undefined && AUTH_ERROR_CODES.has(code)) {
+      return new PermissionDeniedError(path, `S3 ${op}: ${detail}`, { cause: err });
+    }
     if (status === 404) {
       if (code === 'NoSuchBucket') {
         return new StorageError(`${path}: S3 ${op} failed: the bucket does not exist (NoSuchBucket)`, {
@@ -474,6 +521,18 @@ export class S3Storage implements Storage {
     return new StorageError(`${path}: S3 ${op} failed: ${detail}${http}${tries}`, { cause: err });
   }
 }
+
+/** S3 error codes that mean the credentials are wrong or lack rights, whatever the HTTP status. */
+const AUTH_ERROR_CODES: ReadonlySet<string> = new Set([
+  'AccessDenied',
+  'AllAccessDisabled',
+  'ExpiredToken',
+  'InvalidAccessKeyId',
+  'InvalidToken',
+  'SignatureDoesNotMatch',
+  'TokenRefreshRequired',
+  'XAdminUserNotFound',
+]);
 
 function statusOf(err: unknown): number | undefined {
   return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
@@ -615,10 +674,12 @@ export function registerS3Storage(
     const { bucket, key } = parseS3Path(p.prefix);
     const merged = { ...defaults, ...p.options };
     // Credentials go together: a prefix's own key pair never borrows the defaults' session token.
-    if (p.options.accessKeyId !== undefined && p.options.sessionToken === undefined) delete merged.sessionToken;
+    if (p.options.accessKeyId !== undefined && p.options.sessionToken === undefined)
+      delete merged.sessionToken;
     const storage = new S3Storage(merged);
     const rest = key.replace(/\/+$/, '');
-    for (const scheme of S3_SCHEMES) router.register(`${scheme}://${bucket}${rest ? `/${rest}` : ''}`, storage);
+    for (const scheme of S3_SCHEMES)
+      router.register(`${scheme}://${bucket}${rest ? `/${rest}` : ''}`, storage);
   }
   return router;
 }
