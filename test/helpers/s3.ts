@@ -4,7 +4,7 @@
  * of the same binary (IMSYNC_S3_BIN) for tests that must stop their server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -76,6 +76,43 @@ export async function putRaw(server: S3Server, bucket: string, key: string, body
   const c = rawClient(server);
   try {
     await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    c.destroy();
+  }
+}
+
+/** Files below `dir`, relative to it, with `/` separators, sorted. */
+export function relativeFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir).sort()) {
+    const p = path.join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...relativeFiles(p, `${prefix}${n}/`));
+    else out.push(`${prefix}${n}`);
+  }
+  return out;
+}
+
+/**
+ * Copies a local directory tree into `bucket` under `keyPrefix` (as a replication to S3 would) with
+ * the plain SDK, so that what the code under test reads was not written by it.
+ */
+export async function uploadDir(
+  server: S3Server,
+  localDir: string,
+  bucket: string,
+  keyPrefix: string,
+): Promise<void> {
+  const c = rawClient(server);
+  try {
+    for (const rel of relativeFiles(localDir)) {
+      await c.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${keyPrefix}/${rel}`,
+          Body: readFileSync(path.join(localDir, rel)),
+        }),
+      );
+    }
   } finally {
     c.destroy();
   }

@@ -7,7 +7,6 @@
  * server. Expectations come from the sample's own metadata, never from constants.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
@@ -19,21 +18,10 @@ import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { type FoundPath, walkTable } from '../../../src/sync/walk.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
-import { createBucket, s3Server, s3SkipReason, storageOptions } from '../../helpers/s3.ts';
+import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-
-/** Files below `dir`, relative to it, with `/` separators. */
-function relativeFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir).sort()) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...relativeFiles(p, `${prefix}${n}/`));
-    else out.push(`${prefix}${n}`);
-  }
-  return out;
-}
 
 describe('sync with the replica and the DR metadata on S3', { skip: s3SkipReason }, () => {
   const server = s3Server!;
@@ -45,12 +33,8 @@ describe('sync with the replica and the DR metadata on S3', { skip: s3SkipReason
     bucket = await createBucket(server, 'imsync-e2e');
     router = registerS3Storage(new StorageRouter(), storageOptions(server));
     s3 = router.resolve(`s3://${bucket}/`) as S3Storage;
-    // "Replicate" the sample into the bucket, as a DistCp or an S3 replication rule would.
-    await Promise.all(
-      relativeFiles(sampleWarehouse).map((rel) =>
-        s3.write(`s3://${bucket}/warehouse/${rel}`, readFileSync(path.join(sampleWarehouse, rel))),
-      ),
-    );
+    // "Replicate" the sample into the bucket, as DistCp or an S3 replication rule would.
+    await uploadDir(server, sampleWarehouse, bucket, 'warehouse');
   });
   after(async () => {
     await s3?.destroy();
