@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the S3-compatible server the S3 storage tests run against (idempotent; a re-run with
 # nothing to do takes well under a second): Versity's versitygw, built from its Go module into
-# .tools/bin, with the Go module cache in .cache/go (all git-ignored). Cold: about 2 minutes on
-# 2 cores, ~340 MB of module downloads.
+# .tools/bin, with the Go module cache in .cache/go (all git-ignored). Cold: 2 to 6 minutes on
+# 2 cores (about 6 measured on 2 busy ones), ~340 MB of module downloads.
 #
 # Why versitygw: it is a real S3 gateway over a POSIX directory (not a mock): it checks SigV4
 # signatures (so bad credentials give a real 403), pages ListObjectsV2 at 1000 keys, does ranged

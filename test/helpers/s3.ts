@@ -4,7 +4,7 @@
  * of the same binary (IMSYNC_S3_BIN) for tests that must stop their server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -151,6 +151,8 @@ export interface PrivateS3Server extends S3Server {
 /** Starts a private versitygw over a temporary directory on a free loopback port. */
 export async function startPrivateS3Server(bin: string, server: S3Server): Promise<PrivateS3Server> {
   const dir = mkdtempSync(path.join(tmpdir(), 'imsync-s3-private-'));
+  mkdirSync(path.join(dir, 'meta'));
+  mkdirSync(path.join(dir, 'data'));
   const port = await freePort();
   const child: ChildProcess = spawn(
     bin,
@@ -163,7 +165,9 @@ export async function startPrivateS3Server(bin: string, server: S3Server): Promi
       server.secretAccessKey,
       '--quiet',
       'posix',
-      dir,
+      '--sidecar',
+      path.join(dir, 'meta'),
+      path.join(dir, 'data'),
     ],
     { stdio: 'ignore' },
   );
