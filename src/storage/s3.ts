@@ -448,7 +448,10 @@ export class S3Storage implements Storage {
       maxAttempts: o.maxAttempts ?? 5,
       requestHandler: {
         connectionTimeout: o.connectTimeoutMs ?? 10_000,
-        requestTimeout: o.requestTimeoutMs ?? 60_000,
+        // An inactivity limit, which a stalled server (sending, answering or streaming a body)
+        // trips, and a slow but live transfer of a large part does not. (The SDK's requestTimeout
+        // would bound the whole upload instead, and by default only logs a warning.)
+        socketTimeout: o.requestTimeoutMs ?? 60_000,
       },
       // S3-compatible servers often reject the flexible checksums (CRC trailers, aws-chunked
       // bodies) the SDK adds by default for AWS; ask for them only where an operation needs them.

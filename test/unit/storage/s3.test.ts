@@ -4,6 +4,7 @@
  * saying why, when no server was started. The configuration parsing needs no server.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   AlreadyExistsError,
@@ -367,6 +368,78 @@ describe('S3Storage on a real S3 server', { skip: s3SkipReason }, () => {
     await assert.rejects(router.resolve(sp).read(sp), PermissionDeniedError);
     assert.equal(router.resolve(`s3://${bucket}/specialist/x`), router.resolve(p));
     for (const s of new Set([router.resolve(p), router.resolve(sp)])) await (s as S3Storage).destroy();
+  });
+});
+
+describe('S3Storage on a server that stalls', () => {
+  /** A loopback server that accepts connections and then says nothing (or a little, then nothing). */
+  async function stallingServer(firstBytes?: string) {
+    const sockets = new Set<Socket>();
+    const srv = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => {});
+      if (firstBytes !== undefined) sock.once('data', () => sock.write(firstBytes));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    const storage = new S3Storage({
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKeyId: 'k',
+      secretAccessKey: 's',
+      pathStyle: true,
+      maxAttempts: 2,
+      requestTimeoutMs: 500,
+    });
+    const close = async () => {
+      await storage.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    };
+    return { port, storage, close };
+  }
+
+  it('gives up on a silent server with a StorageError after the timeout and retries, not a hang', async () => {
+    const { port, storage, close } = await stallingServer();
+    const started = Date.now();
+    try {
+      await assert.rejects(storage.read('s3://b/stalled.avro'), (e: Error) => {
+        assert.ok(e instanceof StorageError, String(e));
+        assert.match(
+          e.message,
+          new RegExp(
+            `^s3://b/stalled\\.avro: S3 GetObject failed: cannot reach http://127\\.0\\.0\\.1:${port} after 2 attempts: .*inactivity`,
+          ),
+        );
+        return true;
+      });
+      const ms = Date.now() - started;
+      assert.ok(ms >= 900 && ms < 10_000, `gave up after ${ms} ms`);
+    } finally {
+      await close();
+    }
+  });
+
+  it('fails a streamed read whose body stops half way with a StorageError', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n';
+    const { storage, close } = await stallingServer(`${head}0123456789`);
+    const started = Date.now();
+    try {
+      let got = 0;
+      await assert.rejects(
+        (async () => {
+          for await (const c of storage.readStream('s3://b/half.parquet')) got += c.length;
+        })(),
+        (e: Error) => {
+          assert.ok(e instanceof StorageError, String(e));
+          assert.match(e.message, /^s3:\/\/b\/half\.parquet: S3 GetObject \(reading the body\) failed: /);
+          return true;
+        },
+      );
+      assert.equal(got, 10);
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      await close();
+    }
   });
 });
 
