@@ -44,7 +44,9 @@ export interface S3StorageOptions {
   readonly region?: string;
   /** Static credentials; unset: the standard AWS credential chain (env, profiles, SSO, IMDS, ...). */
   readonly accessKeyId?: string;
+  /** The secret of {@link accessKeyId}; given together with it. */
   readonly secretAccessKey?: string;
+  /** A session token for temporary credentials (with the static key pair). */
   readonly sessionToken?: string;
   /** Path-style requests (`https://host/bucket/key`), as OneFS and MinIO deployments often need. */
   readonly pathStyle?: boolean;
