@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
@@ -117,5 +118,30 @@ describe('sync with the replica and the DR metadata on S3', { skip: s3SkipReason
     } finally {
       await catalog.close();
     }
+  });
+
+  it('commits to a Hadoop-layout catalog whose warehouse is on S3', async () => {
+    const warehouse = `s3://${bucket}/warehouse`;
+    const hadoopWarehouse = `s3://${bucket}/hadoop-wh`;
+    const table = { namespace: ['sales'], name: 'orders' };
+    const metadataRoot = `${hadoopWarehouse}/sales/orders/metadata`;
+    const catalog = new HadoopCatalog({ name: 'h', warehouse: hadoopWarehouse, storage: s3 });
+    const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: warehouse }];
+    const opts = {
+      table,
+      catalog,
+      tableLocation: `${warehouse}/sales/orders`,
+      mappings,
+      metadataRoot,
+      resolve: router.resolver,
+    };
+    const first = await syncTable(opts);
+    assert.equal(first.status, 'committed');
+    assert.equal(first.metadataLocation, `${metadataRoot}/v1.metadata.json`);
+    assert.equal(new TextDecoder().decode(await s3.read(`${metadataRoot}/version-hint.text`)), '1');
+    assert.equal((await catalog.loadTable(table))?.metadataLocation, first.metadataLocation);
+    assert.equal((await syncTable(opts)).status, 'up-to-date');
+    const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
+    assert.deepEqual(v.problems, []);
   });
 });
