@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, type check, unit tests, and interop tests against real peers
-# (Apache Iceberg's Spark runtime, PyIceberg, DuckDB). Installs everything it needs on first run
-# (Node LTS if the machine's is older than 22.18, npm packages, a Python venv, jars), cached in
+# (Apache Iceberg's Spark runtime, PyIceberg, DuckDB) and servers (PostgreSQL, an S3 server).
+# Installs everything it needs on first run (Node LTS if the machine's is older than 22.18, npm
+# packages, a Python venv, jars, the versitygw S3 server built with Go), cached in
 # git-ignored folders so reruns are fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,11 @@ bash scripts/setup-harness.sh
 echo "== PostgreSQL for the SQL catalog tests"
 source scripts/start-postgres.sh
 trap stop_postgres EXIT
+echo "== S3 server (versitygw) for the S3 storage tests"
+bash scripts/setup-s3.sh
+source scripts/start-s3.sh
+trap 'stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_S3_ENDPOINT:-}" ] || { echo "test.sh: the S3 server did not start" >&2; exit 1; }
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \

@@ -20,6 +20,17 @@ export {
 } from './puffin/puffin.ts';
 export { LocalStorage, toLocalPath } from './storage/local.ts';
 export { type StorageResolver, StorageRouter } from './storage/router.ts';
+export {
+  parseS3Path,
+  registerS3Storage,
+  S3_PROPERTY_KEYS,
+  S3_SCHEMES,
+  type S3Location,
+  type S3PrefixOptions,
+  S3Storage,
+  type S3StorageOptions,
+  s3OptionsFromProperties,
+} from './storage/s3.ts';
 export * from './storage/storage.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';

@@ -10,6 +10,17 @@
  *     warehouse: file:///srv/dr/warehouse
  * ```
  *
+ * S3 settings use PyIceberg's `s3.*` catalog properties (`s3.endpoint`, `s3.access-key-id`, ...):
+ * they apply to every S3 path. A top-level `storage:` section (this tool's own; PyIceberg ignores
+ * it) overrides them for one bucket or key prefix; its keys are locations, kept as written:
+ *
+ * ```yaml
+ * storage:
+ *   s3://replica-bucket:
+ *     s3.endpoint: https://onefs-dr.example.com:9021
+ *     s3.path-style-access: true
+ * ```
+ *
  * Keys are case-insensitive and catalog names are lower-cased, as PyIceberg does. Environment
  * variables override the file, PyIceberg's first and then this tool's own:
  * `PYICEBERG_CATALOG__DR__URI`, `ICEBERG_SYNC_CATALOG__DR__JDBC__USER` (after the prefix,
@@ -49,12 +60,22 @@ export interface HadoopCatalogConfig {
 /** One catalog's configuration. */
 export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig;
 
+/** Storage settings for every path under one location (an entry of the `storage:` section). */
+export interface StoragePrefixConfig {
+  /** The location as written (`s3://bucket` or `s3://bucket/prefix`), without trailing slashes. */
+  readonly prefix: string;
+  /** Its settings, keys lower-cased (`s3.endpoint`, ...). */
+  readonly properties: Readonly<Record<string, string>>;
+}
+
 /** A whole configuration file. */
 export interface CatalogsConfig {
   /** By lower-cased name. */
   readonly catalogs: Readonly<Record<string, CatalogConfig>>;
   /** `default-catalog`, if set. */
   readonly defaultCatalog?: string;
+  /** The `storage:` section: per-location storage settings, in file order. */
+  readonly storage?: readonly StoragePrefixConfig[];
 }
 
 /** Options of {@link parseCatalogsConfig}. */
@@ -229,6 +250,13 @@ export function parseCatalogsConfig(yamlText: string, options: ParseOptions = {}
   } catch (err) {
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`, { cause: err });
   }
+  if (doc !== null && doc !== undefined && !isObject(doc)) {
+    throw new ConfigError(`${source}: must be a mapping with a 'catalog' key`);
+  }
+  // The storage section's keys are locations, whose case matters: take it out before lower-casing.
+  const storageKey = Object.keys(doc ?? {}).find((k) => k.toLowerCase() === 'storage');
+  const storage = storageKey === undefined ? [] : parseStorage(source, (doc as Raw)[storageKey]);
+  if (storageKey !== undefined) delete (doc as Raw)[storageKey];
   doc = lowerKeys(doc ?? {});
   if (!isObject(doc)) throw new ConfigError(`${source}: must be a mapping with a 'catalog' key`);
   if ('catalog' in doc && 'catalogs' in doc) {
@@ -251,7 +279,37 @@ export function parseCatalogsConfig(yamlText: string, options: ParseOptions = {}
   const dflt = doc['default-catalog'];
   if (dflt !== undefined && typeof dflt !== 'string')
     throw new ConfigError(`${source}: default-catalog: must be a string`);
-  return { catalogs, ...(dflt !== undefined ? { defaultCatalog: dflt.toLowerCase() } : {}) };
+  return {
+    catalogs,
+    ...(dflt !== undefined ? { defaultCatalog: dflt.toLowerCase() } : {}),
+    ...(storage.length > 0 ? { storage } : {}),
+  };
+}
+
+/** The `storage:` section: a mapping of locations (`scheme://authority[/prefix]`) to settings. */
+function parseStorage(source: string, raw: unknown): StoragePrefixConfig[] {
+  if (raw === null || raw === undefined) return [];
+  if (!isObject(raw)) {
+    throw new ConfigError(
+      `${source}: storage: must be a mapping of locations (s3://bucket/prefix) to settings`,
+    );
+  }
+  const out: StoragePrefixConfig[] = [];
+  for (const [location, settings] of Object.entries(raw)) {
+    const where = `${source}: storage.${location}`;
+    if (!/^[a-zA-Z][a-zA-Z0-9+.-]+:\/\/[^/]+/.test(location)) {
+      throw new ConfigError(`${where}: the key must be a location with a scheme and authority (s3://bucket)`);
+    }
+    if (!isObject(settings)) throw new ConfigError(`${where}: must be a mapping of settings`);
+    const properties: Record<string, string> = {};
+    for (const [k, v] of Object.entries(settings)) {
+      const r = scalar.safeParse(v);
+      if (!r.success) throw new ConfigError(`${where}.${k}: ${r.error.issues[0]?.message}`);
+      properties[k.toLowerCase()] = String(r.data);
+    }
+    out.push({ prefix: location.replace(/\/+$/, ''), properties });
+  }
+  return out;
 }
 
 /** Reads and parses a configuration file (see {@link parseCatalogsConfig}). */

@@ -17,6 +17,7 @@ export type {
   HadoopCatalogConfig,
   ParseOptions,
   SqlCatalogConfig,
+  StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from './config.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop.ts';

@@ -2,11 +2,18 @@
 import { mkdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
-import { type CatalogConfig, catalogConfig, loadCatalogsConfig } from '../catalog/config.ts';
+import {
+  type CatalogConfig,
+  type CatalogsConfig,
+  catalogConfig,
+  loadCatalogsConfig,
+  type StoragePrefixConfig,
+} from '../catalog/config.ts';
 import { createCatalog } from '../catalog/index.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local.ts';
 import { StorageRouter } from '../storage/router.ts';
+import { parseS3Path, registerS3Storage, S3_SCHEMES, s3OptionsFromProperties } from '../storage/s3.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
 
 /** Options shared by plan, sync and verify. */
@@ -37,14 +44,69 @@ export interface TableContext {
 
 /** Absolute local form of a path given on the command line (URIs with a scheme stay as they are). */
 export function absolutize(p: string): string {
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(p) && !p.startsWith('file:')) return p;
+  if (isRemote(p)) return p;
   return nodePath.resolve(toLocalPath(p));
 }
 
-async function resolveCatalogConfig(o: TableCommandOptions): Promise<CatalogConfig> {
+/** True for a path with a scheme other than `file:` (`s3://...`, `hdfs://...`). */
+function isRemote(p: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(p) && !p.startsWith('file:');
+}
+
+/** The configuration file named by `--config` or ICEBERG_SYNC_CONFIG, if any. */
+async function loadConfigFile(o: { config?: string }): Promise<CatalogsConfig | undefined> {
   const file = o.config ?? process.env.ICEBERG_SYNC_CONFIG;
+  return file ? loadCatalogsConfig(file) : undefined;
+}
+
+/**
+ * The storage backends: local paths, and S3 (`s3://`, `s3a://`, `s3n://`) with the catalog's
+ * `s3.*` properties as defaults and the `storage:` section's per-location overrides.
+ */
+export function storageRouter(
+  catalogProperties: Readonly<Record<string, string>> = {},
+  storage: readonly StoragePrefixConfig[] = [],
+  where = 'catalog',
+): StorageRouter {
+  const router = new StorageRouter();
+  const s3Prefixes = storage.map((entry) => {
+    const scheme = entry.prefix.slice(0, entry.prefix.indexOf(':')).toLowerCase();
+    if (!S3_SCHEMES.includes(scheme)) {
+      throw new ConfigError(
+        `storage.${entry.prefix}: no storage backend for scheme '${scheme}' (s3, s3a, s3n)`,
+      );
+    }
+    parseS3Path(entry.prefix);
+    return {
+      prefix: entry.prefix,
+      options: s3OptionsFromProperties(entry.properties, `storage.${entry.prefix}`, true),
+    };
+  });
+  return registerS3Storage(router, s3OptionsFromProperties(catalogProperties, where), s3Prefixes);
+}
+
+/**
+ * The storage router for commands without a catalog (`inspect`): S3 settings from the
+ * configuration file's catalog (when one is named or is the only one) and its `storage:` section.
+ */
+export async function standaloneStorageRouter(o: {
+  config?: string;
+  catalog?: string;
+}): Promise<StorageRouter> {
+  const file = await loadConfigFile(o);
   let cfg: CatalogConfig | undefined;
-  if (file) cfg = catalogConfig(await loadCatalogsConfig(file), o.catalog);
+  if (file && (o.catalog !== undefined || file.defaultCatalog || Object.keys(file.catalogs).length === 1)) {
+    cfg = catalogConfig(file, o.catalog);
+  }
+  return storageRouter(cfg?.properties, file?.storage, `catalog.${o.catalog ?? 'default'}`);
+}
+
+async function resolveCatalogConfig(
+  o: TableCommandOptions,
+  file: CatalogsConfig | undefined,
+): Promise<CatalogConfig> {
+  let cfg: CatalogConfig | undefined;
+  if (file) cfg = catalogConfig(file, o.catalog);
   const type = o.catalogType ?? cfg?.type ?? 'sql';
   const warehouse = o.warehouse ?? (cfg && 'warehouse' in cfg ? cfg.warehouse : undefined);
   if (type === 'hadoop') {
@@ -62,6 +124,11 @@ async function resolveCatalogConfig(o: TableCommandOptions): Promise<CatalogConf
     if (!warehouse) {
       throw new ConfigError(
         'name a catalog: --config FILE with --catalog NAME, or --warehouse DIR for the embedded SQLite catalog',
+      );
+    }
+    if (isRemote(warehouse)) {
+      throw new ConfigError(
+        `the embedded SQLite catalog lives in a local --warehouse, not ${warehouse}; give --catalog-uri (or a configured catalog's uri)`,
       );
     }
     // The embedded default: a SQLite catalog file in the warehouse.
@@ -83,9 +150,10 @@ async function resolveCatalogConfig(o: TableCommandOptions): Promise<CatalogConf
 
 /** Builds catalog, identifiers, locations and mapping rules from options. */
 export async function tableContext(o: TableCommandOptions): Promise<TableContext> {
-  const cfg = await resolveCatalogConfig(o);
-  const router = new StorageRouter();
+  const file = await loadConfigFile(o);
+  const cfg = await resolveCatalogConfig(o, file);
   const name = o.catalog ?? 'dr';
+  const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`);
   const catalog = await createCatalog(name, cfg, router.resolver, {
     onWarning: (m) => process.emitWarning(m),
   });

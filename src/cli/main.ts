@@ -5,12 +5,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
-import { StorageRouter } from '../storage/router.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
 import type { SyncReport } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
-import { absolutize, replicatedTableLocation, type TableCommandOptions, tableContext } from './context.ts';
+import {
+  absolutize,
+  replicatedTableLocation,
+  standaloneStorageRouter,
+  type TableCommandOptions,
+  tableContext,
+} from './context.ts';
 import { log, type OutputOptions, progressReporter, toJsonLine } from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -168,20 +173,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('summarise a table: format, snapshots, refs, file counts, and every path prefix it holds')
     .argument('<location>', 'table directory or metadata.json file')
     .option('--map <SRC=DST>', 'read manifests through this mapping (repeatable)', collect)
+    .option(
+      '--config <file>',
+      'YAML configuration whose s3.* catalog properties and storage: section reach S3; env ICEBERG_SYNC_CONFIG',
+    )
+    .option('--catalog <name>', 'catalog whose s3.* properties to use (default: the only or default one)')
     .option('--json', 'print one JSON object')
-    .action(async (location: string, o: { map?: string[]; json?: boolean }) => {
-      const router = new StorageRouter();
-      const rules = (o.map ?? [])
-        .map(parseMappingRule)
-        .map((r) => ({ source: r.source, target: absolutize(r.target) }));
-      const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
-      const report = await inspectTable(absolutize(location), {
-        resolve: router.resolver,
-        ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
-      });
-      process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
-      setExit(ExitCode.OK);
-    });
+    .action(
+      async (location: string, o: { map?: string[]; json?: boolean; config?: string; catalog?: string }) => {
+        const router = await standaloneStorageRouter(o);
+        const rules = (o.map ?? [])
+          .map(parseMappingRule)
+          .map((r) => ({ source: r.source, target: absolutize(r.target) }));
+        const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
+        const report = await inspectTable(absolutize(location), {
+          resolve: router.resolver,
+          ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
+        });
+        process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
+        setExit(ExitCode.OK);
+      },
+    );
 
   const syncOptions = (cmd: Command) =>
     tableOptions(cmd)

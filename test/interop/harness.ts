@@ -175,6 +175,8 @@ export interface GeneratedManifest {
 
 const harnessDir = path.join(repoRoot, 'harness');
 const pythonBin = process.env.IMSYNC_HARNESS_PYTHON ?? path.join(repoRoot, '.tools', 'py', 'bin', 'python');
+/** The harness venv's Python (PyIceberg, pyarrow, DuckDB installed), for tests with scripts of their own. */
+export const harnessPython = pythonBin;
 const jarsDir = process.env.IMSYNC_HARNESS_JARS ?? path.join(repoRoot, '.cache', 'jars');
 
 function requiredJars(): string[] {

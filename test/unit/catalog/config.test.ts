@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from '../../../src/catalog/config.ts';
 import { createCatalog } from '../../../src/catalog/index.ts';
+import { storageRouter } from '../../../src/cli/context.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { LocalStorage } from '../../../src/storage/local.ts';
+import type { S3Storage } from '../../../src/storage/s3.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const noEnv = { env: {} };
@@ -231,5 +233,80 @@ catalogs:
     }
 
     await assert.rejects(loadCatalogsConfig(path.join(dir, 'missing.yaml')), ConfigError);
+  });
+
+  it('reads the storage: section: locations kept as written, settings keys lower-cased, in file order', () => {
+    const cfg = parseCatalogsConfig(
+      `
+catalog:
+  dr:
+    uri: sqlite:///c.db
+    S3.Endpoint: http://catalog-wide:9000
+Storage:
+  s3://Replica-Bucket/Tables/:
+    S3.Endpoint: https://onefs-replica:9021
+    s3.path-style-access: true
+  s3a://dr-bucket:
+    s3.max-attempts: 3
+`,
+      noEnv,
+    );
+    assert.deepEqual(cfg.storage, [
+      {
+        prefix: 's3://Replica-Bucket/Tables',
+        properties: { 's3.endpoint': 'https://onefs-replica:9021', 's3.path-style-access': 'true' },
+      },
+      { prefix: 's3a://dr-bucket', properties: { 's3.max-attempts': '3' } },
+    ]);
+    assert.equal(catalogConfig(cfg, 'dr').properties['s3.endpoint'], 'http://catalog-wide:9000');
+    assert.equal(parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite:///c.db\n', noEnv).storage, undefined);
+    // The catalog-wide s3.* properties can come from the environment too, as PyIceberg's do.
+    const fromEnv = parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite:///c.db\n', {
+      env: { PYICEBERG_CATALOG__DR__S3__ENDPOINT: 'http://env:9000' },
+    });
+    assert.equal(catalogConfig(fromEnv, 'dr').properties['s3.endpoint'], 'http://env:9000');
+  });
+
+  it('names the offending entry of the storage: section', () => {
+    const doc = (storage: string) => `catalog:\n  dr:\n    uri: sqlite:///c.db\nstorage:\n${storage}`;
+    configError(
+      () => parseCatalogsConfig(doc('  - s3://b\n'), { ...noEnv, source: 'dr.yaml' }),
+      'dr.yaml: storage: must be a mapping of locations (s3://bucket/prefix) to settings',
+    );
+    configError(
+      () =>
+        parseCatalogsConfig(doc('  replica-bucket:\n    s3.endpoint: http://x\n'), {
+          ...noEnv,
+          source: 'dr.yaml',
+        }),
+      'dr.yaml: storage.replica-bucket: the key must be a location with a scheme and authority (s3://bucket)',
+    );
+    configError(
+      () => parseCatalogsConfig(doc('  s3://b: http://x\n'), { ...noEnv, source: 'dr.yaml' }),
+      'dr.yaml: storage.s3://b: must be a mapping of settings',
+    );
+    configError(
+      () => parseCatalogsConfig(doc('  s3://b:\n    s3.endpoint: [1]\n'), { ...noEnv, source: 'dr.yaml' }),
+      'dr.yaml: storage.s3://b.s3.endpoint: must be a string, number or boolean',
+    );
+  });
+
+  it('routes S3 paths with the catalog settings and the storage: overrides; other schemes are refused', () => {
+    const router = storageRouter({ 's3.endpoint': 'http://catalog-wide:9000' }, [
+      { prefix: 's3://replica', properties: { 's3.endpoint': 'https://onefs-replica:9021' } },
+    ]);
+    const wide = router.resolve('s3://dr/x') as S3Storage;
+    const replica = router.resolve('s3a://replica/t/x') as S3Storage;
+    assert.equal(wide.endpointLabel, 'http://catalog-wide:9000');
+    assert.equal(replica.endpointLabel, 'https://onefs-replica:9021');
+    assert.equal(router.resolve('s3n://replica'), replica);
+    configError(
+      () => storageRouter({}, [{ prefix: 'hdfs://nn', properties: {} }]),
+      "storage.hdfs://nn: no storage backend for scheme 'hdfs' (s3, s3a, s3n)",
+    );
+    configError(
+      () => storageRouter({ 's3.max-attempts': 'x' }, [], 'catalog.dr'),
+      "catalog.dr.s3.max-attempts: must be a positive whole number (got 'x')",
+    );
   });
 });
