@@ -1,0 +1,582 @@
+/**
+ * WebHdfsStorage against a real HDFS (Hadoop's MiniDFSCluster, started by scripts/start-hdfs.sh):
+ * the NameNode's own RemoteException answers, the redirect to a DataNode, LISTSTATUS_BATCH paging
+ * (the test cluster pages at 100 entries), permissions. Failover runs on a private HA pair. Skipped,
+ * saying why, when no cluster was started. Protocol corners no healthy cluster shows (a 401, a 503,
+ * a server without LISTSTATUS_BATCH, one that never answers) use a small local HTTP server; the
+ * configuration parsing needs no server.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  AlreadyExistsError,
+  ConfigError,
+  NotFoundError,
+  PermissionDeniedError,
+  StorageError,
+} from '../../../src/errors.ts';
+import { StorageRouter } from '../../../src/storage/router.ts';
+import { collectBytes, type FileInfo } from '../../../src/storage/storage.ts';
+import {
+  hadoopNameservices,
+  normalizeNamenode,
+  parseHdfsPath,
+  registerHdfsStorage,
+  WebHdfsStorage,
+  webHdfsOptionsFromProperties,
+} from '../../../src/storage/webhdfs.ts';
+import {
+  hdfsOptions,
+  hdfsServer,
+  hdfsSkipReason,
+  type PrivateHdfs,
+  privateHdfsSkipReason,
+  putRaw,
+  startPrivateHdfs,
+  uniqueDir,
+} from '../../helpers/hdfs.ts';
+import { freePort } from '../../helpers/s3.ts';
+
+const MiB = 1024 * 1024;
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Deterministic bytes that differ at every offset. */
+function pattern(size: number, seed = 7): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+async function* chunks(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function listAll(s: WebHdfsStorage, dir: string, recursive = false): Promise<FileInfo[]> {
+  const out: FileInfo[] = [];
+  for await (const f of s.list(dir, { recursive })) out.push(f);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Runs `fn` over `items`, `n` at a time. */
+async function pool<T>(items: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x);
+    }),
+  );
+}
+
+describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', { skip: hdfsSkipReason }, () => {
+  const server = hdfsServer!;
+  let hdfs: WebHdfsStorage;
+  let root: string;
+
+  before(() => {
+    hdfs = new WebHdfsStorage(hdfsOptions(server));
+    root = `hdfs://testns${uniqueDir()}`;
+  });
+
+  it('writes, stats and reads whole files and byte ranges', async () => {
+    const p = `${root}/rw/a.bin`;
+    const bytes = pattern(100_000);
+    await hdfs.write(p, bytes);
+    const st = await hdfs.stat(p);
+    assert.equal(st?.path, p);
+    assert.equal(st?.size, 100_000);
+    assert.ok(st?.mtimeMs && Math.abs(st.mtimeMs - Date.now()) < 600_000);
+    assert.deepEqual(await hdfs.read(p), bytes);
+    assert.deepEqual(await hdfs.read(p, { offset: 0, length: 8 }), bytes.subarray(0, 8));
+    assert.deepEqual(await hdfs.read(p, { offset: 99_992, length: 8 }), bytes.subarray(99_992));
+    assert.deepEqual(await hdfs.read(p, { offset: 12_345, length: 54_321 }), bytes.subarray(12_345, 66_666));
+    // A range running past the end is cut short; one starting at or past the end is empty.
+    assert.deepEqual(await hdfs.read(p, { offset: 99_990, length: 100 }), bytes.subarray(99_990));
+    assert.equal((await hdfs.read(p, { offset: 100_000, length: 10 })).length, 0);
+    assert.equal((await hdfs.read(p, { offset: 200_000, length: 10 })).length, 0);
+    assert.equal((await hdfs.read(p, { offset: 5, length: 0 })).length, 0);
+    // An empty file.
+    await hdfs.write(`${root}/rw/empty`, new Uint8Array(0));
+    assert.equal((await hdfs.stat(`${root}/rw/empty`))?.size, 0);
+    assert.equal((await hdfs.read(`${root}/rw/empty`)).length, 0);
+  });
+
+  it('streams a multi-block file in both directions', async () => {
+    const p = `${root}/stream/big.bin`;
+    const bytes = pattern(5 * MiB + 123, 11);
+    await hdfs.write(p, chunks(bytes, 256 * 1024));
+    assert.equal((await hdfs.stat(p))?.size, bytes.length);
+    const back = await collectBytes(hdfs.readStream(p));
+    assert.equal(back.length, bytes.length);
+    assert.ok(Buffer.from(back).equals(Buffer.from(bytes)));
+  });
+
+  it('reports missing files and directories as such', async () => {
+    assert.equal(await hdfs.stat(`${root}/missing/x`), undefined);
+    await hdfs.write(`${root}/dir/file`, text('x'));
+    assert.equal(await hdfs.stat(`${root}/dir`), undefined, 'a directory is not a file');
+    await assert.rejects(hdfs.read(`${root}/missing/x`), (e: unknown) => {
+      assert.ok(e instanceof NotFoundError);
+      assert.equal(e.path, `${root}/missing/x`);
+      return true;
+    });
+    await assert.rejects(
+      async () => {
+        for await (const _ of hdfs.readStream(`${root}/missing/y`));
+      },
+      (e: unknown) => e instanceof NotFoundError && e.message.includes(`${root}/missing/y`),
+    );
+    assert.deepEqual(await listAll(hdfs, `${root}/missing`), []);
+    assert.deepEqual(await listAll(hdfs, `${root}/dir/file`), [], 'a file lists as an empty directory');
+  });
+
+  it('lists a directory, flat and recursively, with sizes and times', async () => {
+    const d = `${root}/list`;
+    await hdfs.write(`${d}/a.txt`, text('a'));
+    await hdfs.write(`${d}/b.txt`, text('bb'));
+    await hdfs.write(`${d}/sub/c.txt`, text('ccc'));
+    await hdfs.write(`${d}/sub/deeper/d.txt`, text('dddd'));
+    await hdfs.write(`${d}/k=a b/e.txt`, text('e'));
+    const flat = await listAll(hdfs, d);
+    assert.deepEqual(
+      flat.map((f) => [f.path, f.size]),
+      [
+        [`${d}/a.txt`, 1],
+        [`${d}/b.txt`, 2],
+      ],
+    );
+    assert.ok(flat.every((f) => typeof f.mtimeMs === 'number'));
+    const deep = await listAll(hdfs, `${d}/`, true);
+    assert.deepEqual(
+      deep.map((f) => [f.path, f.size]),
+      [
+        [`${d}/a.txt`, 1],
+        [`${d}/b.txt`, 2],
+        [`${d}/k=a b/e.txt`, 1],
+        [`${d}/sub/c.txt`, 3],
+        [`${d}/sub/deeper/d.txt`, 4],
+      ],
+    );
+    assert.equal(decode(await hdfs.read(`${d}/k=a b/e.txt`)), 'e');
+  });
+
+  it('pages through directories larger than one LISTSTATUS_BATCH', async () => {
+    const d = `${root}/many`;
+    const hdfsDir = parseHdfsPath(d).path;
+    const names = Array.from({ length: 257 }, (_, i) => `f${String(i).padStart(4, '0')}.parquet`);
+    // Written by plain WebHDFS calls, in parallel: the listing is under test, not the writes.
+    await pool(names, 16, (n) => putRaw(server, `${hdfsDir}/${n}`, text(n)));
+    await putRaw(server, `${hdfsDir}/nested/z.parquet`, text('z'));
+    const flat = await listAll(hdfs, d);
+    assert.equal(flat.length, 257);
+    assert.deepEqual(
+      flat.map((f) => f.path),
+      names.map((n) => `${d}/${n}`),
+    );
+    assert.equal(flat[100]!.size, names[100]!.length);
+    assert.equal((await listAll(hdfs, d, true)).length, 258);
+  });
+
+  it('writes if-not-exists atomically: one of many concurrent writers wins', async () => {
+    const p = `${root}/excl/lock`;
+    await hdfs.write(p, text('first'), { ifNotExists: true });
+    await assert.rejects(hdfs.write(p, text('second'), { ifNotExists: true }), (e: unknown) => {
+      assert.ok(e instanceof AlreadyExistsError);
+      assert.equal(e.path, p);
+      return true;
+    });
+    assert.equal(decode(await hdfs.read(p)), 'first');
+    const q = `${root}/excl/race`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => hdfs.write(q, text(`writer ${i}`), { ifNotExists: true })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, 'exactly one writer wins');
+    for (const r of results) {
+      if (r.status === 'rejected') assert.ok(r.reason instanceof AlreadyExistsError, String(r.reason));
+    }
+    assert.match(decode(await hdfs.read(q)), /^writer \d$/);
+    // No temporary files are left behind, by winners or losers.
+    assert.deepEqual(
+      (await listAll(hdfs, `${root}/excl`)).map((f) => f.path),
+      [p, q],
+    );
+  });
+
+  it('overwrites without ifNotExists, and never shows a half-written file', async () => {
+    const p = `${root}/over/meta.json`;
+    await hdfs.write(p, text('{"v":1}'));
+    await hdfs.write(p, text('{"v":2,"longer":true}'));
+    assert.equal(decode(await hdfs.read(p)), '{"v":2,"longer":true}');
+    // A stream that fails half way: the target keeps its old bytes and no temporary file stays.
+    async function* failing(): AsyncIterable<Uint8Array> {
+      yield text('{"v":3');
+      throw new Error('source went away');
+    }
+    await assert.rejects(hdfs.write(p, failing()));
+    assert.equal(decode(await hdfs.read(p)), '{"v":2,"longer":true}');
+    assert.deepEqual(
+      (await listAll(hdfs, `${root}/over`)).map((f) => f.path),
+      [p],
+    );
+  });
+
+  it('renames, refusing an existing target and a missing source', async () => {
+    const a = `${root}/ren/a`;
+    const b = `${root}/ren/new/dir/b`;
+    await hdfs.write(a, text('A'));
+    await hdfs.rename(a, b);
+    assert.equal(await hdfs.stat(a), undefined);
+    assert.equal(decode(await hdfs.read(b)), 'A');
+    await hdfs.write(a, text('A2'));
+    await assert.rejects(hdfs.rename(a, b), (e: unknown) => e instanceof AlreadyExistsError && e.path === b);
+    assert.equal(decode(await hdfs.read(a)), 'A2', 'the source stays');
+    assert.equal(decode(await hdfs.read(b)), 'A', 'the target is not replaced');
+    await assert.rejects(
+      hdfs.rename(`${root}/ren/none`, `${root}/ren/c`),
+      (e: unknown) => e instanceof NotFoundError && e.path === `${root}/ren/none`,
+    );
+    // A directory as the target is "exists" too (a plain RENAME would move the source into it).
+    await assert.rejects(hdfs.rename(a, `${root}/ren/new`), AlreadyExistsError);
+  });
+
+  it('deletes files; deleting a missing one is fine', async () => {
+    const p = `${root}/del/x`;
+    await hdfs.write(p, text('x'));
+    await hdfs.delete(p);
+    assert.equal(await hdfs.stat(p), undefined);
+    await hdfs.delete(p);
+    await hdfs.delete(`${root}/del/never/was`);
+  });
+
+  it('maps AccessControlException to PermissionDeniedError naming the path, without a stack trace', async () => {
+    const owned = `${root}/private`;
+    await hdfs.mkdirs(owned);
+    const alice = new WebHdfsStorage(hdfsOptions(server, { user: 'alice' }));
+    const p = `${owned}/by-alice.txt`;
+    await assert.rejects(alice.write(p, text('x')), (e: unknown) => {
+      assert.ok(e instanceof PermissionDeniedError, String(e));
+      assert.equal(e.path, p);
+      assert.match(e.message, /AccessControlException: Permission denied: user=alice, access=WRITE/);
+      assert.doesNotMatch(e.message, /\n|\bat org\.apache/);
+      return true;
+    });
+    // Reading is allowed (755 directories, 644 files).
+    await hdfs.write(`${owned}/r.txt`, text('r'));
+    assert.equal(decode(await alice.read(`${owned}/r.txt`)), 'r');
+  });
+
+  it('serves webhdfs:// paths and hdfs:// paths routed by a StorageRouter', async () => {
+    const nn = new URL(server.namenode);
+    const dir = uniqueDir();
+    const router = registerHdfsStorage(new StorageRouter(), { user: server.user }, [
+      { prefix: 'hdfs://prod', options: { namenodes: [server.namenode] } },
+    ]);
+    const viaNs = `hdfs://prod${dir}/x.txt`;
+    await router.resolve(viaNs).write(viaNs, text('routed'));
+    const viaWeb = `webhdfs://${nn.host}${dir}/x.txt`;
+    assert.equal(decode(await router.resolve(viaWeb).read(viaWeb)), 'routed');
+    assert.equal((await router.resolve(viaWeb).stat(viaWeb))?.path, viaWeb);
+  });
+});
+
+describe('WebHdfsStorage failover on a real HA pair (MiniDFSCluster, two NameNodes)', {
+  skip: privateHdfsSkipReason,
+}, () => {
+  let cluster: PrivateHdfs;
+  before(async () => {
+    cluster = await startPrivateHdfs({ ha: true });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('moves to the active NameNode on StandbyException, follows a failover, and fails clearly with none active', async () => {
+    const [nn0, nn1] = cluster.namenodes as [string, string];
+    // The standby first: the first request is answered with a real StandbyException.
+    const s = new WebHdfsStorage({ namenodes: [nn1, nn0], user: cluster.user, retryDelayMs: 50 });
+    const p = 'hdfs://hans/ha/a.txt';
+    await s.write(p, text('before'));
+    assert.equal(s.activeNamenode, nn0);
+    assert.equal(decode(await s.read(p)), 'before');
+    await cluster.command('failover 1');
+    // The remembered NameNode is standby now: the client moves over by itself.
+    assert.equal(decode(await s.read(p)), 'before');
+    assert.equal(s.activeNamenode, nn1);
+    await s.write(p, text('after'));
+    assert.equal(decode(await s.read(p)), 'after');
+    // A request straight to the standby names the exception.
+    const standbyOnly = new WebHdfsStorage({
+      namenodes: [nn0],
+      user: cluster.user,
+      maxAttempts: 2,
+      retryDelayMs: 10,
+    });
+    await assert.rejects(standbyOnly.stat(p), (e: unknown) => {
+      assert.ok(e instanceof StorageError, String(e));
+      assert.match(e.message, /no active NameNode.*StandbyException/);
+      assert.ok(e.message.includes(p));
+      return true;
+    });
+    // The active one stops: the standby answers StandbyException, the other refuses connections.
+    await cluster.command('stop-namenode 1');
+    const t0 = Date.now();
+    const gone = new WebHdfsStorage({
+      namenodes: [nn0, nn1],
+      user: cluster.user,
+      maxAttempts: 3,
+      retryDelayMs: 50,
+    });
+    await assert.rejects(gone.read(p), (e: unknown) => {
+      assert.ok(e instanceof StorageError, String(e));
+      assert.ok(e.message.includes(p), e.message);
+      assert.match(e.message, /after 3 attempts/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 10_000, 'no hang');
+  });
+});
+
+// --- A scripted NameNode, for the corners a healthy cluster never shows ---------------------------
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+async function fakeNamenode(handler: Handler): Promise<{ url: string; server: Server; seen: URL[] }> {
+  const seen: URL[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push(url);
+    handler(req, res, url);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server, seen };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+const remote = (exception: string, message: string) => ({
+  RemoteException: { exception, javaClassName: `org.apache.hadoop.${exception}`, message },
+});
+
+describe('WebHdfsStorage against a scripted NameNode', () => {
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.closeAllConnections();
+    for (const s of servers) s.close();
+  });
+  const start = async (h: Handler) => {
+    const f = await fakeNamenode(h);
+    servers.push(f.server);
+    return f;
+  };
+
+  it('sends a delegation token instead of user.name', async () => {
+    const f = await start((_q, res) =>
+      json(res, 200, { FileStatus: { type: 'FILE', length: 3, modificationTime: 1 } }),
+    );
+    const s = new WebHdfsStorage({ namenodes: [f.url], user: 'etl', delegationToken: 'TOKEN123' });
+    assert.equal((await s.stat('hdfs://ns/a'))?.size, 3);
+    assert.equal(f.seen[0]!.searchParams.get('delegation'), 'TOKEN123');
+    assert.equal(f.seen[0]!.searchParams.get('user.name'), null);
+    assert.equal(f.seen[0]!.pathname, '/webhdfs/v1/a');
+    const u = new WebHdfsStorage({ namenodes: [f.url], user: 'etl' });
+    await u.stat('hdfs://ns/dir/k=1 2/x#y');
+    assert.equal(f.seen[1]!.searchParams.get('user.name'), 'etl');
+    assert.equal(f.seen[1]!.pathname, '/webhdfs/v1/dir/k%3D1%202/x%23y');
+  });
+
+  it('fails over on a StandbyException and remembers the active NameNode', async () => {
+    const standby = await start((_q, res) =>
+      json(res, 403, remote('StandbyException', 'Operation category READ is not supported in state standby')),
+    );
+    const active = await start((_q, res) => json(res, 200, { FileStatus: { type: 'FILE', length: 1 } }));
+    const s = new WebHdfsStorage({ namenodes: [standby.url, active.url] });
+    await s.stat('hdfs://ns/a');
+    await s.stat('hdfs://ns/b');
+    assert.equal(standby.seen.length, 1, 'the standby is asked once');
+    assert.equal(active.seen.length, 2);
+    assert.equal(s.activeNamenode, active.url);
+  });
+
+  it('retries 503s and SafeModeException with backoff, then succeeds', async () => {
+    let n = 0;
+    const f = await start((_q, res) => {
+      n++;
+      if (n === 1) return json(res, 503, remote('RetriableException', 'NameNode still not started'));
+      if (n === 2) {
+        res.writeHead(502);
+        return res.end('<html>Bad gateway</html>');
+      }
+      json(res, 200, { FileStatus: { type: 'FILE', length: 9 } });
+    });
+    const s = new WebHdfsStorage({ namenodes: [f.url], retryDelayMs: 5 });
+    assert.equal((await s.stat('hdfs://ns/a'))?.size, 9);
+    assert.equal(n, 3);
+  });
+
+  it('falls back to LISTSTATUS where LISTSTATUS_BATCH is unknown', async () => {
+    const f = await start((_q, res, url) => {
+      if (url.searchParams.get('op') === 'LISTSTATUS_BATCH') {
+        return json(
+          res,
+          400,
+          remote(
+            'IllegalArgumentException',
+            'Invalid value for webhdfs parameter "op": No enum constant org.apache.hadoop.hdfs.web.resources.GetOpParam.Op.LISTSTATUS_BATCH',
+          ),
+        );
+      }
+      json(res, 200, {
+        FileStatuses: {
+          FileStatus: [
+            { pathSuffix: 'a', type: 'FILE', length: 1, modificationTime: 5 },
+            { pathSuffix: 'sub', type: 'DIRECTORY', length: 0 },
+          ],
+        },
+      });
+    });
+    const s = new WebHdfsStorage({ namenodes: [f.url] });
+    const got = await listAll(s, 'hdfs://ns/d');
+    assert.deepEqual(got, [{ path: 'hdfs://ns/d/a', size: 1, mtimeMs: 5 }]);
+    await listAll(s, 'hdfs://ns/d');
+    assert.equal(
+      f.seen.filter((u) => u.searchParams.get('op') === 'LISTSTATUS_BATCH').length,
+      1,
+      'asked once',
+    );
+  });
+
+  it('says that Kerberos (SPNEGO) is not supported on a 401', async () => {
+    const f = await start((_q, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Negotiate' });
+      res.end();
+    });
+    const s = new WebHdfsStorage({ namenodes: [f.url] });
+    await assert.rejects(s.stat('hdfs://ns/a'), (e: unknown) => {
+      assert.ok(e instanceof PermissionDeniedError);
+      assert.match(e.message, /Kerberos \(SPNEGO\).*delegation token/);
+      return true;
+    });
+  });
+
+  it('gives up on a NameNode that is gone, quickly and clearly', async () => {
+    const port = await freePort();
+    const s = new WebHdfsStorage({
+      namenodes: [`http://127.0.0.1:${port}`],
+      maxAttempts: 3,
+      retryDelayMs: 10,
+    });
+    const t0 = Date.now();
+    await assert.rejects(s.read('hdfs://ns/t/x'), (e: unknown) => {
+      assert.ok(e instanceof StorageError);
+      assert.match(
+        e.message,
+        /hdfs:\/\/ns\/t\/x: WebHDFS OPEN failed: cannot reach .* after 3 attempts: ECONNREFUSED/,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  it('times out on a NameNode that accepts but never answers', async () => {
+    const f = await start(() => {}); // never answers
+    const s = new WebHdfsStorage({
+      namenodes: [f.url],
+      maxAttempts: 2,
+      requestTimeoutMs: 200,
+      retryDelayMs: 10,
+    });
+    const t0 = Date.now();
+    await assert.rejects(s.stat('hdfs://ns/slow'), (e: unknown) => {
+      assert.ok(e instanceof StorageError);
+      assert.match(e.message, /no answer within 200 ms/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 3000);
+  });
+});
+
+describe('HDFS paths and settings', () => {
+  it('parses hdfs://, webhdfs:// and swebhdfs:// locations', () => {
+    assert.deepEqual(parseHdfsPath('hdfs://ns1/warehouse/db/t'), {
+      scheme: 'hdfs',
+      authority: 'ns1',
+      path: '/warehouse/db/t',
+    });
+    assert.deepEqual(parseHdfsPath('WEBHDFS://nn:9870'), {
+      scheme: 'webhdfs',
+      authority: 'nn:9870',
+      path: '/',
+    });
+    assert.deepEqual(parseHdfsPath('hdfs:///a//b'), { scheme: 'hdfs', authority: '', path: '/a/b' });
+    assert.throws(() => parseHdfsPath('s3://b/k'), /not an HDFS location/);
+  });
+
+  it('normalises NameNode addresses', () => {
+    assert.equal(normalizeNamenode('nn1.example.com:9870'), 'http://nn1.example.com:9870');
+    assert.equal(normalizeNamenode('https://nn1:9871/'), 'https://nn1:9871');
+    assert.throws(() => normalizeNamenode('ftp://nn1'), ConfigError);
+    assert.throws(() => normalizeNamenode('http://nn1:9870/webhdfs'), /without a path/);
+  });
+
+  it('reads hdfs.* properties, strictly for the storage section', () => {
+    assert.deepEqual(
+      webHdfsOptionsFromProperties({
+        'hdfs.namenodes': 'nn1:9870, https://nn2:9871',
+        'hdfs.user': 'etl',
+        'hdfs.delegation-token': 'T',
+        'hdfs.max-attempts': '6',
+        'hdfs.request-timeout': '2.5',
+        's3.endpoint': 'ignored',
+      }),
+      {
+        namenodes: ['http://nn1:9870', 'https://nn2:9871'],
+        user: 'etl',
+        delegationToken: 'T',
+        maxAttempts: 6,
+        requestTimeoutMs: 2500,
+      },
+    );
+    assert.throws(
+      () => webHdfsOptionsFromProperties({ 'hdfs.nammenodes': 'x' }, 'storage.hdfs://ns', true),
+      /storage\.hdfs:\/\/ns\.hdfs\.nammenodes: unknown setting/,
+    );
+    assert.throws(() => webHdfsOptionsFromProperties({ 'hdfs.max-attempts': '0' }), /positive whole number/);
+  });
+
+  it('reads nameservices the Hadoop way (dfs.namenode.http-address.<ns>.<nn>, dfs.ha.namenodes.<ns>)', () => {
+    const m = hadoopNameservices({
+      'dfs.ha.namenodes.prod': 'nn2,nn1',
+      'dfs.namenode.http-address.prod.nn1': 'a.example.com:9870',
+      'dfs.namenode.http-address.prod.nn2': 'b.example.com:9870',
+      'dfs.namenode.https-address.secure.nn1': 'c.example.com:9871',
+      'dfs.namenode.http-address.single': 'd.example.com:9870',
+    });
+    assert.deepEqual(m.get('prod'), ['http://b.example.com:9870', 'http://a.example.com:9870']);
+    assert.deepEqual(m.get('secure'), ['https://c.example.com:9871']);
+    assert.deepEqual(m.get('single'), ['http://d.example.com:9870']);
+  });
+
+  it('routes by nameservice, the longest prefix winning, and derives NameNodes from authorities', () => {
+    const router = registerHdfsStorage(new StorageRouter(), { user: 'etl' }, [
+      { prefix: 'hdfs://prod', options: { namenodes: ['nn1:9870', 'nn2:9870'] } },
+      { prefix: 'hdfs://prod/secure', options: { namenodes: ['nn1:9870'], user: 'admin' } },
+    ]);
+    const prod = router.resolve('hdfs://prod/x') as WebHdfsStorage;
+    assert.deepEqual(prod.namenodes, ['http://nn1:9870', 'http://nn2:9870']);
+    assert.notEqual(router.resolve('hdfs://prod/secure/x'), prod);
+    assert.equal(router.resolve('hdfs://production/x') === prod, false);
+    const other = router.resolve('webhdfs://nn9:50070/x') as WebHdfsStorage;
+    assert.deepEqual(other.namenodes, [], 'from the path');
+  });
+});
