@@ -37,8 +37,10 @@ say "resolving hadoop-minicluster from Maven Central into .cache/m2 (once)"
 rm -rf "$out"
 mkdir -p "$out/classes" "$root/.cache/m2"
 mvn -B -q -Dstyle.color=never -f "$src/pom.xml" -Dmaven.repo.local="$root/.cache/m2" \
-  dependency:build-classpath -Dmdep.outputFile="$out/classpath.txt" >&2 ||
+  dependency:build-classpath -Dmdep.outputFile="$out/classpath.txt" >"$out/mvn.log" 2>&1 || {
+  sed 's/^/  mvn: /' "$out/mvn.log" >&2
   die "mvn dependency:build-classpath failed"
+}
 javac -nowarn -d "$out/classes" -cp "$(cat "$out/classpath.txt")" "$src"/src/main/java/imsync/*.java ||
   die "javac failed"
 cp "$src"/src/main/resources/* "$out/classes/"

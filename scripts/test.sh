@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, type check, unit tests, and interop tests against real peers
-# (Apache Iceberg's Spark runtime, PyIceberg, DuckDB) and servers (PostgreSQL, an S3 server).
+# (Apache Iceberg's Spark runtime, PyIceberg, DuckDB) and servers (PostgreSQL, an S3 server, an
+# HDFS minicluster).
 # Installs everything it needs on first run (Node LTS if the machine's is older than 22.18, npm
-# packages, a Python venv, jars, the versitygw S3 server built with Go), cached in
-# git-ignored folders so reruns are fast.
+# packages, a Python venv, jars, the versitygw S3 server built with Go, Hadoop's minicluster from
+# Maven Central), cached in git-ignored folders so reruns are fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
@@ -21,6 +22,11 @@ bash scripts/setup-s3.sh
 source scripts/start-s3.sh
 trap 'stop_s3; stop_postgres' EXIT
 [ -n "${IMSYNC_S3_ENDPOINT:-}" ] || { echo "test.sh: the S3 server did not start" >&2; exit 1; }
+echo "== HDFS (Hadoop MiniDFSCluster) for the WebHDFS storage tests"
+bash scripts/setup-hdfs.sh
+source scripts/start-hdfs.sh
+trap 'stop_hdfs; stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_HDFS_NAMENODE:-}" ] || { echo "test.sh: the HDFS minicluster did not start" >&2; exit 1; }
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \

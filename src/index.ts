@@ -32,6 +32,20 @@ export {
   s3OptionsFromProperties,
 } from './storage/s3.ts';
 export * from './storage/storage.ts';
+export {
+  DEFAULT_NAMENODE_HTTP_PORT,
+  HDFS_PROPERTY_KEYS,
+  HDFS_SCHEMES,
+  type HdfsLocation,
+  type HdfsPrefixOptions,
+  hadoopNameservices,
+  normalizeNamenode,
+  parseHdfsPath,
+  registerHdfsStorage,
+  WebHdfsStorage,
+  type WebHdfsStorageOptions,
+  webHdfsOptionsFromProperties,
+} from './storage/webhdfs.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';
 export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';

@@ -68,6 +68,10 @@ public final class HdfsMiniCluster {
     conf.setLong(DFSConfigKeys.DFS_HEARTBEAT_INTERVAL_KEY, 1);
     conf.setInt(DFSConfigKeys.DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_KEY, 1000);
     conf.setBoolean("dfs.permissions.enabled", true);
+    // The DataNode's own HDFS client closes each file WebHDFS writes; when the NameNode has not yet
+    // heard of the last block it waits before asking again, 400 ms at first by default. A test
+    // cluster answers within milliseconds: ask again sooner.
+    conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 20);
 
     MiniDFSCluster.Builder builder = new MiniDFSCluster.Builder(conf)
         .numDataNodes(datanodes)
