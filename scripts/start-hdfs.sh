@@ -3,6 +3,7 @@
 # scripts/setup-hdfs.sh: one NameNode and one DataNode in one JVM, over a temporary directory) with
 # WebHDFS on a loopback port, for the WebHDFS storage tests, and exports
 #   IMSYNC_HDFS_NAMENODE  http://127.0.0.1:<port>   the NameNode's HTTP (WebHDFS) address
+#   IMSYNC_HDFS_RPC       127.0.0.1:<port>   the NameNode's RPC address (for Hadoop clients: Spark)
 #   IMSYNC_HDFS_USER      the HDFS superuser (the user running the JVM), for user.name=
 #   IMSYNC_HDFS_CLASSPATH the minicluster's Java classpath (tests start private clusters with it,
 #                         an HA pair among them)
@@ -31,6 +32,7 @@ if [ -f "$_hdfs_cp_file" ] && command -v java >/dev/null 2>&1; then
   done
   if [ -n "$_hdfs_info" ]; then
     export IMSYNC_HDFS_NAMENODE="$(sed -E 's/.*"namenodes":\["([^"]+)".*/\1/' <<<"$_hdfs_info")"
+    export IMSYNC_HDFS_RPC="$(sed -E 's/.*"rpc":\["([^"]+)".*/\1/' <<<"$_hdfs_info")"
     export IMSYNC_HDFS_USER="$(sed -E 's/.*"user":"([^"]*)".*/\1/' <<<"$_hdfs_info")"
     export IMSYNC_HDFS_CLASSPATH="$_hdfs_cp"
     stop_hdfs() {

@@ -15,11 +15,17 @@ import { relativeFiles } from './s3.ts';
 export interface HdfsServer {
   readonly namenode: string;
   readonly user: string;
+  /** The NameNode's RPC address (`127.0.0.1:port`), for Hadoop's own clients (Spark); may be unset. */
+  readonly rpc?: string;
 }
 
 /** The shared test cluster, or undefined when none was started. */
 export const hdfsServer: HdfsServer | undefined = process.env.IMSYNC_HDFS_NAMENODE
-  ? { namenode: process.env.IMSYNC_HDFS_NAMENODE, user: process.env.IMSYNC_HDFS_USER || 'root' }
+  ? {
+      namenode: process.env.IMSYNC_HDFS_NAMENODE,
+      user: process.env.IMSYNC_HDFS_USER || 'root',
+      ...(process.env.IMSYNC_HDFS_RPC ? { rpc: process.env.IMSYNC_HDFS_RPC } : {}),
+    }
   : undefined;
 
 /** Why the HDFS tests are skipped, or false when a cluster is there. */

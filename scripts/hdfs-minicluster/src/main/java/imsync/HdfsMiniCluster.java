@@ -18,7 +18,8 @@ import org.apache.hadoop.security.UserGroupInformation;
  *
  * <p>Usage: {@code HdfsMiniCluster <base-dir> [--ha] [--datanodes N] [--ls-limit N]}. When the
  * cluster is up it prints one JSON line to stdout:
- * {@code {"namenodes":["http://127.0.0.1:PORT",...],"active":0,"user":"...","startupMs":N}}.
+ * {@code {"namenodes":["http://127.0.0.1:PORT",...],"rpc":["127.0.0.1:PORT",...],"active":0,
+ * "user":"...","startupMs":N}} (WebHDFS addresses, then the RPC addresses Hadoop clients use).
  * It then reads commands from stdin, one a line, answering each with one line ({@code ok ...} or
  * {@code error ...}):
  *
@@ -87,13 +88,15 @@ public final class HdfsMiniCluster {
 
     int n = cluster.getNumNameNodes();
     List<String> urls = new ArrayList<>();
+    List<String> rpc = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       urls.add("\"http://127.0.0.1:" + cluster.getNameNode(i).getHttpAddress().getPort() + "\"");
+      rpc.add("\"127.0.0.1:" + cluster.getNameNode(i).getNameNodeAddress().getPort() + "\"");
     }
     long ms = (System.nanoTime() - start) / 1_000_000;
     String user = UserGroupInformation.getCurrentUser().getShortUserName();
-    System.out.println("{\"namenodes\":[" + String.join(",", urls) + "],\"active\":0,\"user\":\""
-        + user + "\",\"startupMs\":" + ms + "}");
+    System.out.println("{\"namenodes\":[" + String.join(",", urls) + "],\"rpc\":["
+        + String.join(",", rpc) + "],\"active\":0,\"user\":\"" + user + "\",\"startupMs\":" + ms + "}");
     System.out.flush();
 
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
