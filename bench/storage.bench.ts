@@ -6,9 +6,11 @@
  * 2. a recursive listing with sizes (files/s), as the presence check and add-files do;
  * 3. Parquet footer reads through ranged reads (footers/s), as add-files and delete rewrites do.
  *
- * Backends: the local file system (under `<repo>/.work/bench/storage`, git-ignored), and S3 when
+ * Backends: the local file system (under `<repo>/.work/bench/storage`, git-ignored), S3 when
  * a server is named by IMSYNC_S3_ENDPOINT / IMSYNC_S3_ACCESS_KEY / IMSYNC_S3_SECRET_KEY (run
- * `source scripts/start-s3.sh` first for the local versitygw test server).
+ * `source scripts/start-s3.sh` first for the local versitygw test server), and HDFS over WebHDFS
+ * when a NameNode is named by IMSYNC_HDFS_NAMENODE (and IMSYNC_HDFS_USER; run
+ * `source scripts/start-hdfs.sh` first for the local MiniDFSCluster).
  *
  * Run: node bench/storage.bench.ts [files] [footers] [concurrency]     (default 5000 500 16)
  */
@@ -23,6 +25,7 @@ import { readParquetFooter } from '../src/parquet/footer.ts';
 import { LocalStorage } from '../src/storage/local.ts';
 import { S3Storage } from '../src/storage/s3.ts';
 import { openRangeReader, type Storage } from '../src/storage/storage.ts';
+import { WebHdfsStorage } from '../src/storage/webhdfs.ts';
 
 const FILES = Number(process.argv[2] ?? 5_000);
 const FOOTERS = Number(process.argv[3] ?? 500);
@@ -87,6 +90,21 @@ async function backends(): Promise<Backend[]> {
     });
   } else {
     console.log('S3: skipped (IMSYNC_S3_ENDPOINT unset; `source scripts/start-s3.sh` starts a local server)');
+  }
+  const namenode = process.env.IMSYNC_HDFS_NAMENODE;
+  if (namenode) {
+    const hdfs = new WebHdfsStorage({ namenodes: [namenode], user: process.env.IMSYNC_HDFS_USER || 'root' });
+    list.push({
+      name: `hdfs (WebHDFS ${namenode})`,
+      storage: hdfs,
+      base: `hdfs://bench/bench-${Date.now().toString(36)}`,
+      // The files live in the throw-away test cluster's directory.
+      cleanup: async () => {},
+    });
+  } else {
+    console.log(
+      'HDFS: skipped (IMSYNC_HDFS_NAMENODE unset; `source scripts/start-hdfs.sh` starts a local cluster)',
+    );
   }
   return list;
 }
