@@ -264,8 +264,9 @@ export class WebHdfsStorage implements Storage {
         return concat(parts, total);
       });
     } catch (err) {
-      // An offset at or past the end: no bytes, as a local read gives. (The DataNode refuses it.)
-      if (range && err instanceof StorageError && /out of the range|beyond the end|EOF/i.test(err.message)) {
+      // An offset at or past the end: no bytes, as a local read gives. (The DataNode refuses it with
+      // "Offset=N out of the range [0, size)".)
+      if (range && err instanceof StorageError && /Offset=\d+ out of the range/.test(err.message)) {
         return new Uint8Array(0);
       }
       throw err;
@@ -305,8 +306,14 @@ export class WebHdfsStorage implements Storage {
     // The parent first: a metadata call, which also finds the active NameNode of an HA pair before
     // a streamed body (which cannot be sent twice) goes out.
     await this.#json(loc, path, 'PUT', 'MKDIRS', {}, loc.path.slice(0, slash) || '/');
-    // Errors name the target, which is what the caller knows.
-    await this.#create(tmpLoc, path, data);
+    try {
+      // Errors name the target, which is what the caller knows.
+      await this.#create(tmpLoc, path, data);
+    } catch (err) {
+      // A body that failed half way may have left a partial temporary file.
+      await this.delete(tmpPath).catch(() => {});
+      throw err;
+    }
     try {
       await this.#renameInto(tmpLoc, loc, path, options?.ifNotExists ? 'NONE' : 'OVERWRITE', path, false);
     } catch (err) {
@@ -416,7 +423,9 @@ export class WebHdfsStorage implements Storage {
     let last: unknown;
     for (let round = 0; round < rounds; round++) {
       if (round > 0) await sleep(this.#backoff(round));
-      const nn = await this.#namenodeCall(loc, path, 'PUT', 'CREATE', { overwrite: 'false' });
+      // overwrite=true: the name is our own random temporary one, and a retry after a DataNode
+      // failure must replace what the failed attempt may have left there.
+      const nn = await this.#namenodeCall(loc, path, 'PUT', 'CREATE', { overwrite: 'true' });
       const target = redirectTarget(nn, path, 'CREATE');
       try {
         const res = await putToDataNode(target, data, this.#timeoutMs);
@@ -424,7 +433,7 @@ export class WebHdfsStorage implements Storage {
         const failure = httpFailure(res.status, res.text);
         last = failure;
         if (this.#standbyBehind(failure)) continue;
-        if (!isRetriable(failure)) throw this.#translate(failure, path, 'CREATE (DataNode)');
+        if (!isRetriableAtDataNode(failure)) throw this.#translate(failure, path, 'CREATE (DataNode)');
       } catch (err) {
         if (err instanceof IcebergSyncError) throw err;
         last = toFailure(err, target);
@@ -513,7 +522,7 @@ export class WebHdfsStorage implements Storage {
         timer.stop();
         last = failure;
         if (this.#standbyBehind(failure)) continue;
-        if (!isRetriable(failure)) throw this.#translate(failure, path, 'OPEN (DataNode)');
+        if (!isRetriableAtDataNode(failure)) throw this.#translate(failure, path, 'OPEN (DataNode)');
       } catch (err) {
         timer.stop();
         if (err instanceof IcebergSyncError) throw err;
@@ -805,6 +814,14 @@ function isRetriable(f: HttpFailure): boolean {
   const ex = f.remote?.exception;
   if (ex && RETRIABLE_EXCEPTIONS.has(ex)) return true;
   return f.status >= 500 && !ex;
+}
+
+/**
+ * A DataNode's 5xx is worth another round through the NameNode (which may pick another DataNode
+ * or replica), whatever exception it names: pipeline and replica failures are transient there.
+ */
+function isRetriableAtDataNode(f: HttpFailure): boolean {
+  return isRetriable(f) || f.status >= 500;
 }
 
 function isUnknownOp(err: unknown, op: string): boolean {

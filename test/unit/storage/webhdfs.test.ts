@@ -424,6 +424,40 @@ describe('WebHdfsStorage against a scripted NameNode', () => {
     assert.equal(n, 3);
   });
 
+  it('retries a failed DataNode upload through the NameNode, replacing the partial temporary file', async () => {
+    let uploads = 0;
+    const ops: string[] = [];
+    const f = await start((req, res, url) => {
+      if (url.pathname.startsWith('/dn/')) {
+        req.resume();
+        req.on('end', () => {
+          uploads++;
+          if (uploads === 1) return json(res, 500, remote('IOException', 'DataNode went away'));
+          res.writeHead(201);
+          res.end();
+        });
+        return;
+      }
+      const op = url.searchParams.get('op') ?? '';
+      ops.push(`${op}${op === 'CREATE' ? ` overwrite=${url.searchParams.get('overwrite')}` : ''}`);
+      if (op === 'CREATE') {
+        res.writeHead(307, { location: `http://${req.headers.host}/dn${url.pathname}` });
+        return res.end();
+      }
+      if (op === 'RENAME') {
+        assert.equal(url.searchParams.get('renameoptions'), 'OVERWRITE');
+        assert.equal(url.searchParams.get('destination'), '/t/x.json');
+        res.writeHead(200);
+        return res.end();
+      }
+      json(res, 200, { boolean: true });
+    });
+    const s = new WebHdfsStorage({ namenodes: [f.url], retryDelayMs: 5 });
+    await s.write('hdfs://ns/t/x.json', text('{}'));
+    assert.equal(uploads, 2);
+    assert.deepEqual(ops, ['MKDIRS', 'CREATE overwrite=true', 'CREATE overwrite=true', 'RENAME']);
+  });
+
   it('falls back to LISTSTATUS where LISTSTATUS_BATCH is unknown', async () => {
     const f = await start((_q, res, url) => {
       if (url.searchParams.get('op') === 'LISTSTATUS_BATCH') {
