@@ -297,7 +297,8 @@ describe('WebHdfsStorage failover on a real HA pair (MiniDFSCluster, two NameNod
     await cluster?.stop();
   });
 
-  it('moves to the active NameNode on StandbyException, follows a failover, and fails clearly with none active', async () => {
+  it('moves to the active NameNode on StandbyException, follows a failover, and fails clearly with none active', async (t) => {
+    t.diagnostic(`HA MiniDFSCluster (2 NameNodes, 1 DataNode) up in ${cluster.startupMs} ms inside its JVM`);
     const [nn0, nn1] = cluster.namenodes as [string, string];
     // The standby first: the first request is answered with a real StandbyException.
     const s = new WebHdfsStorage({ namenodes: [nn1, nn0], user: cluster.user, retryDelayMs: 50 });
