@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
@@ -19,7 +19,15 @@ import { syncTable } from '../../../src/sync/engine.ts';
 import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { type FoundPath, walkTable } from '../../../src/sync/walk.ts';
-import { hdfsServer, hdfsSkipReason, uniqueDir, uploadDirToHdfs } from '../../helpers/hdfs.ts';
+import {
+  hdfsServer,
+  hdfsSkipReason,
+  type PrivateHdfs,
+  privateHdfsSkipReason,
+  startPrivateHdfs,
+  uniqueDir,
+  uploadDirToHdfs,
+} from '../../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
@@ -143,5 +151,51 @@ describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipRe
     assert.equal((await syncTable(opts)).status, 'up-to-date');
     const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
     assert.deepEqual(v.problems, []);
+  });
+});
+
+describe('sync on an HA nameservice through a NameNode failover', { skip: privateHdfsSkipReason }, () => {
+  let cluster: PrivateHdfs;
+  before(async () => {
+    cluster = await startPrivateHdfs({ ha: true });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('commits with the standby listed first, fails over between runs, and verifies clean', async () => {
+    const [nn0, nn1] = cluster.namenodes as [string, string];
+    const dir = uniqueDir('ha');
+    await uploadDirToHdfs({ namenode: nn0, user: cluster.user }, sampleWarehouse, `${dir}/warehouse`);
+    // The nameservice as hdfs-site.xml would list it, the standby first.
+    const router = registerHdfsStorage(new StorageRouter(), { user: cluster.user, retryDelayMs: 50 }, [
+      { prefix: 'hdfs://hans', options: { namenodes: [nn1, nn0] } },
+    ]);
+    const hdfs = router.resolve('hdfs://hans/') as WebHdfsStorage;
+    const base = `hdfs://hans${dir}`;
+    const table = { namespace: ['sales'], name: 'orders' };
+    const metadataRoot = `${base}/hadoop-wh/sales/orders/metadata`;
+    const catalog = new HadoopCatalog({ name: 'h', warehouse: `${base}/hadoop-wh`, storage: hdfs });
+    const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: `${base}/warehouse` }];
+    const opts = {
+      table,
+      catalog,
+      tableLocation: `${base}/warehouse/sales/orders`,
+      mappings,
+      metadataRoot,
+      resolve: router.resolver,
+    };
+    const first = await syncTable(opts);
+    assert.equal(first.status, 'committed');
+    assert.equal(hdfs.activeNamenode, nn0);
+    await cluster.command('failover 1');
+    // The next run starts on the NameNode that is standby now, and moves over by itself.
+    assert.equal((await syncTable(opts)).status, 'up-to-date');
+    assert.equal(hdfs.activeNamenode, nn1);
+    const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
+    assert.deepEqual(v.problems, []);
+    // Writes after the failover go to the new active NameNode.
+    await hdfs.write(`${base}/after-failover.txt`, new TextEncoder().encode('x'), { ifNotExists: true });
+    assert.equal(new TextDecoder().decode(await hdfs.read(`${base}/after-failover.txt`)), 'x');
   });
 });
