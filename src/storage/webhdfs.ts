@@ -807,7 +807,8 @@ function toFailure(err: unknown, url: string): unknown {
   const reason = e?.cause?.code
     ? `${e.cause.code} ${e.cause.message ?? ''}`.trim()
     : (e?.message ?? String(err));
-  return new ConnectionFailure(url, reason, { cause: err });
+  // Without the query: a DataNode URL carries the user name or the delegation token.
+  return new ConnectionFailure(url.replace(/\?.*$/s, ''), reason, { cause: err });
 }
 
 function isRetriable(f: HttpFailure): boolean {

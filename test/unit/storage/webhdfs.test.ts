@@ -459,6 +459,34 @@ describe('WebHdfsStorage against a scripted NameNode', () => {
     assert.deepEqual(ops, ['MKDIRS', 'CREATE overwrite=true', 'CREATE overwrite=true', 'RENAME']);
   });
 
+  it('names an unreachable DataNode without the token its URL carries', async () => {
+    const dnPort = await freePort();
+    const f = await start((_q, res, url) => {
+      if (url.searchParams.get('op') === 'OPEN') {
+        res.writeHead(307, {
+          location: `http://127.0.0.1:${dnPort}/webhdfs/v1/a?op=OPEN&delegation=SECRET42`,
+        });
+        return res.end();
+      }
+      json(res, 200, { boolean: true });
+    });
+    const s = new WebHdfsStorage({
+      namenodes: [f.url],
+      delegationToken: 'SECRET42',
+      maxAttempts: 2,
+      retryDelayMs: 5,
+    });
+    await assert.rejects(s.read('hdfs://ns/a'), (e: unknown) => {
+      assert.ok(e instanceof StorageError);
+      assert.match(
+        e.message,
+        new RegExp(`cannot reach http://127\\.0\\.0\\.1:${dnPort}/webhdfs/v1/a after 2 attempts`),
+      );
+      assert.doesNotMatch(e.message, /SECRET42/);
+      return true;
+    });
+  });
+
   it('falls back to LISTSTATUS where LISTSTATUS_BATCH is unknown', async () => {
     const f = await start((_q, res, url) => {
       if (url.searchParams.get('op') === 'LISTSTATUS_BATCH') {
