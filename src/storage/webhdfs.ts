@@ -317,6 +317,9 @@ export class WebHdfsStorage implements Storage {
     try {
       await this.#renameInto(tmpLoc, loc, path, options?.ifNotExists ? 'NONE' : 'OVERWRITE', path, false);
     } catch (err) {
+      // A RENAME whose answer was lost (a timeout, a reset) and was retried finds its source gone:
+      // the temporary name is ours alone, so when it is gone and the target is there, it was moved.
+      if (err instanceof NotFoundError && !(await this.stat(tmpPath)) && (await this.stat(path))) return;
       await this.delete(tmpPath).catch(() => {});
       throw err;
     }

@@ -459,6 +459,43 @@ describe('WebHdfsStorage against a scripted NameNode', () => {
     assert.deepEqual(ops, ['MKDIRS', 'CREATE overwrite=true', 'CREATE overwrite=true', 'RENAME']);
   });
 
+  it('takes a retried RENAME whose first answer was lost as done when the temporary file moved', async () => {
+    let renames = 0;
+    let moved = false;
+    const f = await start((req, res, url) => {
+      const op = url.searchParams.get('op');
+      if (url.pathname.startsWith('/dn/')) {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(201);
+          res.end();
+        });
+        return;
+      }
+      if (op === 'CREATE') {
+        res.writeHead(307, { location: `http://${req.headers.host}/dn${url.pathname}` });
+        return res.end();
+      }
+      if (op === 'RENAME') {
+        renames++;
+        if (renames === 1) {
+          moved = true; // done on the NameNode, but the answer never arrives
+          return req.socket.destroy();
+        }
+        return json(res, 404, remote('FileNotFoundException', `rename source ${url.pathname} is not found.`));
+      }
+      if (op === 'GETFILESTATUS') {
+        const isTarget = url.pathname === '/webhdfs/v1/t/v1.metadata.json';
+        if (isTarget && moved) return json(res, 200, { FileStatus: { type: 'FILE', length: 2 } });
+        return json(res, 404, remote('FileNotFoundException', `File does not exist: ${url.pathname}`));
+      }
+      json(res, 200, { boolean: true });
+    });
+    const s = new WebHdfsStorage({ namenodes: [f.url], retryDelayMs: 5 });
+    await s.write('hdfs://ns/t/v1.metadata.json', text('{}'), { ifNotExists: true });
+    assert.equal(renames, 2);
+  });
+
   it('names an unreachable DataNode without the token its URL carries', async () => {
     const dnPort = await freePort();
     const f = await start((_q, res, url) => {
