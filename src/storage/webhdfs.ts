@@ -458,12 +458,12 @@ export class WebHdfsStorage implements Storage {
     const parent = dst.path.slice(0, dst.path.lastIndexOf('/')) || '/';
     if (makeParent && parent !== '/') await this.#json(dst, dstPath, 'PUT', 'MKDIRS', {}, parent);
     if (this.#rename2) {
+      let answer: { boolean?: boolean };
       try {
-        await this.#json(src, srcPath, 'PUT', 'RENAME', {
+        answer = (await this.#json(src, srcPath, 'PUT', 'RENAME', {
           destination: dst.path,
           renameoptions: mode,
-        });
-        return;
+        })) as typeof answer;
       } catch (err) {
         if (err instanceof AlreadyExistsError) throw new AlreadyExistsError(dstPath, { cause: err.cause });
         if (mode === 'NONE' && err instanceof StorageError && !(err instanceof NotFoundError)) {
@@ -476,8 +476,27 @@ export class WebHdfsStorage implements Storage {
           if (isThere) throw new AlreadyExistsError(dstPath, { cause: err });
         }
         if (!isUnknownParam(err, 'renameoptions')) throw err;
+        answer = {};
         this.#rename2 = false;
         this.#warnRename();
+      }
+      // rename2 answers with an empty body. A JSON boolean is a plain RENAME's answer: a server that
+      // ignored renameoptions. `true`: it moved the file (into the target when that is a
+      // directory); `false`: it did not, and why is found out below.
+      if (typeof answer.boolean !== 'boolean') {
+        if (this.#rename2) return;
+      } else {
+        this.#rename2 = false;
+        this.#warnRename();
+        if (answer.boolean) return;
+        if (mode === 'NONE') {
+          if (await this.stat(dstPath)) throw new AlreadyExistsError(dstPath);
+          if (!(await this.stat(srcPath))) throw new NotFoundError(srcPath);
+          throw new StorageError(
+            `${srcPath}: WebHDFS RENAME to ${dst.path} failed (the NameNode answered false)`,
+          );
+        }
+        // OVERWRITE onto an existing file: the check-then-rename below deletes it first.
       }
     }
     // Without rename2: a plain RENAME answers false when the target exists, and moves the source

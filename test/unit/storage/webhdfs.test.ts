@@ -496,6 +496,37 @@ describe('WebHdfsStorage against a scripted NameNode', () => {
     assert.equal(renames, 2);
   });
 
+  it('notices a server that ignores renameoptions (a plain RENAME answering false) and still refuses an existing target', async () => {
+    const files = new Set<string>(['/webhdfs/v1/t/taken']);
+    const warnings: string[] = [];
+    const f = await start((_q, res, url) => {
+      const op = url.searchParams.get('op');
+      if (op === 'RENAME') {
+        // An old NameNode: no rename2, a plain rename that will not replace an existing file.
+        const to = `/webhdfs/v1${url.searchParams.get('destination')}`;
+        if (files.has(to) || !files.has(url.pathname)) return json(res, 200, { boolean: false });
+        files.delete(url.pathname);
+        files.add(to);
+        return json(res, 200, { boolean: true });
+      }
+      if (op === 'GETFILESTATUS') {
+        if (files.has(url.pathname)) return json(res, 200, { FileStatus: { type: 'FILE', length: 1 } });
+        return json(res, 404, remote('FileNotFoundException', `File does not exist: ${url.pathname}`));
+      }
+      json(res, 200, { boolean: true });
+    });
+    files.add('/webhdfs/v1/t/a');
+    const s = new WebHdfsStorage({ namenodes: [f.url], onWarning: (m) => warnings.push(m) });
+    await assert.rejects(s.rename('hdfs://ns/t/a', 'hdfs://ns/t/taken'), AlreadyExistsError);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /does not take renameoptions/);
+    await s.rename('hdfs://ns/t/a', 'hdfs://ns/t/b');
+    assert.ok(files.has('/webhdfs/v1/t/b') && !files.has('/webhdfs/v1/t/a'));
+    await assert.rejects(s.rename('hdfs://ns/t/b', 'hdfs://ns/t/taken'), AlreadyExistsError);
+    await assert.rejects(s.rename('hdfs://ns/t/none', 'hdfs://ns/t/c'), NotFoundError);
+    assert.equal(warnings.length, 1, 'warned once');
+  });
+
   it('names an unreachable DataNode without the token its URL carries', async () => {
     const dnPort = await freePort();
     const f = await start((_q, res, url) => {
