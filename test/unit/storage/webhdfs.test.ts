@@ -527,6 +527,49 @@ describe('WebHdfsStorage against a scripted NameNode', () => {
     assert.equal(warnings.length, 1, 'warned once');
   });
 
+  it("moves to the next NameNode when a standby's CREATE redirect fails at the DataNode", async () => {
+    // A standby NameNode redirects CREATE without checking its state; the DataNode's call back to
+    // it fails with a StandbyException (as the real HA test cluster shows).
+    const handler =
+      (active: boolean, log: string[]): Handler =>
+      (req, res, url) => {
+        if (url.pathname.startsWith('/dn/')) {
+          req.resume();
+          req.on('end', () => {
+            if (!active)
+              return json(
+                res,
+                403,
+                remote('StandbyException', 'Operation category WRITE is not supported in state standby'),
+              );
+            res.writeHead(201);
+            res.end();
+          });
+          return;
+        }
+        const op = url.searchParams.get('op') ?? '';
+        log.push(op);
+        if (op === 'CREATE') {
+          res.writeHead(307, { location: `http://${req.headers.host}/dn${url.pathname}` });
+          return res.end();
+        }
+        if (op === 'RENAME') {
+          res.writeHead(200);
+          return res.end();
+        }
+        json(res, 200, { boolean: true });
+      };
+    const standbyLog: string[] = [];
+    const activeLog: string[] = [];
+    const standby = await start(handler(false, standbyLog));
+    const active = await start(handler(true, activeLog));
+    const s = new WebHdfsStorage({ namenodes: [standby.url, active.url], retryDelayMs: 5 });
+    await s.write('hdfs://ns/t/x', text('x'));
+    assert.deepEqual(standbyLog, ['MKDIRS', 'CREATE']);
+    assert.deepEqual(activeLog, ['CREATE', 'RENAME']);
+    assert.equal(s.activeNamenode, active.url);
+  });
+
   it('names an unreachable DataNode without the token its URL carries', async () => {
     const dnPort = await freePort();
     const f = await start((_q, res, url) => {
