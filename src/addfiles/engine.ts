@@ -478,7 +478,8 @@ class AddFilesRun {
       }
       let reason: string | undefined;
       if ('error' in res) {
-        reason = res.error.message;
+        const m = res.error.message;
+        reason = m.startsWith(`${f.path}: `) ? m.slice(f.path.length + 2) : m;
       } else {
         if (!shape) {
           creation = this.createShape(res.footer, f);
@@ -492,7 +493,7 @@ class AddFilesRun {
           res.footer,
         );
         if ('ok' in outcome) added.push(outcome.ok);
-        else reason = `${f.path}: ${outcome.rejected}`;
+        else reason = outcome.rejected;
       }
       if (reason !== undefined) {
         r.rejected.push({ path: f.path, reason });

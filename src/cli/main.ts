@@ -125,8 +125,7 @@ function describeAddFiles(r: AddFilesReport): string {
     `files            ${r.filesListed} listed, ${r.filesAlreadyTracked} already tracked, ${r.filesAdded} ${r.dryRun ? 'to add' : 'added'} (${r.recordsAdded} rows, ${r.bytesAdded} bytes), ${r.rejected.length} rejected, ${r.deferred.length} deferred, ${r.ignored} ignored`,
     `footers read     ${r.footersRead}`,
   ];
-  for (const x of r.rejected.slice(0, 20))
-    lines.push(`  rejected  ${x.reason.startsWith(x.path) ? x.reason : `${x.path}: ${x.reason}`}`);
+  for (const x of r.rejected.slice(0, 20)) lines.push(`  rejected  ${x.path}: ${x.reason}`);
   if (r.rejected.length > 20) lines.push(`  ... and ${r.rejected.length - 20} more rejected`);
   for (const x of r.deferred.slice(0, 20)) lines.push(`  deferred  ${x.path}: ${x.reason}`);
   if (r.deferred.length > 20) lines.push(`  ... and ${r.deferred.length - 20} more deferred`);

@@ -46,6 +46,15 @@ export interface ColumnResolution {
   readonly problems: string[];
 }
 
+/** Field ids above this are Iceberg's reserved metadata columns (Integer.MAX_VALUE - 200). */
+export const RESERVED_FIELD_ID_START = 2_147_483_447;
+
+/** The v3 row lineage columns a data file may store, by reserved field id. */
+const ROW_LINEAGE_COLUMNS: Readonly<Record<number, string>> = {
+  2147483540: '_row_id',
+  2147483539: '_last_updated_sequence_number',
+};
+
 /** The key of a column path in {@link ColumnResolution.columns}. */
 export function columnKey(path: readonly string[]): string {
   return path.join('\u0000');
@@ -392,6 +401,23 @@ export function resolveColumns(
       let id: number | undefined;
       if (useFileIds) {
         id = c.element.fieldId;
+        // Iceberg's reserved metadata columns (v3 row lineage `_row_id`, ...) may be stored in
+        // data files; they are not part of the table schema.
+        if (id !== undefined && id > RESERVED_FIELD_ID_START) {
+          const lineage = ROW_LINEAGE_COLUMNS[id];
+          if (lineage && isLeaf(c) && c.element.type === 'INT64') {
+            // Iceberg's writers keep metrics for stored row lineage; so do we.
+            columns.set(columnKey(c.path), {
+              fieldId: id,
+              type: 'long',
+              name: lineage,
+              repeated,
+              onlyStructs,
+              element: c.element,
+            });
+          }
+          continue;
+        }
         if (id === undefined) {
           problems.push(`column ${shown(c)} has no field id while other columns of the file have`);
           continue;
