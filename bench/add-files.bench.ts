@@ -29,7 +29,11 @@ function writeFile(i: number): void {
       { name: 'event_id', data: ids, type: 'INT64' },
       { name: 'user', data: ids.map((x) => `user-${x % 977n}`), type: 'STRING' },
       { name: 'amount', data: ids.map((x) => Number(x % 1000n) / 10), type: 'DOUBLE' },
-      { name: 'payload', data: ids.map((x) => `payload ${x} ${'x'.repeat(Number(x % 40n))}`), type: 'STRING' },
+      {
+        name: 'payload',
+        data: ids.map((x) => `payload ${x} ${'x'.repeat(Number(x % 40n))}`),
+        type: 'STRING',
+      },
     ],
     rowGroupSize: Math.max(1, Math.ceil(rows / 2)),
   });
@@ -38,10 +42,16 @@ function writeFile(i: number): void {
 
 let t = performance.now();
 for (let i = 0; i < files; i++) writeFile(i);
-console.log(`wrote ${files} Parquet files of ${rows} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+console.log(
+  `wrote ${files} Parquet files of ${rows} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+);
 
 const resolve = new StorageRouter().resolver;
-const catalog = await SqlCatalog.open({ name: 'dr', uri: `sqlite:///${base}/catalog.db`, storageFor: resolve });
+const catalog = await SqlCatalog.open({
+  name: 'dr',
+  uri: `sqlite:///${base}/catalog.db`,
+  storageFor: resolve,
+});
 const opts = {
   table: { namespace: ['bench'], name: 'events' },
   catalog,
