@@ -13,6 +13,7 @@ import { type Schema, schemaToJson } from '../iceberg/schema.ts';
 import { serializeValue } from '../iceberg/values.ts';
 import { isJsonObject, type JsonObject, type JsonValue, stringifyJson } from '../util/json.ts';
 import type { NewDataFile, TableShape } from './data-file.ts';
+import { onlyOldDeletes } from './remove.ts';
 
 const enc = new TextEncoder();
 
@@ -58,7 +59,8 @@ export interface AppendInput {
 
 /** The new manifest and manifest list bytes. */
 export interface AppendFiles {
-  readonly manifest: Uint8Array;
+  /** The manifest of the added files; absent when none were added. */
+  readonly manifest: Uint8Array | undefined;
   readonly manifestList: Uint8Array;
   readonly addedRecords: bigint;
   readonly addedBytes: bigint;
@@ -137,11 +139,11 @@ export function buildAppend(input: AppendInput): AppendFiles {
     ['avro.schema', enc.encode(JSON.stringify(entrySchema))],
     ['avro.codec', enc.encode('deflate')],
   ]);
-  const manifest = encodeAvroFile({ meta: manifestMeta }, entries);
+  const manifest = entries.length ? encodeAvroFile({ meta: manifestMeta }, entries) : undefined;
 
   const newManifest: AvroRecord = {
     manifest_path: input.manifestPath,
-    manifest_length: BigInt(manifest.length),
+    manifest_length: BigInt(manifest?.length ?? 0),
     partition_spec_id: input.spec.specId,
     content: 0,
     sequence_number: input.sequenceNumber,
@@ -166,7 +168,9 @@ export function buildAppend(input: AppendInput): AppendFiles {
     first_row_id: v >= 3 ? (input.firstRowId ?? 0n) : null,
   };
   let assignedRows = v >= 3 ? addedRecords : 0n;
-  const carried = input.parentManifests.map((r) => carryManifest(r, v, input));
+  const carried = input.parentManifests
+    .filter((r) => !onlyOldDeletes(r, input.snapshotId))
+    .map((r) => carryManifest(r, v, input));
   if (v >= 3) {
     // Data manifests written before row lineage get ids after the new manifest's rows.
     let next = (input.firstRowId ?? 0n) + addedRecords;
@@ -196,7 +200,7 @@ export function buildAppend(input: AppendInput): AppendFiles {
     ['avro.schema', enc.encode(JSON.stringify(manifestFileSchema(v)))],
     ['avro.codec', enc.encode('deflate')],
   ]);
-  const manifestList = encodeAvroFile({ meta: listMeta }, [newManifest, ...carried]);
+  const manifestList = encodeAvroFile({ meta: listMeta }, manifest ? [newManifest, ...carried] : carried);
   return { manifest, manifestList, addedRecords, addedBytes, assignedRows };
 }
 
@@ -216,34 +220,37 @@ function carryManifest(r: AvroRecord, v: FormatVersion, input: AppendInput): Avr
   return out;
 }
 
-/** The snapshot summary of an append, with totals carried from the parent's summary. */
+/** The snapshot summary of an append (and removals), with totals carried from the parent's. */
 export function appendSummary(
   files: readonly NewDataFile[],
   added: { records: bigint; bytes: bigint },
   parent: Readonly<Record<string, string>> | undefined,
   isFirst: boolean,
+  removed: { files: number; records: bigint; bytes: bigint } = { files: 0, records: 0n, bytes: 0n },
 ): Record<string, string> {
-  const partitions = new Set(
-    files.map((f) =>
-      JSON.stringify(f.partition, (_k, x) =>
-        typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x,
-      ),
-    ),
-  );
-  const summary: Record<string, string> = {
-    operation: 'append',
-    'added-data-files': String(files.length),
-    'added-records': added.records.toString(),
-    'added-files-size': added.bytes.toString(),
-    'changed-partition-count': String(partitions.size),
+  const key = (x: unknown) =>
+    typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x;
+  const partitions = new Set(files.map((f) => JSON.stringify(f.partition, (_k, x) => key(x))));
+  const operation = removed.files === 0 ? 'append' : files.length === 0 ? 'delete' : 'overwrite';
+  const summary: Record<string, string> = { operation };
+  if (files.length) {
+    summary['added-data-files'] = String(files.length);
+    summary['added-records'] = added.records.toString();
+    summary['added-files-size'] = added.bytes.toString();
+  }
+  if (removed.files) {
+    summary['deleted-data-files'] = String(removed.files);
+    summary['deleted-records'] = removed.records.toString();
+    summary['removed-files-size'] = removed.bytes.toString();
+  }
+  if (files.length) summary['changed-partition-count'] = String(partitions.size);
+  const total = (k: string, delta: bigint) => {
+    const prev = isFirst ? '0' : parent?.[k];
+    if (prev !== undefined && /^\d+$/.test(prev)) summary[k] = (BigInt(prev) + delta).toString();
   };
-  const total = (key: string, delta: bigint) => {
-    const prev = isFirst ? '0' : parent?.[key];
-    if (prev !== undefined && /^\d+$/.test(prev)) summary[key] = (BigInt(prev) + delta).toString();
-  };
-  total('total-records', added.records);
-  total('total-files-size', added.bytes);
-  total('total-data-files', BigInt(files.length));
+  total('total-records', added.records - removed.records);
+  total('total-files-size', added.bytes - removed.bytes);
+  total('total-data-files', BigInt(files.length - removed.files));
   total('total-delete-files', 0n);
   total('total-position-deletes', 0n);
   total('total-equality-deletes', 0n);

@@ -53,6 +53,7 @@ import { acquireLock } from '../sync/state.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
 import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
+import { type Removal, removeFiles } from './remove.ts';
 import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
 import { type AddFilesState, loadAddFilesState, saveAddFilesState } from './state.ts';
 
@@ -97,6 +98,11 @@ export interface AddFilesOptions {
   readonly settleMs?: number;
   /** Footers read at once (default 16). */
   readonly concurrency?: number;
+  /**
+   * Remove tracked files that are gone from the replicated directory (a delete snapshot, or an
+   * overwrite when files are added too), for sources that compact and clean up.
+   */
+  readonly removeMissing?: boolean;
   /** Plan only: read footers, write nothing. */
   readonly dryRun?: boolean;
   readonly onProgress?: (e: AddFilesProgress) => void;
@@ -125,6 +131,12 @@ export interface AddFilesReport {
   filesSkipped: number;
   recordsAdded: string;
   bytesAdded: string;
+  /** Tracked files no longer in the replicated directory. */
+  filesMissing: number;
+  /** Of those, the ones removed from the table (with `removeMissing`). */
+  filesRemoved: number;
+  /** The missing files (first 1000). */
+  missing: string[];
   /** Footers read by this run (only new files are read). */
   footersRead: number;
   /** Files that cannot be added as they are (corrupt, wrong schema, unknown partition). */
@@ -214,6 +226,9 @@ class AddFilesRun {
       filesAlreadyTracked: 0,
       filesAdded: 0,
       filesSkipped: 0,
+      filesMissing: 0,
+      filesRemoved: 0,
+      missing: [],
       recordsAdded: '0',
       bytesAdded: '0',
       footersRead: 0,
@@ -404,6 +419,17 @@ class AddFilesRun {
         reason: 'modified within the settle time; may still be being written',
       });
 
+    const present = new Set([...scan.listed].map(normalizePath));
+    const missing = [...tracked.keys()].filter((p) => !present.has(p)).sort();
+    r.filesMissing = missing.length;
+    r.missing = missing.slice(0, 1000);
+    const removed = new Set(o.removeMissing ? missing : []);
+    if (missing.length && !o.removeMissing) {
+      process.emitWarning(
+        `${missing.length} tracked files are gone from ${o.dataPath} (first: ${missing[0]}); pass --remove-missing to remove them from the table`,
+      );
+    }
+
     const candidates: ScannedFile[] = [];
     for (const f of scan.files) {
       const known = tracked.get(normalizePath(f.path));
@@ -425,7 +451,7 @@ class AddFilesRun {
       candidates.push(f);
     }
     if (!candidates.length) {
-      await this.finish(state, table, tracked, []);
+      await this.finish(state, table, tracked, [], removed);
       return;
     }
 
@@ -506,7 +532,7 @@ class AddFilesRun {
     }
     state.rejected = { ...state.rejected, ...newlyRejected };
     for (const a of added) delete state.rejected[a.path];
-    await this.finish(state, table, tracked, added, creation);
+    await this.finish(state, table, tracked, added, removed, creation);
   }
 
   async finish(
@@ -514,6 +540,7 @@ class AddFilesRun {
     table: LoadedTableState | undefined,
     tracked: Map<string, number>,
     added: NewDataFile[],
+    removed: ReadonlySet<string>,
     creation?: ReturnType<AddFilesRun['createShape']>,
   ): Promise<void> {
     const o = this.o;
@@ -528,13 +555,14 @@ class AddFilesRun {
     r.recordsAdded = addedRecords.toString();
     r.bytesAdded = addedBytes.toString();
     // Drop rejections of files that are gone from the listing or now tracked.
-    if (!added.length) {
+    if (!added.length && !removed.size) {
       r.status = 'up-to-date';
       if (!o.dryRun && table) await this.saveState(state, table.location, tracked);
       return;
     }
     if (o.dryRun) {
       r.status = 'planned';
+      r.filesRemoved = removed.size;
       if (!table) r.created = true;
       return;
     }
@@ -600,6 +628,23 @@ class AddFilesRun {
     }
 
     const uuid = randomUUID();
+    let removal: Removal | undefined;
+    if (removed.size) {
+      this.progress({
+        phase: 'commit',
+        message: `removing ${removed.size} files that are gone from the replica`,
+      });
+      removal = await removeFiles({
+        formatVersion,
+        parentManifests,
+        isRemoved: (p) => removed.has(normalizePath(p)),
+        snapshotId,
+        sequenceNumber,
+        read: (p) => readText(o.resolve, p),
+        newPath: (i) => `${this.metadataRoot}/${uuid}-m${i + 1}.avro`,
+      });
+      parentManifests = removal.manifests;
+    }
     const manifestPath = `${this.metadataRoot}/${uuid}-m0.avro`;
     const listPath = `${this.metadataRoot}/snap-${snapshotId}-1-${uuid}.avro`;
     const files = buildAppend({
@@ -621,6 +666,9 @@ class AddFilesRun {
       { records: files.addedRecords, bytes: files.addedBytes },
       isJsonObject(parent?.summary) ? (parent.summary as Record<string, string>) : undefined,
       !parent,
+      removal
+        ? { files: removal.removedFiles, records: removal.removedRecords, bytes: removal.removedBytes }
+        : undefined,
     );
     const next = withSnapshot(json, {
       formatVersion,
@@ -637,8 +685,14 @@ class AddFilesRun {
       properties,
     });
 
-    this.progress({ phase: 'commit', message: `writing the manifest of ${added.length} files` });
-    await o.resolve(manifestPath).write(manifestPath, files.manifest, { ifNotExists: true });
+    this.progress({
+      phase: 'commit',
+      message: `writing manifests (${added.length} files added, ${removed.size} removed)`,
+    });
+    for (const m of removal?.rewritten ?? [])
+      await o.resolve(m.path).write(m.path, m.bytes, { ifNotExists: true });
+    if (files.manifest)
+      await o.resolve(manifestPath).write(manifestPath, files.manifest, { ifNotExists: true });
     await o.resolve(listPath).write(listPath, files.manifestList, { ifNotExists: true });
     const version = (table ? (metadataVersionOf(table.location) ?? snapshots.length) : 0) + 1;
     const proposed =
@@ -652,6 +706,8 @@ class AddFilesRun {
     r.metadataLocation = committed;
     r.snapshotId = snapshotId.toString();
     for (const f of added) tracked.set(normalizePath(f.path), f.size);
+    for (const p of removal?.removedPaths ?? []) tracked.delete(normalizePath(p));
+    r.filesRemoved = removal?.removedFiles ?? 0;
     await this.saveState(state, committed, tracked);
   }
 

@@ -35,6 +35,8 @@ export interface ScanResult {
   readonly unsettled: ScannedFile[];
   /** Files left out by name, glob or size (not reported one by one). */
   readonly ignored: number;
+  /** Every path the listing returned (to tell files that vanished). */
+  readonly listed: ReadonlySet<string>;
 }
 
 /** Why a path is invisible to readers: a hidden or `_`-prefixed segment (not a `_k=v` directory). */
@@ -71,7 +73,9 @@ export async function scanDataFiles(
   const files: ScannedFile[] = [];
   const unsettled: ScannedFile[] = [];
   let ignored = 0;
+  const listed = new Set<string>();
   for await (const f of storage.list(root, { recursive: true })) {
+    listed.add(f.path);
     const relative = f.path.startsWith(`${root}/`) ? f.path.slice(root.length + 1) : f.path;
     const name = relative.slice(relative.lastIndexOf('/') + 1);
     if (
@@ -91,7 +95,7 @@ export async function scanDataFiles(
   const byPath = (a: ScannedFile, b: ScannedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   files.sort(byPath);
   unsettled.sort(byPath);
-  return { files, unsettled, ignored };
+  return { files, unsettled, ignored, listed };
 }
 
 /**

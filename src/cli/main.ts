@@ -109,6 +109,7 @@ interface AddFilesCommandOptions extends TableCommandOptions, OutputOptions {
   settle?: string;
   concurrency?: string;
   dryRun?: boolean;
+  removeMissing?: boolean;
 }
 
 function describeAddFiles(r: AddFilesReport): string {
@@ -125,6 +126,12 @@ function describeAddFiles(r: AddFilesReport): string {
     `files            ${r.filesListed} listed, ${r.filesAlreadyTracked} already tracked, ${r.filesAdded} ${r.dryRun ? 'to add' : 'added'} (${r.recordsAdded} rows, ${r.bytesAdded} bytes), ${r.rejected.length} rejected, ${r.deferred.length} deferred, ${r.ignored} ignored`,
     `footers read     ${r.footersRead}`,
   ];
+  if (r.filesMissing) {
+    lines.push(
+      `missing          ${r.filesMissing} tracked files are gone from the replica; ${r.filesRemoved ? `${r.filesRemoved} ${r.dryRun ? 'to remove' : 'removed'}` : 'kept (pass --remove-missing to remove them)'}`,
+    );
+    for (const m of r.missing.slice(0, 10)) lines.push(`  missing   ${m}`);
+  }
   for (const x of r.rejected.slice(0, 20)) lines.push(`  rejected  ${x.path}: ${x.reason}`);
   if (r.rejected.length > 20) lines.push(`  ... and ${r.rejected.length - 20} more rejected`);
   for (const x of r.deferred.slice(0, 20)) lines.push(`  deferred  ${x.path}: ${x.reason}`);
@@ -183,6 +190,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
       ...(o.exclude?.length ? { exclude: o.exclude } : {}),
       ...(settle !== undefined ? { settleMs: settle * 1000 } : {}),
       ...(concurrency ? { concurrency } : {}),
+      ...(o.removeMissing ? { removeMissing: true } : {}),
       onProgress: progress.onProgress,
     };
     const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
@@ -308,7 +316,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
         collect,
       )
       .option('--exclude <glob>', 'leave out files matching this glob, repeatable', collect)
-      .option('--settle <seconds>', 'leave files modified more recently than this for the next run', '60');
+      .option('--settle <seconds>', 'leave files modified more recently than this for the next run', '60')
+      .option(
+        '--remove-missing',
+        'remove tracked files that are gone from the replicated directory (a delete snapshot)',
+      );
 
   const syncOptions = (cmd: Command) =>
     tableOptions(cmd)

@@ -441,3 +441,66 @@ describe('add-files', () => {
     await f.catalog.close();
   });
 });
+
+describe('add-files --remove-missing', () => {
+  it('removes tracked files that vanished (a delete snapshot), keeps the rest, and an overwrite when files arrive too', async () => {
+    const f = await fixture('remove');
+    for (let i = 0; i < 4; i++)
+      writeParquet(path.join(f.data, `region=r${i % 2}`, `f${i}.parquet`), rowsOf(i));
+    await addFiles(f.opts);
+    writeParquet(path.join(f.data, 'region=r0', 'f4.parquet'), rowsOf(4));
+    await addFiles(f.opts);
+    const gone = path.join(f.data, 'region=r1', 'f1.parquet');
+    rmSync(gone);
+    // Without the option the vanished file is reported, not removed.
+    const kept = await addFiles(f.opts);
+    assert.equal(kept.status, 'up-to-date');
+    assert.equal(kept.filesMissing, 1);
+    assert.deepEqual(kept.missing, [gone]);
+    assert.equal(kept.filesRemoved, 0);
+
+    const removed = await addFiles({ ...f.opts, removeMissing: true });
+    assert.equal(removed.status, 'committed');
+    assert.equal(removed.filesRemoved, 1);
+    assert.equal(removed.filesAdded, 0);
+    const { doc } = await currentMetadata(f);
+    const snap = doc.metadata.snapshots.at(-1);
+    assert.equal(snap?.summary?.operation, 'delete');
+    assert.equal(snap?.summary?.['deleted-data-files'], '1');
+    assert.equal(snap?.summary?.['total-data-files'], '4');
+    assert.equal(snap?.summary?.['total-records'], '20');
+    const { entries } = await liveEntries(f);
+    const deleted = entries.get(gone);
+    assert.equal(deleted?.status, 2, 'the vanished file is marked deleted in this snapshot');
+    assert.equal(deleted?.snapshotId, snap?.snapshotId);
+    const live = [...entries.values()].filter((e) => e.status !== 2);
+    assert.equal(live.length, 4);
+    // Entries carried as EXISTING keep their original snapshot and sequence numbers, written out.
+    const f0 = entries.get(path.join(f.data, 'region=r0', 'f0.parquet'));
+    assert.equal(f0?.status, 0);
+    assert.equal(f0?.snapshotId, doc.metadata.snapshots[0]?.snapshotId);
+    assert.equal(f0?.sequenceNumber, 1n);
+
+    // Next: one file arrives and one more vanishes: an overwrite; the old deletions are dropped.
+    rmSync(path.join(f.data, 'region=r0', 'f4.parquet'));
+    writeParquet(path.join(f.data, 'region=r1', 'f5.parquet'), rowsOf(5));
+    const both = await addFiles({ ...f.opts, removeMissing: true });
+    assert.equal(both.filesAdded, 1);
+    assert.equal(both.filesRemoved, 1);
+    const after = await liveEntries(f);
+    // A manifest is immutable: the earlier deletion stays recorded in it, still DELETED.
+    assert.equal(after.entries.get(gone)?.status, 2);
+    assert.equal(after.entries.get(gone)?.snapshotId, snap?.snapshotId);
+    assert.equal([...after.entries.values()].filter((e) => e.status !== 2).length, 4);
+    const last = (await currentMetadata(f)).doc.metadata.snapshots.at(-1);
+    assert.equal(last?.summary?.operation, 'overwrite');
+    assert.equal(last?.summary?.['total-data-files'], '4');
+    // One run later, a manifest holding nothing but earlier deletions is dropped, as Iceberg does.
+    writeParquet(path.join(f.data, 'region=r1', 'f6.parquet'), rowsOf(6));
+    await addFiles({ ...f.opts, removeMissing: true });
+    const later = await liveEntries(f);
+    assert.equal(later.entries.has(path.join(f.data, 'region=r0', 'f4.parquet')), false);
+    assert.equal([...later.entries.values()].filter((e) => e.status !== 2).length, 5);
+    await f.catalog.close();
+  });
+});

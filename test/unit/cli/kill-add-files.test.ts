@@ -115,7 +115,7 @@ describe('add-files killed at any moment', () => {
     mkdirSync(path.dirname(catalogDb), { recursive: true });
     const cues: (RegExp | number)[] = [
       /read \d+\/\d+ footers/,
-      /writing the manifest/,
+      /writing manifests/,
       /committing snapshot/,
       40,
       120,
