@@ -78,7 +78,7 @@ describe('iceberg-sync add-files', () => {
     assert.equal(bad.json?.filesAdded, 1);
     assert.equal(bad.json?.filesSkipped, 1);
     assert.deepEqual(
-      (bad.json?.rejected as { path: string }[]).map((r) => r.path),
+      ((bad.json?.rejected ?? []) as { path: string }[]).map((r) => r.path),
       [path.join(data, 'region=eu', 'd.parquet')],
     );
     assert.notEqual(bad.json?.snapshotId, created.json?.snapshotId);
@@ -90,7 +90,7 @@ describe('iceberg-sync add-files', () => {
     const young = cli(['sync', '--mode', 'add-files', ...common, '--json']);
     assert.equal(young.code, 3, young.stderr);
     assert.equal(young.json?.status, 'up-to-date');
-    assert.equal((young.json?.deferred as unknown[]).length, 1);
+    assert.equal(((young.json?.deferred ?? []) as unknown[]).length, 1);
     const settled = cli(['add-files', ...common, '--settle', '0', '--json']);
     assert.equal(settled.code, 0, settled.stderr);
     assert.equal(settled.json?.filesAdded, 1);
