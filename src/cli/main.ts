@@ -335,8 +335,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
     .action(async (o: SyncCommandOptions) => setExit(await runSync(o, false)));
 
-  syncOptions(program.command('plan'))
+  addFilesOptions(syncOptions(program.command('plan')))
     .description('dry run of sync: consistency point, what would be rewritten, missing files; writes nothing')
+    .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
     .action(async (o: SyncCommandOptions) => setExit(await runSync(o, true)));
 
   addFilesOptions(tableOptions(program.command('add-files')))
