@@ -44,9 +44,9 @@ SPARK_CATALOG = "h_addfiles"  # Spark catalog name of the Hadoop catalog at the 
 
 
 def _err(e: BaseException) -> str:
+    """`Type: message` (multi-line messages kept, such as PyIceberg's schema comparison table; capped)."""
     text = str(e).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(e).__name__}: {first[:1000]}" if first else type(e).__name__
+    return f"{type(e).__name__}: {text[:3000]}" if text else type(e).__name__
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
@@ -164,6 +164,26 @@ def _field_ids_table(file_no: int, rows: int):
     )
 
 
+def _partitioned_table(file_no: int, rows: int):
+    """One `day`, one `region` and timestamps within one day per file: partition values follow from the stats."""
+    import pyarrow as pa
+
+    day = _dt.date(2024, 2, 27) + _dt.timedelta(days=file_no // 2)  # crosses Feb 29
+    region = "eu" if file_no % 2 == 0 else "us"
+    k0 = file_no * 100
+    return pa.table(
+        {
+            "id": pa.array([k0 + r for r in range(rows)], pa.int64()),
+            "day": pa.array([day] * rows, pa.date32()),
+            "region": pa.array([region] * rows, pa.string()),
+            "ts": pa.array(
+                [_dt.datetime.combine(day, _dt.time(r % 24, r * 7 % 60)) for r in range(rows)], pa.timestamp("us")
+            ),
+            "qty": pa.array([None if r % 4 == 1 else r * 3 for r in range(rows)], pa.int32()),
+        }
+    )
+
+
 def _hive_table(dt_no: int, region: str, rows: int):
     import pyarrow as pa
 
@@ -259,6 +279,23 @@ class Fixtures:
         for i in range(2):
             pq.write_table(_field_ids_table(i, 7), os.path.join(root, f"ids-{i}.parquet"))
         self.add(name, "pyarrow", True, False, False, root, notes="field ids 1..4 in column order; id is required")
+
+    def pyarrow_partitioned(self, name: str) -> None:
+        import pyarrow.parquet as pq
+
+        root = self.fresh(name)
+        for i in range(4):
+            pq.write_table(_partitioned_table(i, 6 + i), os.path.join(root, f"part-{i}.parquet"))
+        self.add(
+            name,
+            "pyarrow",
+            False,
+            False,
+            False,
+            root,
+            notes="each file holds one day, one region and timestamps of one day: identity(day|region), "
+            "day(ts), month(day) ... partitions can be inferred from the column bounds",
+        )
 
     def pyarrow_hive(self, name: str) -> None:
         import pyarrow.parquet as pq
@@ -368,7 +405,7 @@ class Fixtures:
     def run(self) -> dict[str, Any]:
         t0 = time.time()
         os.makedirs(self.out, exist_ok=True)
-        for name in ("pyarrow_flat", "pyarrow_nested", "pyarrow_field_ids", "pyarrow_hive"):
+        for name in ("pyarrow_flat", "pyarrow_nested", "pyarrow_field_ids", "pyarrow_partitioned", "pyarrow_hive"):
             self.attempt(name, getattr(self, name))
         env.spark_session()
         for name in ("spark_flat", "spark_hive", "spark_iceberg_ids"):
@@ -461,9 +498,13 @@ def dump_entries(metadata_path: str) -> dict[str, Any]:
         return doc
     doc["snapshotId"] = str(snap.snapshot_id)
     doc["sequenceNumber"] = snap.sequence_number
-    doc["summary"] = None if snap.summary is None else {k: str(v) for k, v in snap.summary.items()}
-    if snap.summary is not None:
-        doc["summary"]["operation"] = _enum(snap.summary.operation)
+    # The summary as written in the metadata JSON (PyIceberg's Summary object folds `operation` in).
+    from .metadata import read_metadata
+
+    raw = next(
+        (s for s in read_metadata(metadata_path).get("snapshots", []) if s.get("snapshot-id") == snap.snapshot_id), {}
+    )
+    doc["summary"] = raw.get("summary")
     specs = table.specs()
     schema = table.schema()
     entries = []
@@ -630,6 +671,7 @@ def pyiceberg_add_files(spec: dict[str, Any]) -> dict[str, Any]:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.io.pyarrow import _pyarrow_to_schema_without_ids, pyarrow_to_schema
     from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import assign_fresh_schema_ids
 
     t0 = time.time()
     files = [os.path.abspath(f) for f in spec["files"]]
@@ -650,7 +692,8 @@ def pyiceberg_add_files(spec: dict[str, Any]) -> dict[str, Any]:
     if file_ids:
         schema = pyarrow_to_schema(arrow_schema, format_version=fv)
     else:
-        schema = _pyarrow_to_schema_without_ids(arrow_schema, format_version=fv)
+        # Without ids every field gets -1: number them (as create_table would) so the spec can name sources.
+        schema = assign_fresh_schema_ids(_pyarrow_to_schema_without_ids(arrow_schema, format_version=fv))
     fields = []
     for i, p in enumerate(spec.get("partitionBy") or []):
         src = schema.find_field(p["source"])
