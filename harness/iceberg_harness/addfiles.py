@@ -19,7 +19,8 @@ Spec (addfiles-pyiceberg / addfiles-spark), one object or a list of them:
      "formatVersion": 2,
      "partitionBy": [{"source": "dt", "transform": "identity", "name": "dt"}],   # optional
      "properties": {"k": "v"},              # optional
-     "schemaFrom": "/abs/x.parquet"}        # PyIceberg only; default the first file
+     "schemaFrom": "/abs/x.parquet",        # PyIceberg only; default the first file
+     "schema": {...}}                       # PyIceberg only: Iceberg schema JSON instead of schemaFrom
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _nested_table(file_no: int, rows: int):
     )
 
 
-def _field_ids_table(file_no: int, rows: int):
+def _field_ids_table(file_no: int, rows: int, ids: tuple[int, int, int, int] = (1, 2, 3, 4)):
     import pyarrow as pa
 
     def field(name, typ, fid, nullable=True):
@@ -146,10 +147,10 @@ def _field_ids_table(file_no: int, rows: int):
 
     schema = pa.schema(
         [
-            field("id", pa.int64(), 1, nullable=False),
-            field("name", pa.string(), 2),
-            field("amount", pa.float64(), 3),
-            field("day", pa.date32(), 4),
+            field("id", pa.int64(), ids[0], nullable=False),
+            field("name", pa.string(), ids[1]),
+            field("amount", pa.float64(), ids[2]),
+            field("day", pa.date32(), ids[3]),
         ]
     )
     k0 = file_no * 100
@@ -168,7 +169,7 @@ def _partitioned_table(file_no: int, rows: int):
     """One `day`, one `region` and timestamps within one day per file: partition values follow from the stats."""
     import pyarrow as pa
 
-    day = _dt.date(2024, 2, 27) + _dt.timedelta(days=file_no // 2)  # crosses Feb 29
+    day = _dt.date(2024, 2, 28) + _dt.timedelta(days=file_no // 2)  # Feb 28 and the leap day
     region = "eu" if file_no % 2 == 0 else "us"
     k0 = file_no * 100
     return pa.table(
@@ -279,6 +280,23 @@ class Fixtures:
         for i in range(2):
             pq.write_table(_field_ids_table(i, 7), os.path.join(root, f"ids-{i}.parquet"))
         self.add(name, "pyarrow", True, False, False, root, notes="field ids 1..4 in column order; id is required")
+
+    def pyarrow_field_ids_mismatch(self, name: str) -> None:
+        import pyarrow.parquet as pq
+
+        root = self.fresh(name)
+        for i in range(2):
+            pq.write_table(_field_ids_table(i, 5, (4, 3, 2, 1)), os.path.join(root, f"ids-{i}.parquet"))
+        self.add(
+            name,
+            "pyarrow",
+            True,
+            False,
+            False,
+            root,
+            notes="field ids in reverse column order (id=4, name=3, amount=2, day=1): a table created from this "
+            "schema with fresh ids numbers them 1..4 in column order, so file ids and table ids disagree",
+        )
 
     def pyarrow_partitioned(self, name: str) -> None:
         import pyarrow.parquet as pq
@@ -405,7 +423,14 @@ class Fixtures:
     def run(self) -> dict[str, Any]:
         t0 = time.time()
         os.makedirs(self.out, exist_ok=True)
-        for name in ("pyarrow_flat", "pyarrow_nested", "pyarrow_field_ids", "pyarrow_partitioned", "pyarrow_hive"):
+        for name in (
+            "pyarrow_flat",
+            "pyarrow_nested",
+            "pyarrow_field_ids",
+            "pyarrow_field_ids_mismatch",
+            "pyarrow_partitioned",
+            "pyarrow_hive",
+        ):
             self.attempt(name, getattr(self, name))
         env.spark_session()
         for name in ("spark_flat", "spark_hive", "spark_iceberg_ids"):
@@ -689,7 +714,11 @@ def pyiceberg_add_files(spec: dict[str, Any]) -> dict[str, Any]:
     arrow_schema = pq.read_schema(spec.get("schemaFrom") or files[0])
     file_ids = _file_field_ids(arrow_schema)
     notes = []
-    if file_ids:
+    if spec.get("schema") is not None:
+        from pyiceberg.schema import Schema
+
+        schema = Schema.model_validate(spec["schema"])  # given as Iceberg schema JSON: ids as given
+    elif file_ids:
         schema = pyarrow_to_schema(arrow_schema, format_version=fv)
     else:
         # Without ids every field gets -1: number them (as create_table would) so the spec can name sources.
