@@ -496,6 +496,7 @@ def dump_entries(metadata_path: str) -> dict[str, Any]:
     """The current snapshot's manifests and entries of the table at `metadata_path` (see module docstring)."""
     from pyiceberg.avro.file import AvroFile
     from pyiceberg.manifest import (
+        DATA_FILE_TYPE,
         DEFAULT_READ_VERSION,
         MANIFEST_ENTRY_SCHEMAS,
         DataFile,
@@ -532,8 +533,26 @@ def dump_entries(metadata_path: str) -> dict[str, Any]:
     doc["summary"] = raw.get("summary")
     specs = table.specs()
     schema = table.schema()
+    # v3 manifests: read with the v3 entry schema (the v2 fields keep their positions, the v3 ones follow).
+    read_version = 3 if md.format_version >= 3 and 3 in MANIFEST_ENTRY_SCHEMAS else DEFAULT_READ_VERSION
+    v3_names = [f.name for f in DATA_FILE_TYPE[read_version].fields] if read_version == 3 else []
     entries = []
-    for mf in snap.manifests(table.io):
+    if read_version == 3:
+        # PyIceberg reads manifest lists with its v2 schema: read v3 lists with the v3 one (first_row_id last).
+        from pyiceberg.manifest import MANIFEST_LIST_FILE_SCHEMAS, ManifestContent, ManifestFile, PartitionFieldSummary
+
+        list_names = [f.name for f in MANIFEST_LIST_FILE_SCHEMAS[3].fields]
+        with AvroFile[ManifestFile](
+            table.io.new_input(snap.manifest_list),
+            MANIFEST_LIST_FILE_SCHEMAS[3],
+            read_types={-1: ManifestFile, 508: PartitionFieldSummary},
+            read_enums={517: ManifestContent},
+        ) as reader:
+            manifest_files = list(reader)
+    else:
+        list_names = []
+        manifest_files = snap.manifests(table.io)
+    for mf in manifest_files:
         doc["manifests"].append(
             {
                 "path": mf.manifest_path,
@@ -563,11 +582,14 @@ def dump_entries(metadata_path: str) -> dict[str, Any]:
                 ],
             }
         )
+        if md.format_version >= 3:
+            raw_list = {n: mf._data[i] for i, n in enumerate(list_names) if i < len(mf._data)}
+            doc["manifests"][-1]["firstRowId"] = _str_id(raw_list.get("first_row_id"))
         # ManifestFile.fetch_manifest_entry applies inheritance in place; read the entries ourselves so the
         # values as written (null = inherited) can be reported beside the inherited ones.
         with AvroFile[ManifestEntry](
             table.io.new_input(mf.manifest_path),
-            MANIFEST_ENTRY_SCHEMAS[DEFAULT_READ_VERSION],
+            MANIFEST_ENTRY_SCHEMAS[read_version],
             read_types={-1: ManifestEntry, 2: DataFile},
             read_enums={0: ManifestEntryStatus, 101: FileFormat, 134: DataFileContent},
         ) as reader:
@@ -617,6 +639,14 @@ def dump_entries(metadata_path: str) -> dict[str, Any]:
                     "keyMetadata": _hex(df.key_metadata),
                 }
             )
+            if v3_names:
+                raw_v3 = {n: df._data[i] for i, n in enumerate(v3_names) if i < len(df._data)}
+                entries[-1]["v3"] = {
+                    "firstRowId": _str_id(raw_v3.get("first_row_id")),
+                    "referencedDataFile": raw_v3.get("referenced_data_file"),
+                    "contentOffset": raw_v3.get("content_offset"),
+                    "contentSizeInBytes": raw_v3.get("content_size_in_bytes"),
+                }
     entries.sort(key=lambda e: (e["filePath"], e["manifestPath"]))
     doc["entries"] = entries
     return doc

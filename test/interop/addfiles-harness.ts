@@ -100,6 +100,8 @@ export interface ManifestDump {
   minSequenceNumber: number;
   keyMetadata: string | null;
   partitions: PartitionFieldSummaryDump[] | null;
+  /** Format version 3 only: as written in the manifest list (decimal string). */
+  firstRowId?: string | null;
 }
 
 /**
@@ -136,6 +138,13 @@ export interface EntryDump {
   equalityIds: number[] | null;
   sortOrderId: number | null;
   keyMetadata: string | null;
+  /** Format version 3 only: the v3 fields as written (`firstRowId` normally null: inherited). */
+  v3?: {
+    firstRowId: string | null;
+    referencedDataFile: string | null;
+    contentOffset: number | null;
+    contentSizeInBytes: number | null;
+  };
 }
 
 export interface EntriesDump {
