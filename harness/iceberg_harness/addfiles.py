@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import zlib
 from typing import Any
 
 from . import env
@@ -811,7 +812,7 @@ def spark_add_files(spec: dict[str, Any]) -> dict[str, Any]:
     os.makedirs(warehouse, exist_ok=True)
     spark = env.spark_session()
     # One Hadoop catalog per warehouse: catalogs are created lazily from the session conf on first use.
-    cat = f"{SPARK_CATALOG}_{abs(hash(warehouse)) % 10**8}"
+    cat = f"{SPARK_CATALOG}_{zlib.crc32(warehouse.encode()):08x}"
     spark.conf.set(f"spark.sql.catalog.{cat}", "org.apache.iceberg.spark.SparkCatalog")
     spark.conf.set(f"spark.sql.catalog.{cat}.type", "hadoop")
     spark.conf.set(f"spark.sql.catalog.{cat}.warehouse", "file://" + warehouse)

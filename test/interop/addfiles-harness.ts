@@ -286,7 +286,7 @@ export async function pyicebergAddFilesMany(
 /**
  * Iceberg Java through Spark: create the table in a Hadoop catalog at `warehouse` from
  * `spark.read.parquet(sourceDir).schema`, then `CALL system.add_files(source_table => '`parquet`.`<dir>`')`.
- * Starts a JVM: about 25-30 s for the first table, about 1 s for each further one in the same call.
+ * Starts a JVM: about 30 s for the first table (up to a minute under load), 1-4 s for each further one in the same call.
  */
 export function sparkAddFiles(
   spec: AddFilesSpec,
