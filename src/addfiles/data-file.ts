@@ -153,6 +153,14 @@ export function dataFileFromFooter(
   } catch (err) {
     return { rejected: (err as Error).message };
   }
+  for (const col of resolution.optionalForRequired) {
+    const nulls = metrics.nullValueCounts.get(col.fieldId);
+    if (nulls !== 0n) {
+      return {
+        rejected: `schema does not fit the table: column ${col.name} is required in the table but optional in the file ${nulls === undefined ? 'without a null count' : `with ${nulls} nulls`}`,
+      };
+    }
+  }
   const fileIds = new Set([...resolution.columns.values()].map((c) => c.fieldId));
   const partition: (IcebergValue | null)[] = [];
   for (const pf of table.partitionFields) {

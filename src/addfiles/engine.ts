@@ -297,7 +297,7 @@ class AddFilesRun {
   ): { schema: Schema; spec: PartitionSpec; lastColumnId: number; properties: Record<string, string> } {
     const create = this.o.create ?? {};
     const useIds = hasFieldIds(footer);
-    let struct = parquetToIcebergStruct(parquetTree(footer), useIds);
+    let struct = parquetToIcebergStruct(parquetTree(footer), useIds, true);
     let nextId = maxFieldId(struct) + 1;
     const hive = hivePartitionValues(first.relative);
     const fields: PartitionSpec['fields'][number][] = [];

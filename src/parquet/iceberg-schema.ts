@@ -42,6 +42,11 @@ export interface ResolvedColumn {
 export interface ColumnResolution {
   /** Leaf column path (joined by NUL) → table column. */
   readonly columns: Map<string, ResolvedColumn>;
+  /**
+   * Primitive columns optional in the file but required in the table: they fit only when the
+   * file holds no null in them (writers disagree on nullability; the data decides).
+   */
+  readonly optionalForRequired: ResolvedColumn[];
   /** Why the file does not fit the table; empty when it fits. */
   readonly problems: string[];
 }
@@ -192,10 +197,15 @@ const required = (n: ParquetNode) => n.element.repetition === 'REQUIRED';
 /**
  * Converts a file's schema to an Iceberg struct. Field ids come from the file when it has them;
  * otherwise fresh ids are assigned from 1 as Iceberg does: a struct's fields first, then their
- * children.
+ * children. With `allOptional`, every field, list element and map value is optional (files from
+ * different writers disagree on nullability; an optional column accepts them all).
  * @throws Error naming the column when a column has no Iceberg type.
  */
-export function parquetToIcebergStruct(root: ParquetNode, useFileIds: boolean): StructType {
+export function parquetToIcebergStruct(
+  root: ParquetNode,
+  useFileIds: boolean,
+  allOptional = false,
+): StructType {
   let nextId = 1;
   const idOf = (n: ParquetNode): number => {
     if (useFileIds) {
@@ -223,7 +233,7 @@ export function parquetToIcebergStruct(root: ParquetNode, useFileIds: boolean): 
           type: 'list',
           elementId,
           element: convert(shape.element, elementId),
-          elementRequired: required(shape.element),
+          elementRequired: !allOptional && required(shape.element),
         };
       }
       case 'map': {
@@ -235,7 +245,7 @@ export function parquetToIcebergStruct(root: ParquetNode, useFileIds: boolean): 
           key: convert(shape.key, keyId),
           valueId,
           value: convert(shape.value, valueId),
-          valueRequired: required(shape.value),
+          valueRequired: !allOptional && required(shape.value),
         };
       }
     }
@@ -257,7 +267,7 @@ export function parquetToIcebergStruct(root: ParquetNode, useFileIds: boolean): 
       return {
         id: ids[i] as number,
         name: c.name,
-        required: required(c),
+        required: !allOptional && required(c),
         type: convert(c, ids[i] as number),
       };
     });
@@ -291,6 +301,7 @@ export function resolveColumns(
 ): ColumnResolution {
   const columns = new Map<string, ResolvedColumn>();
   const problems: string[] = [];
+  const optionalForRequired: ResolvedColumn[] = [];
   const shown = (n: ParquetNode) => n.path.join('.');
 
   const matchType = (
@@ -300,12 +311,13 @@ export function resolveColumns(
     repeated: boolean,
     onlyStructs: boolean,
   ): void => {
-    if (field.required && !required(n)) {
+    const shape = shapeOf(n);
+    const t = field.type;
+    const nullable = field.required && !required(n);
+    if (nullable && !isPrimitive(t)) {
       problems.push(`column ${shown(n)} is optional in the file but ${field.name} is required in the table`);
       return;
     }
-    const shape = shapeOf(n);
-    const t = field.type;
     if (isPrimitive(t)) {
       if (shape.kind !== 'primitive') {
         problems.push(`column ${shown(n)} is a group in the file but ${t} in the table`);
@@ -320,14 +332,9 @@ export function resolveColumns(
         problems.push(`column ${shown(n)} is ${ft} in the file but ${t} in the table`);
         return;
       }
-      columns.set(columnKey(n.path), {
-        fieldId: field.id,
-        type: t,
-        name: field.name,
-        repeated,
-        onlyStructs,
-        element: n.element,
-      });
+      const col = { fieldId: field.id, type: t, name: field.name, repeated, onlyStructs, element: n.element };
+      columns.set(columnKey(n.path), col);
+      if (nullable) optionalForRequired.push(col);
       return;
     }
     if (t.type === 'struct') {
@@ -458,5 +465,5 @@ export function resolveColumns(
   };
 
   matchStruct(root.children, table, mapping, '', false, true);
-  return { columns, problems };
+  return { columns, optionalForRequired, problems };
 }

@@ -56,7 +56,16 @@ describe('iceberg-sync add-files', () => {
     assert.equal(plan.code, 0, plan.stderr);
     assert.equal(plan.json?.status, 'planned');
     assert.equal(plan.json?.filesAdded, 2);
-    const plan2 = cli(['plan', '--mode', 'add-files', ...common, '--create', '--partition-by', 'region', '--json']);
+    const plan2 = cli([
+      'plan',
+      '--mode',
+      'add-files',
+      ...common,
+      '--create',
+      '--partition-by',
+      'region',
+      '--json',
+    ]);
     assert.equal(plan2.code, 0, plan2.stderr);
     assert.equal(plan2.json?.status, 'planned');
     assert.equal(plan2.json?.created, true);

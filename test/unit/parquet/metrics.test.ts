@@ -31,8 +31,6 @@ import { impalaFixtures, walk } from '../../helpers/paths.ts';
 const EXPECTED_MISFITS: Record<string, RegExp> = {
   // Migrated from Hive: the files carry field ids of another numbering than the table's.
   iceberg_migrated_complex_test: /field id \d+\) is not in the table schema/,
-  // The columns were written optional and the table declares them required.
-  iceberg_v2_equality_delete_schema_evolution: /optional in the file but \w+ is required/,
   // Variant columns are not supported by add-files yet.
   trino_variant: /variant in the table/,
 };
