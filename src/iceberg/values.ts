@@ -29,7 +29,10 @@ export function compareValues(a: IcebergValue, b: IcebergValue): number {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return compareBytes(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a === 0 && b === 0) return Number(Object.is(b, -0)) - Number(Object.is(a, -0)); // -0 < +0, as Java's Double.compare
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   throw new TypeError(`cannot compare ${typeof a} with ${typeof b}`);
 }
 

@@ -78,12 +78,16 @@ function isTimeMillis(e: ParquetSchemaElement): boolean {
 
 /**
  * Decodes a PLAIN-encoded statistics value of a Parquet column as a value of the table type,
- * or `undefined` when it cannot serve as a bound (NaN, INT96, malformed bytes).
+ * or `undefined` when it cannot serve as a bound (NaN, INT96, malformed bytes). A zero bound of
+ * a float column is widened to the other sign, as the Parquet spec tells readers to (a min of +0
+ * may hide -0 values, a max of -0 may hide +0), so the bound holds under Iceberg's ordering where
+ * -0 < +0.
  */
 export function statValue(
   raw: Uint8Array,
   e: ParquetSchemaElement,
   type: PrimitiveType,
+  bound: 'min' | 'max' = 'min',
 ): IcebergValue | undefined {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const dec = decimalOf(type);
@@ -107,13 +111,11 @@ export function statValue(
     }
     case 'FLOAT': {
       if (raw.length !== 4) return undefined;
-      const v = view.getFloat32(0, true);
-      return Number.isNaN(v) ? undefined : v;
+      return widenZero(view.getFloat32(0, true), bound);
     }
     case 'DOUBLE': {
       if (raw.length !== 8) return undefined;
-      const v = view.getFloat64(0, true);
-      return Number.isNaN(v) ? undefined : v;
+      return widenZero(view.getFloat64(0, true), bound);
     }
     case 'BYTE_ARRAY':
     case 'FIXED_LEN_BYTE_ARRAY':
@@ -123,6 +125,12 @@ export function statValue(
     default:
       return undefined; // INT96: Iceberg keeps no bounds for it
   }
+}
+
+function widenZero(v: number, bound: 'min' | 'max'): number | undefined {
+  if (Number.isNaN(v)) return undefined;
+  if (v === 0) return bound === 'min' ? -0 : 0;
+  return v;
 }
 
 /** Parquet sort order of a column is unsigned, so the deprecated signed min/max are unreliable. */
@@ -203,8 +211,8 @@ export function footerMetrics(
         continue;
       }
       if (allNull) continue; // a group of nulls says nothing about bounds
-      const min = stats.min && statValue(stats.min, col.element, col.type);
-      const max = stats.max && statValue(stats.max, col.element, col.type);
+      const min = stats.min && statValue(stats.min, col.element, col.type, 'min');
+      const max = stats.max && statValue(stats.max, col.element, col.type, 'max');
       if (min === undefined || max === undefined) {
         noBounds.add(id);
         continue;
