@@ -15,10 +15,11 @@
  *   we record the footer's (bounds are kept by neither).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { addFiles } from '../../src/addfiles/engine.ts';
+import { HadoopCatalog } from '../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../src/catalog/sql.ts';
 import { readParquetFooter } from '../../src/parquet/footer.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
@@ -323,6 +324,84 @@ describe('add-files against PyIceberg, Iceberg Java, Spark and DuckDB', { skip }
         assert.equal(spark.digest, ref.digest, `${o.set.name}: the same rows as ${peer}'s table`);
       }
       t.diagnostic(`${o.set.name}: ${spark.rowCount} rows, identical in Spark, PyIceberg and DuckDB`);
+    }
+  });
+
+  it("appends to a table Iceberg Java created, with the table's own schema, spec and name mapping", async (t) => {
+    const java = refs.get('pyarrow_hive')?.get('java');
+    assert.ok(java && !isAddFilesError(java), 'the Java table exists');
+    const set = sets.sets.find((s) => s.name === 'pyarrow_hive') as FileSet;
+    const before = JSON.parse(readFileSync(java.metadataLocation, 'utf8'));
+    // Two files arrive in new partitions of a landing directory.
+    const landing = path.join(base, 'landing-hive');
+    const arrived = set.files.slice(0, 2).map((f, i) => {
+      const to = path.join(landing, `dt=2024-02-0${i + 1}`, 'region=eu', `late-${i}.parquet`);
+      mkdirSync(path.dirname(to), { recursive: true });
+      copyFileSync(f, to);
+      return to;
+    });
+    const warehouse = path.join(base, 'java-warehouse');
+    const catalog = new HadoopCatalog({ name: 'java', warehouse, storage: resolve(warehouse) });
+    try {
+      const report = await addFiles({
+        table: { namespace: ['ref'], name: 'pyarrow_hive' },
+        catalog,
+        resolve,
+        dataPath: landing,
+        metadataRoot: path.join(warehouse, 'ref', 'pyarrow_hive', 'metadata'),
+      });
+      assert.equal(report.status, 'committed', JSON.stringify(report.rejected));
+      assert.equal(report.filesAdded, 2);
+      const after = JSON.parse(readFileSync(report.metadataLocation as string, 'utf8'));
+      for (const key of [
+        'schemas',
+        'current-schema-id',
+        'partition-specs',
+        'default-spec-id',
+        'table-uuid',
+        'location',
+      ]) {
+        assert.deepEqual(after[key], before[key], `${key} is the table's own`);
+      }
+      assert.equal(
+        after.properties['schema.name-mapping.default'],
+        before.properties['schema.name-mapping.default'],
+      );
+      assert.equal(after.snapshots.length, before.snapshots.length + 1);
+      const dump = await dumpEntries(report.metadataLocation as string);
+      assert.ok(!('error' in dump), 'error' in dump ? dump.error : '');
+      const added = dump.entries.filter((e) => arrived.includes(normalize(e.filePath)));
+      assert.deepEqual(added.map((e) => e.partition.dt).sort(), ['2024-02-01', '2024-02-02']);
+      const result = await readTables({
+        snapshots: 'current',
+        tables: [
+          { name: 'before', metadata: java.metadataLocation },
+          { name: 'after', metadata: report.metadataLocation as string },
+        ],
+      });
+      const rows = (name: string, engine: 'spark' | 'pyiceberg' | 'duckdb') => {
+        const c = result.tables.find((x) => x.name === name)?.reads[engine]?.current;
+        assert.ok(c && !('error' in c), `${name} ${engine}: ${c && 'error' in c ? c.error : 'no read'}`);
+        return c;
+      };
+      const addedRows = added.reduce((n, e) => n + e.recordCount, 0);
+      for (const engine of ['spark', 'pyiceberg', 'duckdb'] as const) {
+        assert.equal(
+          rows('after', engine).rowCount,
+          rows('before', engine).rowCount + addedRows,
+          `${engine}: the new rows are read`,
+        );
+        assert.equal(
+          rows('after', engine).digest,
+          rows('after', 'spark').digest,
+          `${engine} reads what Spark reads`,
+        );
+      }
+      t.diagnostic(
+        `Java's table: ${rows('before', 'spark').rowCount} rows, ${rows('after', 'spark').rowCount} after adding 2 files`,
+      );
+    } finally {
+      await catalog.close();
     }
   });
 });
