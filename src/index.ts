@@ -1,16 +1,52 @@
 /**
  * iceberg-metadata-sync: make replicated Apache Iceberg tables usable at a DR site.
  *
- * The library API: the sync engine ({@link syncTable}, {@link planSync}, {@link verifyTable}),
- * table inspection, the codecs, storage and catalogs it is built from.
+ * The library API: the rewrite-mode engine ({@link syncTable}, {@link planSync},
+ * {@link verifyTable}), add-files mode ({@link addFiles}, {@link planAddFiles}), table
+ * inspection, the codecs, storage and catalogs they are built from.
  */
 
+export {
+  type AddFilesOptions,
+  type AddFilesProgress,
+  type AddFilesReport,
+  addFiles,
+  type CreateTableOptions,
+  planAddFiles,
+  type SkippedFile,
+} from './addfiles/engine.ts';
+export {
+  DEFAULT_INCLUDE,
+  hivePartitionValues,
+  type ScanOptions,
+  type ScanResult,
+  scanDataFiles,
+} from './addfiles/scan.ts';
 export * from './catalog/index.ts';
 export * from './errors.ts';
 export * from './iceberg/metadata.ts';
 export * from './iceberg/metadata-json.ts';
+export {
+  NAME_MAPPING_PROPERTY,
+  type NameMapping,
+  nameMappingOf,
+  nameMappingToJson,
+  parseNameMapping,
+} from './iceberg/name-mapping.ts';
 export { formatInspectReport, type InspectReport, inspectTable } from './inspect/inspect.ts';
 export { type ParquetFooter, readParquetFooter } from './parquet/footer.ts';
+export {
+  type ColumnResolution,
+  parquetToIcebergStruct,
+  parquetTree,
+  resolveColumns,
+} from './parquet/iceberg-schema.ts';
+export {
+  type DataFileMetrics,
+  footerMetrics,
+  type MetricsMode,
+  parseMetricsMode,
+} from './parquet/metrics.ts';
 export { rewritePositionDeleteFile } from './parquet/position-deletes.ts';
 export {
   type PuffinBlob,

@@ -1,4 +1,4 @@
-"""Command line: generate | read | sample | check | versions. JSON goes to stdout, everything else to stderr."""
+"""Command line: generate | read | rewrite-table-path | sample | addfiles-* | dump-entries | check | versions. JSON goes to stdout, everything else to stderr."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     rtp.add_argument("spec")
     smp = sub.add_parser("sample", help="write the sample replicated table sales.orders into <out-dir>/warehouse")
     smp.add_argument("out_dir")
+    af = sub.add_parser("addfiles-fixtures", help="write Parquet file sets for add-files into <out-dir> (+ manifest.json)")
+    af.add_argument("out_dir")
+    ap_py = sub.add_parser("addfiles-pyiceberg", help="PyIceberg create_table + Table.add_files per <spec.json> ('-' = stdin)")
+    ap_py.add_argument("spec")
+    ap_sp = sub.add_parser("addfiles-spark", help="Spark create table + Iceberg's add_files procedure per <spec.json> ('-' = stdin)")
+    ap_sp.add_argument("spec")
+    de = sub.add_parser("dump-entries", help="the current snapshot's manifests and entries of <metadata.json>, via PyIceberg")
+    de.add_argument("metadata")
     args = ap.parse_args(argv)
 
     # Anything a library or the JVM (a child process inheriting fd 1) prints to stdout must not corrupt
@@ -55,6 +63,23 @@ def main(argv: list[str] | None = None) -> int:
 
             text = sys.stdin.read() if args.spec == "-" else open(args.spec).read()
             doc = run_rewrite_table_path(json.loads(text))
+            pretty = False
+        elif args.cmd == "addfiles-fixtures":
+            from .addfiles import run_addfiles_fixtures
+
+            doc = run_addfiles_fixtures(args.out_dir)
+            pretty = False
+        elif args.cmd in ("addfiles-pyiceberg", "addfiles-spark"):
+            from .addfiles import run_addfiles_pyiceberg, run_addfiles_spark
+
+            text = sys.stdin.read() if args.spec == "-" else open(args.spec).read()
+            fn = run_addfiles_pyiceberg if args.cmd == "addfiles-pyiceberg" else run_addfiles_spark
+            doc = fn(json.loads(text))
+            pretty = False
+        elif args.cmd == "dump-entries":
+            from .addfiles import run_dump_entries
+
+            doc = run_dump_entries(args.metadata)
             pretty = False
         elif args.cmd == "sample":
             from .sample import run_sample

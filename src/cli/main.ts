@@ -3,7 +3,8 @@
  * progress on stderr; with `--json`, the last stdout line is one JSON object.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
+import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
+import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
@@ -98,10 +99,114 @@ function describe(r: SyncReport): string {
   return lines.join('\n');
 }
 
-async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
-  if (o.mode && o.mode !== 'rewrite') {
-    throw new IcebergSyncError('CONFIG', `--mode ${o.mode} is not available in this version (rewrite only)`);
+interface AddFilesCommandOptions extends TableCommandOptions, OutputOptions {
+  create?: boolean;
+  partitionBy?: string[];
+  formatVersion?: string;
+  tableProperty?: string[];
+  include?: string[];
+  exclude?: string[];
+  settle?: string;
+  concurrency?: string;
+  dryRun?: boolean;
+  removeMissing?: boolean;
+}
+
+function describeAddFiles(r: AddFilesReport): string {
+  const verb = {
+    committed: r.created ? 'committed (table created)' : 'committed',
+    'up-to-date': 'up to date: no new files to add',
+    planned: r.created ? 'plan: would create the table and add' : 'plan: would add',
+  }[r.status];
+  const lines = [
+    `status           ${verb}`,
+    `table            ${r.table}`,
+    `DR metadata      ${r.metadataLocation ?? '(none)'}`,
+    `snapshot         ${r.snapshotId ?? '(none)'}`,
+    `files            ${r.filesListed} listed, ${r.filesAlreadyTracked} already tracked, ${r.filesAdded} ${r.dryRun ? 'to add' : 'added'} (${r.recordsAdded} rows, ${r.bytesAdded} bytes), ${r.rejected.length} rejected, ${r.deferred.length} deferred, ${r.ignored} ignored`,
+    `footers read     ${r.footersRead}`,
+  ];
+  if (r.filesMissing) {
+    lines.push(
+      `missing          ${r.filesMissing} tracked files are gone from the replica; ${r.filesRemoved ? `${r.filesRemoved} ${r.dryRun ? 'to remove' : 'removed'}` : 'kept (pass --remove-missing to remove them)'}`,
+    );
+    for (const m of r.missing.slice(0, 10)) lines.push(`  missing   ${m}`);
   }
+  for (const x of r.rejected.slice(0, 20)) lines.push(`  rejected  ${x.path}: ${x.reason}`);
+  if (r.rejected.length > 20) lines.push(`  ... and ${r.rejected.length - 20} more rejected`);
+  for (const x of r.deferred.slice(0, 20)) lines.push(`  deferred  ${x.path}: ${x.reason}`);
+  if (r.deferred.length > 20) lines.push(`  ... and ${r.deferred.length - 20} more deferred`);
+  lines.push(`took             ${(r.durationMs / 1000).toFixed(2)} s`);
+  return lines.join('\n');
+}
+
+function positiveNumber(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new ConfigError(`${option} must be a non-negative number, not '${text}'`);
+  return n;
+}
+
+async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<number> {
+  const dataPath = o.replicatedPath ?? o.tableLocation;
+  if (!dataPath)
+    throw new ConfigError('add-files needs --replicated-path DIR: the replicated directory of Parquet files');
+  const fv = o.formatVersion === undefined ? undefined : Number(o.formatVersion);
+  if (fv !== undefined && ![1, 2, 3].includes(fv))
+    throw new ConfigError(`--format-version must be 1, 2 or 3, not '${o.formatVersion}'`);
+  const properties: Record<string, string> = {};
+  for (const kv of o.tableProperty ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--table-property '${kv}': expected KEY=VALUE`);
+    properties[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const ctx = await tableContext(o);
+  try {
+    const progress = progressReporter(o);
+    const path = absolutize(dataPath);
+    log(
+      o,
+      `${dryRun ? 'planning' : 'adding'} files of ${path} -> ${ctx.catalog.name}.${o.database}.${o.table}`,
+    );
+    const settle = positiveNumber(o.settle, '--settle');
+    const concurrency = positiveNumber(o.concurrency, '--concurrency');
+    const opts = {
+      table: ctx.table,
+      catalog: ctx.catalog,
+      resolve: ctx.router.resolver,
+      dataPath: path,
+      metadataRoot: ctx.metadataRoot,
+      ...(o.create
+        ? {
+            create: {
+              partitionBy: o.partitionBy ?? [],
+              ...(fv ? { formatVersion: fv as 1 | 2 | 3 } : {}),
+              properties,
+            },
+          }
+        : {}),
+      ...(o.include?.length ? { include: o.include } : {}),
+      ...(o.exclude?.length ? { exclude: o.exclude } : {}),
+      ...(settle !== undefined ? { settleMs: settle * 1000 } : {}),
+      ...(concurrency ? { concurrency } : {}),
+      ...(o.removeMissing ? { removeMissing: true } : {}),
+      onProgress: progress.onProgress,
+    };
+    const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
+    progress.stop();
+    process.stdout.write(`${describeAddFiles(report)}\n`);
+    if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
+    if (report.rejected.length) return ExitCode.BAD_INPUT;
+    if (report.deferred.length) return ExitCode.BEHIND;
+    return ExitCode.OK;
+  } finally {
+    await ctx.catalog.close();
+  }
+}
+
+async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
+  if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
   const ctx = await tableContext(o);
   try {
     const tableLocation = await replicatedTableLocation(o, ctx.router);
@@ -195,6 +300,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
       },
     );
 
+  const addFilesOptions = (cmd: Command) =>
+    cmd
+      .option('--create', 'create the table from the first file when it does not exist')
+      .option(
+        '--partition-by <field>',
+        'partition field of a created table, repeatable: col, col:type (a Hive directory column), day(col), bucket(16, col)...',
+        collect,
+      )
+      .option('--format-version <n>', 'format version of a created table (1, 2 or 3)', '2')
+      .option('--table-property <key=value>', 'property of a created table, repeatable', collect)
+      .option(
+        '--include <glob>',
+        'only files matching this glob below the directory, repeatable (default **/*.parquet, **/*.parq)',
+        collect,
+      )
+      .option('--exclude <glob>', 'leave out files matching this glob, repeatable', collect)
+      .option('--settle <seconds>', 'leave files modified more recently than this for the next run', '60')
+      .option(
+        '--remove-missing',
+        'remove tracked files that are gone from the replicated directory (a delete snapshot)',
+      );
+
   const syncOptions = (cmd: Command) =>
     tableOptions(cmd)
       .option('--allow-unmapped', 'leave paths that no --map rule matches unchanged instead of failing')
@@ -203,14 +330,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--source-metadata <file>', 'treat this replicated metadata.json as the newest version')
       .option('--concurrency <n>', 'files read and rewritten at once', '8');
 
-  syncOptions(program.command('sync'))
+  addFilesOptions(syncOptions(program.command('sync')))
     .description('rewrite the newest complete replicated version and commit it to the DR catalog')
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
     .action(async (o: SyncCommandOptions) => setExit(await runSync(o, false)));
 
-  syncOptions(program.command('plan'))
+  addFilesOptions(syncOptions(program.command('plan')))
     .description('dry run of sync: consistency point, what would be rewritten, missing files; writes nothing')
+    .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
     .action(async (o: SyncCommandOptions) => setExit(await runSync(o, true)));
+
+  addFilesOptions(tableOptions(program.command('add-files')))
+    .description(
+      'register new Parquet files of a replicated directory in a DR table, from their footers only',
+    )
+    .option('--dry-run', 'read the new footers and report what would be added; write nothing')
+    .option('--concurrency <n>', 'footers read at once', '16')
+    .action(async (o: AddFilesCommandOptions) => setExit(await runAddFiles(o, o.dryRun ?? false)));
 
   tableOptions(program.command('verify'))
     .description('check the committed DR table: every file present with its size, no source path left')

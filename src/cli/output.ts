@@ -1,5 +1,6 @@
 /** How the CLI talks: human text on stdout, logs and progress on stderr, `--json` as the last stdout line. */
 import cliProgress from 'cli-progress';
+import type { AddFilesProgress } from '../addfiles/engine.ts';
 import type { ProgressEvent } from '../sync/engine.ts';
 
 /** Output settings shared by every command. */
@@ -15,7 +16,7 @@ export function log(opts: OutputOptions, line: string): void {
 
 /** A progress reporter: a bar on a terminal, a line per phase otherwise. */
 export function progressReporter(opts: OutputOptions): {
-  onProgress: (e: ProgressEvent) => void;
+  onProgress: (e: ProgressEvent | AddFilesProgress) => void;
   stop: () => void;
 } {
   if (opts.quiet) return { onProgress: () => {}, stop: () => {} };
@@ -36,7 +37,10 @@ export function progressReporter(opts: OutputOptions): {
             stop();
             barLabel = e.message;
             bar = new cliProgress.SingleBar(
-              { format: `  rewriting ${e.message} [{bar}] {value}/{total}`, stream: process.stderr },
+              {
+                format: `  ${e.phase === 'rewrite' ? 'rewriting' : 'reading'} ${e.message} [{bar}] {value}/{total}`,
+                stream: process.stderr,
+              },
               cliProgress.Presets.shades_classic,
             );
             bar.start(e.total, e.done);
@@ -44,7 +48,7 @@ export function progressReporter(opts: OutputOptions): {
           if (e.done === e.total) stop();
         } else if (e.done === e.total || Date.now() - lastLogged > 5000) {
           lastLogged = Date.now();
-          log(opts, `  rewrote ${e.done}/${e.total} ${e.message}`);
+          log(opts, `  ${e.phase === 'rewrite' ? 'rewrote' : 'read'} ${e.done}/${e.total} ${e.message}`);
         }
         return;
       }

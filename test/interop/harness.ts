@@ -216,13 +216,13 @@ class HarnessCrash extends Error {
   }
 }
 
-interface RunOutput {
+export interface RunOutput {
   stdout: string;
   stderr: string;
 }
 
 /** Runs `python harness/run.py <args>`; rejects with the exit status and stderr's tail on failure. */
-function runHarness(args: string[], timeoutMs: number): Promise<RunOutput> {
+export function runHarness(args: string[], timeoutMs: number): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(pythonBin, [path.join(harnessDir, 'run.py'), ...args], {
       cwd: repoRoot,
@@ -266,10 +266,10 @@ function newestSourceMtime(): number {
     path.join(harnessDir, 'requirements.txt'),
     path.join(harnessDir, 'jars.txt'),
   ];
-  // Everything but the readers (read.py, canonical.py) and rewrite_path.py shapes what `generate` writes.
+  // Everything but the readers (read.py, canonical.py), rewrite_path.py and addfiles.py shapes what `generate` writes.
   const pkg = path.join(harnessDir, 'iceberg_harness');
   for (const f of readdirSync(pkg)) {
-    if (f.endsWith('.py') && !['read.py', 'canonical.py', 'rewrite_path.py'].includes(f)) {
+    if (f.endsWith('.py') && !['read.py', 'canonical.py', 'rewrite_path.py', 'addfiles.py'].includes(f)) {
       files.push(path.join(pkg, f));
     }
   }

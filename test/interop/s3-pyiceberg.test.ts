@@ -18,26 +18,11 @@ import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';
 import { harnessPython } from './harness.ts';
 import { interopSkipReason } from './helpers.ts';
+import { PYICEBERG_SNAPSHOT_READER as READER } from './pyiceberg-reader.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 const table = { namespace: ['sales'], name: 'orders' };
-
-/** Reads every snapshot of each table through PyIceberg's SqlCatalog: row count and a digest of the sorted rows. */
-const READER = `
-import hashlib, json, sys
-from pyiceberg.catalog.sql import SqlCatalog
-out = []
-for t in json.loads(sys.argv[1]):
-    tbl = SqlCatalog("dr", **t["properties"]).load_table("sales.orders")
-    reads = {}
-    for snap in tbl.metadata.snapshots:
-        rows = sorted(json.dumps(r, sort_keys=True, default=str)
-                      for r in tbl.scan(snapshot_id=snap.snapshot_id).to_arrow().to_pylist())
-        reads[str(snap.snapshot_id)] = [len(rows), hashlib.sha256("\\n".join(rows).encode()).hexdigest()]
-    out.append({"metadataLocation": tbl.metadata_location, "reads": reads})
-print(json.dumps(out))
-`;
 
 async function syncInto(
   catalogDir: string,

@@ -101,6 +101,53 @@ describe('iceberg-sync CLI on S3', { skip: s3SkipReason }, () => {
     );
   });
 
+  it('adds the data files of an S3 landing area with add-files; re-run up to date; verify passes', () => {
+    const base = scratchDir('cli-s3-addfiles');
+    const config = path.join(base, 'catalogs.yaml');
+    writeFileSync(
+      config,
+      [
+        'catalog:',
+        '  dr:',
+        `    uri: sqlite:///${base}/iceberg_catalog.db`,
+        `    warehouse: s3://${bucket}/dr-addfiles`,
+        `    s3.endpoint: ${server.endpoint}`,
+        `    s3.access-key-id: ${server.accessKeyId}`,
+        `    s3.secret-access-key: ${server.secretAccessKey}`,
+        '',
+      ].join('\n'),
+    );
+    const args = [
+      '--config',
+      config,
+      '--catalog',
+      'dr',
+      '--database',
+      'landing',
+      '--table',
+      'orders',
+      '--replicated-path',
+      `s3://${bucket}/replica/sales/orders/data`,
+    ];
+    // Just uploaded: without --settle 0 the files would wait for the settle time.
+    const adding = [...args, '--exclude', '**/*-deletes.parquet', '--settle', '0', '--json'];
+    const first = cli(['add-files', ...adding, '--create', '--partition-by', 'region']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(first.json?.status, 'committed');
+    assert.ok((first.json?.filesAdded as number) > 0);
+    assert.match(
+      first.json?.metadataLocation as string,
+      new RegExp(`^s3://${bucket}/dr-addfiles/landing/orders/metadata/`),
+    );
+    const again = cli(['add-files', ...adding, '--quiet']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json?.status, 'up-to-date');
+    assert.equal(again.json?.footersRead, 0);
+    const v = cli(['verify', ...args, '--json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.json?.ok, true);
+  });
+
   it('takes the endpoint and keys from AWS_ENDPOINT_URL_S3 and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY', () => {
     const base = scratchDir('cli-s3-env');
     const config = path.join(base, 'catalogs.yaml');

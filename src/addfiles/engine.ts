@@ -1,0 +1,732 @@
+/**
+ * add-files mode: registers Parquet files that arrived in a replicated directory in a DR
+ * table, reading nothing but their footers, and references them in place. One append snapshot
+ * per run, committed atomically through the catalog; reruns add nothing; a kill at any point
+ * leaves the table at its last commit.
+ */
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { AvroRecord } from '../avro/container.ts';
+import { type Catalog, formatIdentifier, type TableIdentifier } from '../catalog/catalog.ts';
+import {
+  ConfigError,
+  CorruptFileError,
+  type IcebergSyncError,
+  NotFoundError,
+  UnsupportedError,
+} from '../errors.ts';
+import {
+  manifestEntryView,
+  manifestFileView,
+  readManifest,
+  readManifestList,
+} from '../iceberg/manifest-codec.ts';
+import type { FormatVersion } from '../iceberg/metadata.ts';
+import { decodeMetadata, encodeMetadata, metadataVersionOf } from '../iceberg/metadata-json.ts';
+import {
+  NAME_MAPPING_PROPERTY,
+  type NameMapping,
+  nameMappingOf,
+  nameMappingToJson,
+  parseNameMapping,
+} from '../iceberg/name-mapping.ts';
+import {
+  defaultSpec,
+  PARTITION_FIELD_ID_START,
+  type PartitionSpec,
+  partitionType,
+} from '../iceberg/partition.ts';
+import {
+  currentSchema,
+  findFieldByName,
+  isPrimitive,
+  maxFieldId,
+  type NestedField,
+  type Schema,
+} from '../iceberg/schema.ts';
+import { type ParquetFooter, readParquetFooter } from '../parquet/footer.ts';
+import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/iceberg-schema.ts';
+import { parseMetricsMode } from '../parquet/metrics.ts';
+import type { StorageResolver } from '../storage/router.ts';
+import { openRangeReader } from '../storage/storage.ts';
+import { acquireLock } from '../sync/state.ts';
+import { isJsonObject, type JsonObject } from '../util/json.ts';
+import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
+import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
+import { type Removal, removeFiles } from './remove.ts';
+import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
+import { type AddFilesState, loadAddFilesState, saveAddFilesState } from './state.ts';
+
+/** Progress of a run. */
+export interface AddFilesProgress {
+  readonly phase: 'discover' | 'check' | 'rewrite' | 'commit';
+  readonly message: string;
+  readonly done?: number;
+  readonly total?: number;
+}
+
+/** How to create the table when it does not exist. */
+export interface CreateTableOptions {
+  /**
+   * Partition fields: `col` (identity), `col:type` (identity on a Hive directory column the
+   * files lack, typed; default string), `day(col)`, `month(col)`, `year(col)`, `hour(col)`,
+   * `truncate(W, col)`, `bucket(N, col)`.
+   */
+  readonly partitionBy?: readonly string[];
+  /** Table format version (default 2). */
+  readonly formatVersion?: FormatVersion;
+  /** Table location (default: the parent of the metadata root). */
+  readonly location?: string;
+  /** Extra table properties. */
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
+/** Inputs of {@link addFiles}. */
+export interface AddFilesOptions {
+  readonly table: TableIdentifier;
+  readonly catalog: Catalog;
+  readonly resolve: StorageResolver;
+  /** The replicated directory holding the data files. */
+  readonly dataPath: string;
+  /** Where new metadata, manifests and the checkpoint go (never inside `dataPath`). */
+  readonly metadataRoot: string;
+  /** Create the table on the first run (otherwise a missing table is an error). */
+  readonly create?: CreateTableOptions;
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  /** Files modified less than this long ago are left for the next run (default 0 ms). */
+  readonly settleMs?: number;
+  /** Footers read at once (default 16). */
+  readonly concurrency?: number;
+  /**
+   * Remove tracked files that are gone from the replicated directory (a delete snapshot, or an
+   * overwrite when files are added too), for sources that compact and clean up.
+   */
+  readonly removeMissing?: boolean;
+  /** Plan only: read footers, write nothing. */
+  readonly dryRun?: boolean;
+  readonly onProgress?: (e: AddFilesProgress) => void;
+}
+
+/** A file that was not added, and why. */
+export interface SkippedFile {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** The result of an add-files run (what `--json` prints). */
+export interface AddFilesReport {
+  status: 'committed' | 'up-to-date' | 'planned';
+  table: string;
+  /** The catalog's metadata location after the run. */
+  metadataLocation: string | null;
+  /** The table's current snapshot id after the run (the new one when committed). */
+  snapshotId: string | null;
+  /** Whether this run created the table. */
+  created: boolean;
+  filesListed: number;
+  filesAlreadyTracked: number;
+  filesAdded: number;
+  /** Files not added: rejected plus deferred. */
+  filesSkipped: number;
+  recordsAdded: string;
+  bytesAdded: string;
+  /** Tracked files no longer in the replicated directory. */
+  filesMissing: number;
+  /** Of those, the ones removed from the table (with `removeMissing`). */
+  filesRemoved: number;
+  /** The missing files (first 1000). */
+  missing: string[];
+  /** Footers read by this run (only new files are read). */
+  footersRead: number;
+  /** Files that cannot be added as they are (corrupt, wrong schema, unknown partition). */
+  rejected: SkippedFile[];
+  /** Files left for a later run (still being written, or too recent). */
+  deferred: SkippedFile[];
+  /** Files ignored by name (hidden, temporary, checksums), glob or size. */
+  ignored: number;
+  durationMs: number;
+  dryRun: boolean;
+}
+
+/** Strips `file:` spellings so that paths from any writer compare equal. */
+export function normalizePath(p: string): string {
+  if (p.startsWith('file:///')) return p.slice(7);
+  if (p.startsWith('file://localhost/')) return p.slice(16);
+  if (p.startsWith('file:/')) return p.slice(5);
+  return p;
+}
+
+interface LoadedTableState {
+  readonly location: string;
+  readonly json: JsonObject;
+  readonly formatVersion: FormatVersion;
+  readonly schema: Schema;
+  readonly spec: PartitionSpec;
+  readonly properties: Record<string, string>;
+}
+
+async function readText(resolve: StorageResolver, path: string): Promise<Uint8Array> {
+  return resolve(path).read(path);
+}
+
+/** Parses a `--partition-by` term. */
+function parsePartitionTerm(term: string): { transform: string; column: string; type?: string } {
+  const t = term.trim();
+  const fn = /^(\w+)\(\s*(?:(\d+)\s*,\s*)?([^)]+?)\s*\)$/.exec(t);
+  if (fn) {
+    const [, name, arg, column] = fn as unknown as [string, string, string | undefined, string];
+    if (['year', 'month', 'day', 'hour', 'identity', 'void'].includes(name) && arg === undefined)
+      return { transform: name, column };
+    if ((name === 'bucket' || name === 'truncate') && arg !== undefined)
+      return { transform: `${name}[${arg}]`, column };
+    throw new ConfigError(
+      `--partition-by '${term}': unknown transform (identity, year, month, day, hour, bucket(N, col), truncate(W, col))`,
+    );
+  }
+  const colon = t.indexOf(':');
+  if (colon > 0) return { transform: 'identity', column: t.slice(0, colon), type: t.slice(colon + 1) };
+  if (!/^[^\s(),]+$/.test(t)) throw new ConfigError(`--partition-by '${term}': not a column or transform`);
+  return { transform: 'identity', column: t };
+}
+
+const PARTITION_SUFFIX: Record<string, string> = {
+  year: '_year',
+  month: '_month',
+  day: '_day',
+  hour: '_hour',
+};
+
+/** One add-files run. */
+class AddFilesRun {
+  readonly o: AddFilesOptions;
+  readonly started = Date.now();
+  readonly report: AddFilesReport;
+  readonly metadataRoot: string;
+
+  constructor(o: AddFilesOptions) {
+    this.o = o;
+    this.metadataRoot = o.metadataRoot.replace(/\/+$/, '');
+    const dataRoot = normalizePath(o.dataPath).replace(/\/+$/, '');
+    if (
+      normalizePath(this.metadataRoot) === dataRoot ||
+      normalizePath(this.metadataRoot).startsWith(`${dataRoot}/`)
+    ) {
+      throw new ConfigError(
+        `the metadata root ${this.metadataRoot} is inside the replicated directory ${o.dataPath}; choose one outside it`,
+      );
+    }
+    this.report = {
+      status: 'up-to-date',
+      table: formatIdentifier(o.table),
+      metadataLocation: null,
+      snapshotId: null,
+      created: false,
+      filesListed: 0,
+      filesAlreadyTracked: 0,
+      filesAdded: 0,
+      filesSkipped: 0,
+      filesMissing: 0,
+      filesRemoved: 0,
+      missing: [],
+      recordsAdded: '0',
+      bytesAdded: '0',
+      footersRead: 0,
+      rejected: [],
+      deferred: [],
+      ignored: 0,
+      durationMs: 0,
+      dryRun: o.dryRun ?? false,
+    };
+  }
+
+  progress(e: AddFilesProgress): void {
+    this.o.onProgress?.(e);
+  }
+
+  async loadTable(location: string): Promise<LoadedTableState> {
+    const doc = decodeMetadata(await readText(this.o.resolve, location), location);
+    const json = doc.json;
+    return {
+      location,
+      json,
+      formatVersion: doc.metadata.formatVersion,
+      schema: currentSchema(json, location),
+      spec: defaultSpec(json, location),
+      properties: { ...doc.metadata.properties },
+    };
+  }
+
+  /** Data files the table's current snapshot tracks, read from its manifests. */
+  async trackedFromManifests(table: LoadedTableState): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const sid = table.json['current-snapshot-id'];
+    if (typeof sid !== 'bigint' || sid === -1n) return out;
+    const snap = (table.json.snapshots as JsonObject[]).find((s) => s['snapshot-id'] === sid);
+    const listPath = snap?.['manifest-list'];
+    if (typeof listPath !== 'string') {
+      throw new UnsupportedError(
+        table.location,
+        'snapshots without a manifest list (inline v1 manifests) are not supported by add-files',
+      );
+    }
+    this.progress({ phase: 'discover', message: 'reading the table manifests (no usable checkpoint)' });
+    const list = await readManifestList(await readText(this.o.resolve, listPath), listPath);
+    for (const rec of list.records) {
+      const mf = manifestFileView(rec, listPath);
+      if (mf.content !== 0) continue;
+      const manifest = await readManifest(await readText(this.o.resolve, mf.manifestPath), mf.manifestPath);
+      for (const r of manifest.records) {
+        const e = manifestEntryView(r, mf.manifestPath);
+        if (e.status !== 2) out.set(normalizePath(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
+      }
+    }
+    return out;
+  }
+
+  async readFooter(f: ScannedFile): Promise<ParquetFooter> {
+    const reader = await openRangeReader(this.o.resolve(f.path), f.path, f.size);
+    this.report.footersRead++;
+    return readParquetFooter(reader, f.path);
+  }
+
+  /** The schema, spec and properties of a table created from the first readable file. */
+  createShape(
+    footer: ParquetFooter,
+    first: ScannedFile,
+  ): { schema: Schema; spec: PartitionSpec; lastColumnId: number; properties: Record<string, string> } {
+    const create = this.o.create ?? {};
+    const useIds = hasFieldIds(footer);
+    let struct = parquetToIcebergStruct(parquetTree(footer), useIds, true);
+    let nextId = maxFieldId(struct) + 1;
+    const hive = hivePartitionValues(first.relative);
+    const fields: PartitionSpec['fields'][number][] = [];
+    const extra: NestedField[] = [];
+    for (const term of create.partitionBy ?? []) {
+      const p = parsePartitionTerm(term);
+      let source = findFieldByName(struct, p.column) ?? extra.find((f) => f.name === p.column);
+      if (!source) {
+        if (p.transform !== 'identity' || !hive.has(p.column)) {
+          throw new ConfigError(
+            `--partition-by ${term}: column ${p.column} is neither in ${first.path} nor a '${p.column}=' directory above it`,
+          );
+        }
+        source = { id: nextId++, name: p.column, required: false, type: p.type ?? 'string' };
+        extra.push(source);
+      } else if (p.type && p.type !== source.type) {
+        throw new ConfigError(
+          `--partition-by ${term}: column ${p.column} is ${String(source.type)} in the files`,
+        );
+      }
+      if (!isPrimitive(source.type))
+        throw new ConfigError(`--partition-by ${term}: ${p.column} is not a primitive column`);
+      const base = p.transform.replace(/\[.*$/, '');
+      const name =
+        p.transform === 'identity'
+          ? p.column
+          : `${p.column}${PARTITION_SUFFIX[base] ?? (base === 'bucket' ? '_bucket' : '_trunc')}`;
+      fields.push({
+        name,
+        transform: p.transform,
+        sourceId: source.id,
+        fieldId: PARTITION_FIELD_ID_START + fields.length,
+      });
+    }
+    if (extra.length) struct = { type: 'struct', fields: [...struct.fields, ...extra] };
+    const schema: Schema = { schemaId: 0, struct };
+    const properties: Record<string, string> = { ...(create.properties ?? {}) };
+    if (!useIds) properties[NAME_MAPPING_PROPERTY] = nameMappingToJson(nameMappingOf(struct));
+    return { schema, spec: { specId: 0, fields }, lastColumnId: nextId - 1, properties };
+  }
+
+  shapeOf(schema: Schema, spec: PartitionSpec, properties: Record<string, string>): TableShape {
+    const text = properties[NAME_MAPPING_PROPERTY];
+    let nameMapping: NameMapping | undefined;
+    if (text !== undefined) nameMapping = parseNameMapping(text);
+    for (const [k, v] of Object.entries(properties)) {
+      if (
+        (k === 'write.metadata.metrics.default' || k.startsWith('write.metadata.metrics.column.')) &&
+        !parseMetricsMode(v)
+      ) {
+        throw new ConfigError(
+          `table property ${k}='${v}' is not a metrics mode (none, counts, truncate(N), full)`,
+        );
+      }
+    }
+    return {
+      schema: schema.struct,
+      partitionFields: partitionType(spec, schema.struct),
+      nameMapping,
+      properties,
+    };
+  }
+
+  async run(): Promise<AddFilesReport> {
+    const o = this.o;
+    const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot);
+    try {
+      await this.runLocked();
+    } finally {
+      await lock?.release();
+    }
+    this.report.filesSkipped = this.report.rejected.length + this.report.deferred.length;
+    this.report.durationMs = Date.now() - this.started;
+    return this.report;
+  }
+
+  async runLocked(): Promise<void> {
+    const o = this.o;
+    const r = this.report;
+    this.progress({ phase: 'discover', message: `loading ${r.table}` });
+    const loaded = await o.catalog.loadTable(o.table);
+    const table = loaded ? await this.loadTable(loaded.metadataLocation) : undefined;
+    if (!table && !o.create) {
+      throw new NotFoundError(
+        `${r.table}: no such table in catalog ${o.catalog.name} (pass --create to create it from the files)`,
+      );
+    }
+    r.metadataLocation = loaded?.metadataLocation ?? null;
+    const sid = table?.json['current-snapshot-id'];
+    r.snapshotId = typeof sid === 'bigint' && sid !== -1n ? sid.toString() : null;
+
+    // What the table tracks: the checkpoint when it belongs to the current metadata, else the manifests.
+    let state = await loadAddFilesState(o.resolve, this.metadataRoot);
+    let tracked: Map<string, number>;
+    if (table && state && state.metadataLocation === table.location) {
+      tracked = new Map(Object.entries(state.tracked));
+    } else {
+      tracked = table ? await this.trackedFromManifests(table) : new Map();
+      state = {
+        version: 1,
+        metadataLocation: table?.location ?? '',
+        tracked: {},
+        rejected: state?.rejected ?? {},
+      };
+    }
+
+    this.progress({ phase: 'discover', message: `listing ${o.dataPath}` });
+    const storage = o.resolve(o.dataPath);
+    const scan = await scanDataFiles(storage, o.dataPath, {
+      ...(o.include ? { include: o.include } : {}),
+      ...(o.exclude ? { exclude: o.exclude } : {}),
+      ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
+    });
+    r.filesListed = scan.files.length + scan.unsettled.length;
+    r.ignored = scan.ignored;
+    for (const f of scan.unsettled)
+      r.deferred.push({
+        path: f.path,
+        reason: 'modified within the settle time; may still be being written',
+      });
+
+    const present = new Set([...scan.listed].map(normalizePath));
+    const missing = [...tracked.keys()].filter((p) => !present.has(p)).sort();
+    r.filesMissing = missing.length;
+    r.missing = missing.slice(0, 1000);
+    const removed = new Set(o.removeMissing ? missing : []);
+    if (missing.length && !o.removeMissing) {
+      process.emitWarning(
+        `${missing.length} tracked files are gone from ${o.dataPath} (first: ${missing[0]}); pass --remove-missing to remove them from the table`,
+      );
+    }
+
+    const candidates: ScannedFile[] = [];
+    for (const f of scan.files) {
+      const known = tracked.get(normalizePath(f.path));
+      if (known !== undefined) {
+        r.filesAlreadyTracked++;
+        if (known !== f.size) {
+          r.rejected.push({
+            path: f.path,
+            reason: `already in the table with ${known} bytes but now ${f.size} bytes: a tracked file changed`,
+          });
+        }
+        continue;
+      }
+      const before = state.rejected[f.path];
+      if (before && before.size === f.size && before.mtimeMs === f.mtimeMs) {
+        r.rejected.push({ path: f.path, reason: before.reason });
+        continue;
+      }
+      candidates.push(f);
+    }
+    if (!candidates.length) {
+      await this.finish(state, table, tracked, [], removed);
+      return;
+    }
+
+    // Footers of the new files only, a bounded number at once.
+    const limit = pLimit(o.concurrency ?? 16);
+    let done = 0;
+    const footers = await Promise.all(
+      candidates.map((f) =>
+        limit(async () => {
+          let out: { footer: ParquetFooter } | { error: IcebergSyncError };
+          try {
+            out = { footer: await this.readFooter(f) };
+          } catch (err) {
+            if (
+              !(
+                err instanceof CorruptFileError ||
+                err instanceof UnsupportedError ||
+                err instanceof NotFoundError
+              )
+            )
+              throw err;
+            out = { error: err };
+          }
+          done++;
+          this.progress({ phase: 'check', message: 'footers', done, total: candidates.length });
+          return out;
+        }),
+      ),
+    );
+
+    let shape: TableShape | undefined;
+    let creation: ReturnType<AddFilesRun['createShape']> | undefined;
+    if (table) shape = this.shapeOf(table.schema, table.spec, table.properties);
+    const added: NewDataFile[] = [];
+    const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
+    for (const [i, f] of candidates.entries()) {
+      const res = footers[i] as { footer: ParquetFooter } | { error: IcebergSyncError };
+      // A file that changed while we read it is still being copied: leave it for the next run.
+      const now = await storage.stat(f.path);
+      if (
+        !now ||
+        now.size !== f.size ||
+        (now.mtimeMs !== undefined && f.mtimeMs !== undefined && now.mtimeMs !== f.mtimeMs)
+      ) {
+        r.deferred.push({
+          path: f.path,
+          reason: now ? 'changed while being read; still being written' : 'vanished while being read',
+        });
+        continue;
+      }
+      let reason: string | undefined;
+      if ('error' in res) {
+        const m = res.error.message;
+        reason = m.startsWith(`${f.path}: `) ? m.slice(f.path.length + 2) : m;
+      } else {
+        if (!shape) {
+          creation = this.createShape(res.footer, f);
+          shape = this.shapeOf(creation.schema, creation.spec, creation.properties);
+        }
+        const outcome = dataFileFromFooter(
+          shape,
+          f.path,
+          f.size,
+          hivePartitionValues(f.relative),
+          res.footer,
+        );
+        if ('ok' in outcome) added.push(outcome.ok);
+        else reason = outcome.rejected;
+      }
+      if (reason !== undefined) {
+        r.rejected.push({ path: f.path, reason });
+        newlyRejected[f.path] = {
+          size: f.size,
+          ...(f.mtimeMs !== undefined ? { mtimeMs: f.mtimeMs } : {}),
+          reason,
+        };
+      }
+    }
+    state.rejected = { ...state.rejected, ...newlyRejected };
+    for (const a of added) delete state.rejected[a.path];
+    await this.finish(state, table, tracked, added, removed, creation);
+  }
+
+  async finish(
+    state: AddFilesState,
+    table: LoadedTableState | undefined,
+    tracked: Map<string, number>,
+    added: NewDataFile[],
+    removed: ReadonlySet<string>,
+    creation?: ReturnType<AddFilesRun['createShape']>,
+  ): Promise<void> {
+    const o = this.o;
+    const r = this.report;
+    r.filesAdded = added.length;
+    let addedRecords = 0n;
+    let addedBytes = 0n;
+    for (const f of added) {
+      addedRecords += f.metrics.recordCount;
+      addedBytes += BigInt(f.size);
+    }
+    r.recordsAdded = addedRecords.toString();
+    r.bytesAdded = addedBytes.toString();
+    // Drop rejections of files that are gone from the listing or now tracked.
+    if (!added.length && !removed.size) {
+      r.status = 'up-to-date';
+      if (!o.dryRun && table) await this.saveState(state, table.location, tracked);
+      return;
+    }
+    if (o.dryRun) {
+      r.status = 'planned';
+      r.filesRemoved = removed.size;
+      if (!table) r.created = true;
+      return;
+    }
+
+    const now = BigInt(Date.now());
+    let json: JsonObject;
+    let formatVersion: FormatVersion;
+    let schema: Schema;
+    let spec: PartitionSpec;
+    let properties: Record<string, string> = {};
+    if (table) {
+      json = table.json;
+      formatVersion = table.formatVersion;
+      schema = table.schema;
+      spec = table.spec;
+      if (table.properties[NAME_MAPPING_PROPERTY] === undefined) {
+        // Files without ids need the mapping to be readable; Iceberg's add_files sets it too.
+        properties = { [NAME_MAPPING_PROPERTY]: nameMappingToJson(nameMappingOf(schema.struct)) };
+      }
+    } else {
+      const c = creation as NonNullable<typeof creation>;
+      formatVersion = o.create?.formatVersion ?? 2;
+      schema = c.schema;
+      spec = c.spec;
+      const location =
+        o.create?.location ??
+        (this.metadataRoot.endsWith('/metadata')
+          ? this.metadataRoot.slice(0, -'/metadata'.length)
+          : this.metadataRoot);
+      json = newTableMetadata({
+        formatVersion,
+        location,
+        schema,
+        spec,
+        lastColumnId: c.lastColumnId,
+        properties: c.properties,
+        timestampMs: now,
+      });
+    }
+    const shape = this.shapeOf(schema, spec, {
+      ...(table?.properties ?? creation?.properties ?? {}),
+      ...properties,
+    });
+
+    const snapshots = Array.isArray(json.snapshots) ? (json.snapshots as JsonObject[]) : [];
+    const existingIds = new Set(
+      snapshots.map((s) => s['snapshot-id']).filter((x): x is bigint => typeof x === 'bigint'),
+    );
+    const snapshotId = newSnapshotId(existingIds);
+    const cur = json['current-snapshot-id'];
+    const parentSnapshotId = typeof cur === 'bigint' && cur !== -1n ? cur : undefined;
+    const parent = snapshots.find((s) => s['snapshot-id'] === parentSnapshotId);
+    const lastSeq = typeof json['last-sequence-number'] === 'bigint' ? json['last-sequence-number'] : 0n;
+    const sequenceNumber = formatVersion >= 2 ? lastSeq + 1n : 0n;
+    const firstRowId = formatVersion >= 3 ? ((json['next-row-id'] as bigint | undefined) ?? 0n) : undefined;
+
+    let parentManifests: AvroRecord[] = [];
+    if (parent) {
+      const listPath = parent['manifest-list'];
+      if (typeof listPath !== 'string')
+        throw new UnsupportedError(table?.location ?? '', 'the current snapshot has no manifest list');
+      parentManifests = (await readManifestList(await readText(o.resolve, listPath), listPath)).records;
+    }
+
+    const uuid = randomUUID();
+    let removal: Removal | undefined;
+    if (removed.size) {
+      this.progress({
+        phase: 'commit',
+        message: `removing ${removed.size} files that are gone from the replica`,
+      });
+      removal = await removeFiles({
+        formatVersion,
+        parentManifests,
+        isRemoved: (p) => removed.has(normalizePath(p)),
+        snapshotId,
+        sequenceNumber,
+        read: (p) => readText(o.resolve, p),
+        newPath: (i) => `${this.metadataRoot}/${uuid}-m${i + 1}.avro`,
+      });
+      parentManifests = removal.manifests;
+    }
+    const manifestPath = `${this.metadataRoot}/${uuid}-m0.avro`;
+    const listPath = `${this.metadataRoot}/snap-${snapshotId}-1-${uuid}.avro`;
+    const files = buildAppend({
+      formatVersion,
+      schema,
+      spec,
+      shape,
+      files: added,
+      snapshotId,
+      parentSnapshotId,
+      sequenceNumber,
+      firstRowId,
+      parentManifests,
+      manifestPath,
+      timestampMs: now,
+    });
+    const summary = appendSummary(
+      added,
+      { records: files.addedRecords, bytes: files.addedBytes },
+      isJsonObject(parent?.summary) ? (parent.summary as Record<string, string>) : undefined,
+      !parent,
+      removal
+        ? { files: removal.removedFiles, records: removal.removedRecords, bytes: removal.removedBytes }
+        : undefined,
+    );
+    const next = withSnapshot(json, {
+      formatVersion,
+      snapshotId,
+      parentSnapshotId,
+      sequenceNumber,
+      timestampMs: now,
+      manifestList: listPath,
+      summary,
+      schemaId: schema.schemaId,
+      previousMetadata: table?.location,
+      firstRowId,
+      assignedRows: files.assignedRows,
+      properties,
+    });
+
+    this.progress({
+      phase: 'commit',
+      message: `writing manifests (${added.length} files added, ${removed.size} removed)`,
+    });
+    for (const m of removal?.rewritten ?? [])
+      await o.resolve(m.path).write(m.path, m.bytes, { ifNotExists: true });
+    if (files.manifest)
+      await o.resolve(manifestPath).write(manifestPath, files.manifest, { ifNotExists: true });
+    await o.resolve(listPath).write(listPath, files.manifestList, { ifNotExists: true });
+    const version = (table ? (metadataVersionOf(table.location) ?? snapshots.length) : 0) + 1;
+    const proposed =
+      o.catalog.nextMetadataLocation(o.table, table?.location) ??
+      `${this.metadataRoot}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+    this.progress({ phase: 'commit', message: `committing snapshot ${snapshotId}` });
+    if (!table) await o.catalog.ensureNamespace(o.table.namespace);
+    const committed = await o.catalog.commitTable(o.table, table?.location, proposed, encodeMetadata(next));
+    r.status = 'committed';
+    r.created = !table;
+    r.metadataLocation = committed;
+    r.snapshotId = snapshotId.toString();
+    for (const f of added) tracked.set(normalizePath(f.path), f.size);
+    for (const p of removal?.removedPaths ?? []) tracked.delete(normalizePath(p));
+    r.filesRemoved = removal?.removedFiles ?? 0;
+    await this.saveState(state, committed, tracked);
+  }
+
+  async saveState(state: AddFilesState, location: string, tracked: Map<string, number>): Promise<void> {
+    state.metadataLocation = location;
+    state.tracked = Object.fromEntries(tracked);
+    await saveAddFilesState(this.o.resolve, this.metadataRoot, state);
+  }
+}
+
+/**
+ * Adds the new Parquet files of a replicated directory to a DR table (creating it if asked),
+ * from their footers alone. Safe to repeat: files the table tracks are never added again.
+ */
+export async function addFiles(options: AddFilesOptions): Promise<AddFilesReport> {
+  return new AddFilesRun(options).run();
+}
+
+/** Like {@link addFiles} but writes nothing: which files would be added, rejected or deferred. */
+export async function planAddFiles(options: AddFilesOptions): Promise<AddFilesReport> {
+  return new AddFilesRun({ ...options, dryRun: true }).run();
+}

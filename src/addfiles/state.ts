@@ -1,0 +1,58 @@
+/**
+ * The add-files checkpoint (`<metadata-root>/.iceberg-sync/add-files-state.json`): the files the
+ * table tracks as of the last commit this tool made, and files rejected before (with the size
+ * and mtime they had, so an unchanged bad file is not read again). It only accelerates: when it
+ * is missing or the catalog moved on without it, the tracked set is read from the table's own
+ * manifests, so a lost state can never add a file twice.
+ */
+import type { StorageResolver } from '../storage/router.ts';
+import { stateDir } from '../sync/state.ts';
+
+/** A file rejected by an earlier run. */
+export interface RejectedFile {
+  readonly size: number;
+  readonly mtimeMs?: number;
+  readonly reason: string;
+}
+
+/** The persisted state of one table's add-files runs. */
+export interface AddFilesState {
+  readonly version: 1;
+  /** The metadata location the tracked set belongs to. */
+  metadataLocation: string;
+  /** Data file path → size, as the table tracks them. */
+  tracked: Record<string, number>;
+  rejected: Record<string, RejectedFile>;
+}
+
+function statePath(metadataRoot: string): string {
+  return `${stateDir(metadataRoot)}/add-files-state.json`;
+}
+
+/** Loads the state, or `undefined` when absent or unreadable (a warning says which). */
+export async function loadAddFilesState(
+  resolve: StorageResolver,
+  metadataRoot: string,
+): Promise<AddFilesState | undefined> {
+  const path = statePath(metadataRoot);
+  const storage = resolve(path);
+  if (!(await storage.stat(path))) return undefined;
+  try {
+    const state = JSON.parse(new TextDecoder().decode(await storage.read(path))) as AddFilesState;
+    if (state.version !== 1 || typeof state.tracked !== 'object') throw new Error('unknown layout');
+    return state;
+  } catch (err) {
+    process.emitWarning(`ignoring unreadable add-files state ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Saves the state (replacing the file). */
+export async function saveAddFilesState(
+  resolve: StorageResolver,
+  metadataRoot: string,
+  state: AddFilesState,
+): Promise<void> {
+  const path = statePath(metadataRoot);
+  await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state)}\n`));
+}
