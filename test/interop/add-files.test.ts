@@ -253,7 +253,9 @@ describe('add-files against PyIceberg, Iceberg Java, Spark and DuckDB', { skip }
       pyicebergAddFilesMany(py.map((s) => specFor(s, 'pyiceberg'))),
       sparkAddFilesMany(java.map((s) => specFor(s, 'java'))),
     ]);
-    py.forEach((s, i) => refs.set(s.name, new Map([['pyiceberg', pyOut[i] as AddFilesOutcome]])));
+    py.forEach((s, i) => {
+      refs.set(s.name, new Map([['pyiceberg', pyOut[i] as AddFilesOutcome]]));
+    });
     java.forEach((s, i) => {
       const m = refs.get(s.name) ?? new Map();
       m.set('java', javaOut[i] as AddFilesOutcome);
