@@ -4,12 +4,15 @@
  * scripts/start-hdfs.sh) under another nameservice, as DistCp would, synced with the DR metadata
  * root on the same HDFS and a SQLite catalog, then checked: every path the committed metadata names
  * is on the DR nameservice, every live one exists with its recorded size, a second run is up to
- * date, and verify is clean. Skipped, saying why, without a cluster. Expectations come from the
+ * date, and verify is clean. Also: add-files over Parquet files on HDFS, and a sync on an HA pair
+ * across a NameNode failover. Skipped, saying why, without a cluster. Expectations come from the
  * sample's own metadata, never from constants.
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { addFiles } from '../../../src/addfiles/engine.ts';
 import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
@@ -24,6 +27,7 @@ import {
   hdfsSkipReason,
   type PrivateHdfs,
   privateHdfsSkipReason,
+  putRaw,
   startPrivateHdfs,
   uniqueDir,
   uploadDirToHdfs,
@@ -151,6 +155,63 @@ describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipRe
     assert.equal((await syncTable(opts)).status, 'up-to-date');
     const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
     assert.deepEqual(v.problems, []);
+  });
+});
+
+describe('add-files with the data files and the DR metadata on HDFS', { skip: hdfsSkipReason }, () => {
+  it('creates the table from Parquet files on HDFS, then adds only new ones', async () => {
+    const server = hdfsServer!;
+    const router = registerHdfsStorage(new StorageRouter(), { user: server.user }, [
+      { prefix: 'hdfs://drns', options: { namenodes: [server.namenode] } },
+    ]);
+    const dir = uniqueDir('addfiles');
+    const parquet = (seed: number) =>
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            {
+              name: 'id',
+              data: [0n, 1n, 2n].map((i) => BigInt(seed * 100) + i),
+              type: 'INT64',
+              nullable: true,
+            },
+            { name: 'name', data: ['a', 'b', `s${seed}`], type: 'STRING', nullable: true },
+          ],
+        }),
+      );
+    // Written by plain WebHDFS calls, as a replication would.
+    await putRaw(server, `${dir}/events/region=eu/a.parquet`, parquet(1));
+    await putRaw(server, `${dir}/events/region=us/b.parquet`, parquet(2));
+    const local = scratchDir('hdfs-addfiles');
+    const catalog = await SqlCatalog.open({
+      name: 'dr',
+      uri: `sqlite:///${local}/iceberg_catalog.db`,
+      storageFor: router.resolver,
+    });
+    try {
+      const opts = {
+        table: { namespace: ['db'], name: 'events' },
+        catalog,
+        resolve: router.resolver,
+        dataPath: `hdfs://drns${dir}/events`,
+        metadataRoot: `hdfs://drns${dir}/dr/db/events/metadata`,
+        create: { partitionBy: ['region'] },
+      };
+      const first = await addFiles(opts);
+      assert.equal(first.status, 'committed');
+      assert.equal(first.created, true);
+      assert.equal(first.filesAdded, 2);
+      assert.equal(first.recordsAdded, '6');
+      assert.ok(first.metadataLocation?.startsWith(`hdfs://drns${dir}/dr/db/events/metadata/`));
+      assert.equal((await addFiles(opts)).status, 'up-to-date');
+      await putRaw(server, `${dir}/events/region=eu/c.parquet`, parquet(3));
+      const third = await addFiles(opts);
+      assert.equal(third.status, 'committed');
+      assert.equal(third.filesAdded, 1);
+      assert.equal(third.footersRead, 1, 'only the new footer is read');
+    } finally {
+      await catalog.close();
+    }
   });
 });
 
