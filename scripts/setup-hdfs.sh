@@ -3,7 +3,7 @@
 # nothing to do takes well under a second): a small Java main (scripts/hdfs-minicluster) around
 # Hadoop's MiniDFSCluster, which runs the real NameNode and DataNode code in one JVM. Maven
 # resolves hadoop-minicluster and its dependencies from Maven Central into .cache/m2 (about
-# 125 MB, once; under a minute on a fast link); javac compiles the main class into
+# 130 MB, once; under a minute on a fast link); javac compiles the main class into
 # .cache/hdfs-minicluster. Everything is git-ignored.
 #
 # Why MiniDFSCluster: it is Hadoop's own test cluster, so WebHDFS answers exactly as a production
