@@ -37,6 +37,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
 
@@ -261,7 +262,9 @@ export class WebHdfsStorage implements Storage {
           parts.push(chunk);
           total += chunk.length;
         }
-        return concat(parts, total);
+        return parts.length === 1 && parts[0]?.length === total
+          ? (parts[0] as Uint8Array)
+          : concatBytes(parts, total);
       });
     } catch (err) {
       // An offset at or past the end: no bytes, as a local read gives. (The DataNode refuses it with
@@ -582,7 +585,7 @@ export class WebHdfsStorage implements Storage {
     const res = await this.#namenodeCall(loc, path, method, op, params, hdfsPath);
     const timer = new Inactivity(this.#timeoutMs);
     try {
-      const text = new TextDecoder().decode(concatAll(await collect(bodyChunks(res, timer))));
+      const text = new TextDecoder().decode(concatBytes(await collect(bodyChunks(res, timer))));
       return text === '' ? {} : JSON.parse(text);
     } catch (err) {
       throw new StorageError(`${path}: WebHDFS ${op}: unreadable answer: ${(err as Error).message}`, {
@@ -778,29 +781,11 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
   return out;
 }
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  return concat(
-    parts,
-    parts.reduce((n, p) => n + p.length, 0),
-  );
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.length === total) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /** A failed answer's RemoteException (or the first words of a non-JSON body). */
 async function failureOf(res: Response, timer: Inactivity): Promise<HttpFailure> {
   let text = '';
   try {
-    text = new TextDecoder().decode(concatAll(await collect(bodyChunks(res, timer))));
+    text = new TextDecoder().decode(concatBytes(await collect(bodyChunks(res, timer))));
   } catch {
     text = '';
   }

@@ -1,24 +1,13 @@
 /** The add-files command line: JSON report, exit codes, `sync --mode add-files`, dry runs, verify. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { scratchDir } from '../../helpers/paths.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const cli = (args: string[]) => runCli(args);
 
 function parquet(file: string, ids: bigint[], settled = true): void {
   mkdirSync(path.dirname(file), { recursive: true });

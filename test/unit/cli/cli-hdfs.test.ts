@@ -5,32 +5,18 @@
  * section). Skipped, saying why, without a cluster.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { envWithout, runCli } from '../../helpers/cli.ts';
 import { hdfsServer, hdfsSkipReason, uniqueDir, uploadDirToHdfs } from '../../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 import { freePort } from '../../helpers/s3.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
+/** The CLI without the machine's own ICEBERG_SYNC_* / PYICEBERG_* settings. */
+const cli = (args: string[]) => runCli(args, envWithout(/^(ICEBERG_SYNC_|PYICEBERG_)/), 120_000);
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-
-function cli(args: string[]) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(ICEBERG_SYNC_|PYICEBERG_)/.test(k)) env[k] = v;
-  }
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 120_000 });
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
 
 describe('iceberg-sync CLI on HDFS', { skip: hdfsSkipReason }, () => {
   const server = hdfsServer!;

@@ -5,38 +5,25 @@
  * saying why, without a server.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { envWithout, runCli } from '../../helpers/cli.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, uploadDir } from '../../helpers/s3.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, cleanEnv(env));
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
 /** The environment without any AWS_* or ICEBERG_SYNC_* / PYICEBERG_* settings of the machine. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(AWS_|ICEBERG_SYNC_|PYICEBERG_)/.test(k)) env[k] = v;
-  }
   // No shared AWS config files of the machine either.
-  env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
-  env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
-  return { ...env, ...extra };
-}
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: cleanEnv(env) });
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+  return envWithout(/^(AWS_|ICEBERG_SYNC_|PYICEBERG_)/, {
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    ...extra,
+  });
 }
 
 describe('iceberg-sync CLI on S3', { skip: s3SkipReason }, () => {

@@ -5,25 +5,11 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { impalaFixtures, repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
 import { replicate } from '../../helpers/replicate.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  const lines = r.stdout.trim().split('\n');
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(lines.at(-1) ?? '');
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { ...process.env, ...env });
 
 const table = 'iceberg_v2_partitioned_position_deletes';
 const tableDir = path.join(impalaFixtures, 'hadoop_catalog', 'ice', table);

@@ -4,7 +4,7 @@
  * rest; the replicated directory is untouched.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,39 +18,11 @@ import {
 } from '../../../src/iceberg/manifest-codec.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { repoRoot, scratchDir, snapshotTree } from '../../helpers/paths.ts';
+import { cliBin as bin, killedCliRun } from '../../helpers/cli.ts';
+import { scratchDir, snapshotTree } from '../../helpers/paths.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
-
-function killedRun(
-  args: string[],
-  when: RegExp | undefined,
-  afterMs?: number,
-): Promise<{ sawCue: boolean; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'add-files', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    let sawCue = false;
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const timer = afterMs !== undefined ? setTimeout(kill, afterMs) : undefined;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (when && !sawCue && when.test(stderr)) {
-        sawCue = true;
-        kill();
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
-      resolve({ sawCue, code });
-    });
-  });
-}
+const killedRun = (args: string[], when: RegExp | undefined, afterMs?: number) =>
+  killedCliRun(['add-files', ...args], when, afterMs);
 
 /** The files the committed table tracks (asserting none twice), or none before the first commit. */
 async function tracked(catalogDb: string): Promise<string[]> {

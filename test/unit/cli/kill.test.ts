@@ -3,58 +3,17 @@
  * points at verifies, the replica is untouched, and the next run finishes the job.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { SyntheticTableWriter } from '../../../bench/synthetic-table.ts';
-import { repoRoot, scratchDir, snapshotTree } from '../../helpers/paths.ts';
+import { killedCliRun, runCli } from '../../helpers/cli.ts';
+import { scratchDir, snapshotTree } from '../../helpers/paths.ts';
 
-const bin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
 const source = 'hdfs://prod-nn:8020/warehouse';
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(last);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
-
-/**
- * Runs `sync` and kills it with SIGKILL as soon as a stderr line matches `when` (or when `afterMs`
- * has passed). Resolves with how it ended.
- */
-function syncKilled(
-  args: string[],
-  when: RegExp | undefined,
-  afterMs?: number,
-): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string; sawCue: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'sync', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let sawCue = false;
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const timer = afterMs !== undefined ? setTimeout(kill, afterMs) : undefined;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (when && !sawCue && when.test(stderr)) {
-        sawCue = true;
-        kill();
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ signal, code, stderr, sawCue });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args);
+const syncKilled = (args: string[], when: RegExp | undefined, afterMs?: number) =>
+  killedCliRun(['sync', ...args], when, afterMs);
 
 describe('a sync killed at any moment', () => {
   it('leaves the catalog at its last good version, and the next run finishes', async (t) => {

@@ -1,0 +1,70 @@
+/** Running the built command line from tests: one run with its JSON report, or a run killed on cue. */
+import { spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { repoRoot } from './paths.ts';
+
+/** The CLI entry point (it runs the build in dist/). */
+export const cliBin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
+
+/** How a CLI run ended: exit code, output, and the `--json` report (the last stdout line) if any. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** Runs `iceberg-sync args` to the end with `env` (default: this process's environment). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs?: number): CliRun {
+  const r = spawnSync(process.execPath, [cliBin, ...args], {
+    encoding: 'utf8',
+    env,
+    ...(timeoutMs ? { timeout: timeoutMs } : {}),
+  });
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    json = undefined;
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+/** This process's environment without the variables matching `drop`. */
+export function envWithout(drop: RegExp, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/**
+ * Runs `iceberg-sync args` and kills it with SIGKILL as soon as its stderr matches `when` (or when
+ * `afterMs` has passed). Resolves with how it ended and whether the cue was seen.
+ */
+export function killedCliRun(
+  args: string[],
+  when: RegExp | undefined,
+  afterMs?: number,
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string; sawCue: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let sawCue = false;
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const timer = afterMs !== undefined ? setTimeout(kill, afterMs) : undefined;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (when && !sawCue && when.test(stderr)) {
+        sawCue = true;
+        kill();
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ signal, code, stderr, sawCue });
+    });
+  });
+}
