@@ -39,7 +39,7 @@ describe('iceberg-sync CLI on HDFS', { skip: hdfsSkipReason }, () => {
     `${SOURCE_WAREHOUSE}=hdfs://drns${dir}/replica`,
   ];
 
-  it('syncs with Hadoop-style nameservice properties; re-run up to date; verify and inspect pass', () => {
+  it('plans and syncs with Hadoop-style nameservice properties; re-run up to date; verify, inspect and add-files pass', () => {
     const base = scratchDir('cli-hdfs');
     const config = path.join(base, '.iceberg-sync.yaml');
     writeFileSync(
@@ -56,6 +56,9 @@ describe('iceberg-sync CLI on HDFS', { skip: hdfsSkipReason }, () => {
       ].join('\n'),
     );
     const args = ['--config', config, '--catalog', 'dr', ...tableArgs()];
+    const plan = cli(['plan', ...args, '--json']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal(plan.json?.status, 'planned');
     const first = cli(['sync', ...args, '--json']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.json?.status, 'committed');
@@ -83,6 +86,34 @@ describe('iceberg-sync CLI on HDFS', { skip: hdfsSkipReason }, () => {
       prefixes.some((p) => p.startsWith(`${SOURCE_WAREHOUSE}/`)),
       prefixes.join(', '),
     );
+
+    // add-files from the replica's data directory on HDFS into another table, metadata on HDFS.
+    const landing = [
+      '--config',
+      config,
+      '--catalog',
+      'dr',
+      '--database',
+      'landing',
+      '--table',
+      'orders',
+      '--replicated-path',
+      `hdfs://drns${dir}/replica/sales/orders/data`,
+    ];
+    const adding = [...landing, '--exclude', '**/*-deletes.parquet', '--settle', '0', '--json'];
+    const added = cli(['add-files', ...adding, '--create', '--partition-by', 'region']);
+    assert.equal(added.code, 0, added.stdout + added.stderr);
+    assert.equal(added.json?.status, 'committed');
+    assert.ok((added.json?.filesAdded as number) > 0);
+    assert.match(
+      added.json?.metadataLocation as string,
+      new RegExp(`^hdfs://drns${dir}/dr-props/landing/orders/metadata/`),
+    );
+    const addedAgain = cli(['add-files', ...adding, '--quiet']);
+    assert.equal(addedAgain.json?.status, 'up-to-date');
+    assert.equal(addedAgain.json?.footersRead, 0);
+    const v2 = cli(['verify', ...landing, '--json']);
+    assert.equal(v2.code, 0, v2.stdout + v2.stderr);
   });
 
   it('applies the storage: section; exits 6 naming the path on a permission error and on a NameNode that is gone', async () => {
