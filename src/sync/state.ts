@@ -105,6 +105,7 @@ export async function saveState(
 
 /** A held run lock; release it when done. */
 export interface RunLock {
+  /** Removes the lock; a failure to do so is a warning, not an error. */
   release(): Promise<void>;
 }
 
@@ -114,6 +115,9 @@ export class LockedError extends IcebergSyncError {
     super('LOCKED', message);
   }
 }
+
+/** Locks this process holds now (paths), to tell its own leftovers from its live runs. */
+const heldHere = new Set<string>();
 
 function processAlive(pid: number): boolean {
   try {
@@ -136,9 +140,17 @@ export async function acquireLock(resolve: StorageResolver, metadataRoot: string
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await storage.write(path, body, { ifNotExists: true });
+      heldHere.add(path);
       return {
+        // Never throws: a release failing after a failed run (storage gone) must not hide why the
+        // run failed; the lock it leaves is taken over by the next run on this host.
         release: async () => {
-          await storage.delete(path);
+          heldHere.delete(path);
+          try {
+            await storage.delete(path);
+          } catch (err) {
+            process.emitWarning(`could not remove the run lock ${path}: ${(err as Error).message}`);
+          }
         },
       };
     } catch (err) {
@@ -149,7 +161,12 @@ export async function acquireLock(resolve: StorageResolver, metadataRoot: string
       } catch {
         // unreadable lock: treat as held
       }
-      const stale = holder.host === me.host && typeof holder.pid === 'number' && !processAlive(holder.pid);
+      // Stale: left by a dead process on this host, or by an earlier run of this very process whose
+      // release failed (storage gone mid-run) and that is no longer running.
+      const stale =
+        holder.host === me.host &&
+        typeof holder.pid === 'number' &&
+        (holder.pid === process.pid ? !heldHere.has(path) : !processAlive(holder.pid));
       if (stale && attempt === 0) {
         await storage.delete(path);
         continue;

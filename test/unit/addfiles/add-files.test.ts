@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -438,6 +439,12 @@ describe('add-files', () => {
     await lock.release();
     assert.equal((await addFiles(f.opts)).filesAdded, 1);
     assert.equal(existsSync(path.join(f.root, '.iceberg-sync', 'lock')), false, 'the lock is released');
+    // A lock this process left behind (its release failed) but no longer holds is taken over.
+    writeFileSync(
+      path.join(f.root, '.iceberg-sync', 'lock'),
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+    );
+    assert.equal((await addFiles(f.opts)).status, 'up-to-date');
     await f.catalog.close();
   });
 });
