@@ -4,13 +4,15 @@
  * synced there with a SQLite catalog; the same sample is synced on the local file system. Spark
  * (with Iceberg's runtime and its JDBC catalog, and pyspark's own Hadoop client speaking HDFS RPC,
  * `drns` configured as an HA nameservice the way hdfs-site.xml does it) must read every snapshot of
- * the HDFS table with exactly the rows it reads from the local one.
+ * the HDFS table with exactly the rows it reads from the local one. The same for a table made by
+ * add-files from the replica's data files on HDFS.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { addFiles } from '../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../src/catalog/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { registerHdfsStorage } from '../../src/storage/webhdfs.ts';
@@ -25,8 +27,8 @@ const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 const table = { namespace: ['sales'], name: 'orders' };
 
 /**
- * Reads every snapshot of each catalog's sales.orders in one Spark session: row count and a digest
- * of the sorted rows, by snapshot id.
+ * Reads every snapshot of each catalog's tables in one Spark session: row count and a digest of the
+ * sorted rows, by snapshot id, keyed `<catalog>.<table>`.
  */
 const READER = `
 import hashlib, json, sys
@@ -42,13 +44,14 @@ for name, db in spec["catalogs"].items():
 spark = spark_session(conf)
 out = {}
 for name in spec["catalogs"]:
-    t = f"{name}.sales.orders"
+  for ident in spec["tables"]:
+    t = f"{name}.{ident}"
     location = spark.sql(f"SELECT file FROM {t}.metadata_log_entries ORDER BY timestamp DESC LIMIT 1").collect()[0][0]
     reads = {}
-    for (sid,) in spark.sql(f"SELECT snapshot_id FROM {t}.snapshots").collect():
+    for (sid,) in spark.sql(f"SELECT snapshot_id FROM {t}.snapshots ORDER BY committed_at").collect():
         rows = sorted(spark.read.option("snapshot-id", sid).table(t).toJSON().collect())
         reads[str(sid)] = [len(rows), hashlib.sha256("\\n".join(rows).encode()).hexdigest()]
-    out[name] = {"metadataLocation": location, "reads": reads}
+    out[t] = {"metadataLocation": location, "reads": reads}
 print(json.dumps(out))
 `;
 
@@ -77,6 +80,37 @@ async function syncInto(
     });
     assert.equal(r.status, 'committed');
     return r.metadataLocation!;
+  } finally {
+    await catalog.close();
+  }
+}
+
+/** add-files of the replica's data files (position deletes left out) into landing.orders. */
+async function addInto(
+  name: string,
+  catalogDir: string,
+  dataPath: string,
+  metadataRoot: string,
+  router: StorageRouter,
+) {
+  const catalog = await SqlCatalog.open({
+    name,
+    uri: `sqlite:///${catalogDir}/iceberg_catalog.db`,
+    storageFor: router.resolver,
+  });
+  try {
+    const r = await addFiles({
+      table: { namespace: ['landing'], name: 'orders' },
+      catalog,
+      resolve: router.resolver,
+      dataPath,
+      metadataRoot,
+      exclude: ['**/*-deletes.parquet'],
+      create: { partitionBy: ['region'] },
+    });
+    assert.equal(r.status, 'committed');
+    assert.deepEqual(r.rejected, []);
+    return r;
   } finally {
     await catalog.close();
   }
@@ -116,7 +150,25 @@ describe('Spark reads a table synced onto HDFS', { skip }, () => {
       router,
     );
 
+    // add-files on both: the data files of the HDFS replica, and of the local one.
+    const addedHdfs = await addInto(
+      'drhdfs',
+      path.join(base, 'hdfscat'),
+      `hdfs://drns${dir}/warehouse/sales/orders/data`,
+      `hdfs://drns${dir}/dr/landing/orders/metadata`,
+      router,
+    );
+    const addedLocal = await addInto(
+      'drlocal',
+      path.join(base, 'localcat'),
+      path.join(localWarehouse, 'sales', 'orders', 'data'),
+      path.join(base, 'dr', 'landing', 'orders', 'metadata'),
+      router,
+    );
+    assert.equal(addedHdfs.filesAdded, addedLocal.filesAdded);
+
     const spec = {
+      tables: ['sales.orders', 'landing.orders'],
       conf: {
         // drns as an HA nameservice, as hdfs-site.xml declares one (a single NameNode here).
         'spark.hadoop.dfs.nameservices': 'drns',
@@ -140,17 +192,25 @@ describe('Spark reads a table synced onto HDFS', { skip }, () => {
       string,
       { metadataLocation: string; reads: Record<string, [number, string]> }
     >;
-    assert.equal(out.drhdfs!.metadataLocation, hdfsLocation);
-    assert.equal(out.drlocal!.metadataLocation.replace(/^file:/, ''), localLocation.replace(/^file:/, ''));
-    assert.ok(Object.keys(out.drhdfs!.reads).length > 0);
-    assert.deepEqual(out.drhdfs!.reads, out.drlocal!.reads);
-    const counts = Object.values(out.drhdfs!.reads).map(([n]) => n);
+    const hdfs = out['drhdfs.sales.orders']!;
+    const local = out['drlocal.sales.orders']!;
+    assert.equal(hdfs.metadataLocation, hdfsLocation);
+    assert.equal(local.metadataLocation.replace(/^file:/, ''), localLocation.replace(/^file:/, ''));
+    assert.ok(Object.keys(hdfs.reads).length > 0);
+    assert.deepEqual(hdfs.reads, local.reads);
+    // The add-files tables: snapshot ids differ, the rows must not.
+    const addedOnHdfs = out['drhdfs.landing.orders']!;
+    assert.equal(addedOnHdfs.metadataLocation, addedHdfs.metadataLocation);
+    const addedReads = Object.values(addedOnHdfs.reads);
+    assert.deepEqual(addedReads, Object.values(out['drlocal.landing.orders']!.reads));
+    assert.equal(addedReads[0]?.[0], Number(addedHdfs.recordsAdded), 'Spark reads every added row');
+    const counts = Object.values(hdfs.reads).map(([n]) => n);
     assert.ok(
       counts.some((n) => n > 0),
       'some snapshot has rows',
     );
     t.diagnostic(
-      `Spark read ${counts.length} snapshots from HDFS with the local rows (${counts.join(', ')} rows)`,
+      `Spark read ${counts.length} synced snapshots from HDFS with the local rows (${counts.join(', ')} rows), and the add-files table (${addedReads[0]?.[0]} rows)`,
     );
   });
 });
