@@ -49,6 +49,7 @@ import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/ice
 import { parseMetricsMode } from '../parquet/metrics.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
+import { isUnderDir, pathKey } from '../sync/path-mapping.ts';
 import { acquireLock } from '../sync/state.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
@@ -149,14 +150,6 @@ export interface AddFilesReport {
   dryRun: boolean;
 }
 
-/** Strips `file:` spellings so that paths from any writer compare equal. */
-export function normalizePath(p: string): string {
-  if (p.startsWith('file:///')) return p.slice(7);
-  if (p.startsWith('file://localhost/')) return p.slice(16);
-  if (p.startsWith('file:/')) return p.slice(5);
-  return p;
-}
-
 interface LoadedTableState {
   readonly location: string;
   readonly json: JsonObject;
@@ -207,11 +200,7 @@ class AddFilesRun {
   constructor(o: AddFilesOptions) {
     this.o = o;
     this.metadataRoot = o.metadataRoot.replace(/\/+$/, '');
-    const dataRoot = normalizePath(o.dataPath).replace(/\/+$/, '');
-    if (
-      normalizePath(this.metadataRoot) === dataRoot ||
-      normalizePath(this.metadataRoot).startsWith(`${dataRoot}/`)
-    ) {
+    if (isUnderDir(this.metadataRoot, o.dataPath)) {
       throw new ConfigError(
         `the metadata root ${this.metadataRoot} is inside the replicated directory ${o.dataPath}; choose one outside it`,
       );
@@ -278,7 +267,7 @@ class AddFilesRun {
       const manifest = await readManifest(await readText(this.o.resolve, mf.manifestPath), mf.manifestPath);
       for (const r of manifest.records) {
         const e = manifestEntryView(r, mf.manifestPath);
-        if (e.status !== 2) out.set(normalizePath(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
+        if (e.status !== 2) out.set(pathKey(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
       }
     }
     return out;
@@ -419,7 +408,9 @@ class AddFilesRun {
         reason: 'modified within the settle time; may still be being written',
       });
 
-    const present = new Set([...scan.listed].map(normalizePath));
+    // Rejections of files gone from the listing are forgotten (the checkpoint does not grow forever).
+    for (const p of Object.keys(state.rejected)) if (!scan.listed.has(p)) delete state.rejected[p];
+    const present = new Set([...scan.listed].map(pathKey));
     const missing = [...tracked.keys()].filter((p) => !present.has(p)).sort();
     r.filesMissing = missing.length;
     r.missing = missing.slice(0, 1000);
@@ -432,7 +423,7 @@ class AddFilesRun {
 
     const candidates: ScannedFile[] = [];
     for (const f of scan.files) {
-      const known = tracked.get(normalizePath(f.path));
+      const known = tracked.get(pathKey(f.path));
       if (known !== undefined) {
         r.filesAlreadyTracked++;
         if (known !== f.size) {
@@ -554,7 +545,6 @@ class AddFilesRun {
     }
     r.recordsAdded = addedRecords.toString();
     r.bytesAdded = addedBytes.toString();
-    // Drop rejections of files that are gone from the listing or now tracked.
     if (!added.length && !removed.size) {
       r.status = 'up-to-date';
       if (!o.dryRun && table) await this.saveState(state, table.location, tracked);
@@ -637,7 +627,7 @@ class AddFilesRun {
       removal = await removeFiles({
         formatVersion,
         parentManifests,
-        isRemoved: (p) => removed.has(normalizePath(p)),
+        isRemoved: (p) => removed.has(pathKey(p)),
         snapshotId,
         sequenceNumber,
         read: (p) => readText(o.resolve, p),
@@ -705,8 +695,8 @@ class AddFilesRun {
     r.created = !table;
     r.metadataLocation = committed;
     r.snapshotId = snapshotId.toString();
-    for (const f of added) tracked.set(normalizePath(f.path), f.size);
-    for (const p of removal?.removedPaths ?? []) tracked.delete(normalizePath(p));
+    for (const f of added) tracked.set(pathKey(f.path), f.size);
+    for (const p of removal?.removedPaths ?? []) tracked.delete(pathKey(p));
     r.filesRemoved = removal?.removedFiles ?? 0;
     await this.saveState(state, committed, tracked);
   }

@@ -25,7 +25,7 @@ import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
-import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
+import { isUnderDir, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import {
@@ -106,13 +106,6 @@ function baseName(path: string): string {
 
 function joinPath(dir: string, name: string): string {
   return `${dir.replace(/\/+$/, '')}/${name}`;
-}
-
-/** Compared normalised, as mapping rules are: `s3a://b/x` is under `s3://b`, `file:/x/y` under `/x`. */
-function isUnderDir(path: string, dir: string): boolean {
-  const p = normalizePath(path);
-  const d = normalizePath(dir);
-  return p.root === d.root && d.segments.every((s, i) => p.segments[i] === s);
 }
 
 function toBigInt(v: unknown): bigint | undefined {

@@ -84,6 +84,19 @@ export function normalizePath(path: string): NormalPath {
   return { root, segments };
 }
 
+/** One string per location however it is spelled (`file:/x`, `/x`; `s3a://b/k`, `s3://b/k`). */
+export function pathKey(path: string): string {
+  const n = normalizePath(path);
+  return `${n.root}/${n.segments.join('/')}`;
+}
+
+/** Whether `path` is `dir` or lies below it, compared normalised as mapping rules are. */
+export function isUnderDir(path: string, dir: string): boolean {
+  const p = normalizePath(path);
+  const d = normalizePath(dir);
+  return p.root === d.root && d.segments.every((s, i) => p.segments[i] === s);
+}
+
 interface CompiledRule {
   readonly rule: PathMappingRule;
   readonly source: NormalPath;

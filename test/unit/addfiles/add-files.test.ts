@@ -348,6 +348,14 @@ describe('add-files', () => {
     assert.equal(fixed.filesAdded, 1);
     assert.equal(fixed.footersRead, 1);
     assert.equal(fixed.rejected.length, 5);
+    // A rejected file that is removed is forgotten by the checkpoint.
+    rmSync(bad.garbage);
+    assert.equal((await addFiles(f.opts)).rejected.length, 4);
+    const state = JSON.parse(
+      readFileSync(path.join(f.root, '.iceberg-sync', 'add-files-state.json'), 'utf8'),
+    );
+    assert.equal(bad.garbage in state.rejected, false);
+    assert.equal(bad.extra in state.rejected, true);
     await f.catalog.close();
   });
 

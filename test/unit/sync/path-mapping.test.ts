@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   InvalidPathError,
+  isUnderDir,
   normalizePath,
   PathMapper,
   parseMappingRule,
+  pathKey,
   UnmappedPathError,
 } from '../../../src/sync/path-mapping.ts';
 
@@ -18,6 +20,16 @@ describe('path mapping', () => {
     same('file:///x/y', '/x//y');
     assert.notDeepEqual(normalizePath('hdfs://nn:9000/x'), normalizePath('hdfs://nn/x'));
     assert.notDeepEqual(normalizePath('hdfs://a/x'), normalizePath('/x'));
+  });
+
+  it('gives one key per location, and tells what lies under a directory', () => {
+    assert.equal(pathKey('file:///x/y'), pathKey('/x/y'));
+    assert.equal(pathKey('s3a://b/k/'), pathKey('s3://b/k'));
+    assert.notEqual(pathKey('hdfs://a/x'), pathKey('/x'));
+    assert.ok(isUnderDir('s3a://b/x/y', 's3://b/x'));
+    assert.ok(isUnderDir('file:/x/y', '/x/y'));
+    assert.ok(!isUnderDir('/x/yz', '/x/y'));
+    assert.ok(!isUnderDir('hdfs://nn/x/y', '/x'));
   });
 
   it('maps by the longest matching prefix and keeps the rest', () => {
