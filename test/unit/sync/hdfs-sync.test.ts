@@ -15,13 +15,11 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { addFiles } from '../../../src/addfiles/engine.ts';
 import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
-import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { registerHdfsStorage, type WebHdfsStorage } from '../../../src/storage/webhdfs.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
 import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
-import { type FoundPath, walkTable } from '../../../src/sync/walk.ts';
 import {
   hdfsServer,
   hdfsSkipReason,
@@ -33,8 +31,13 @@ import {
   uploadDirToHdfs,
 } from '../../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import {
+  checkSampleHadoopCatalogSync,
+  checkSampleSync,
+  SAMPLE_SOURCE_WAREHOUSE,
+} from '../../helpers/sample-sync.ts';
 
-const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
+const SOURCE_WAREHOUSE = SAMPLE_SOURCE_WAREHOUSE;
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
 describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipReason }, () => {
@@ -55,106 +58,14 @@ describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipRe
     await uploadDirToHdfs(server, sampleWarehouse, `${dir}/warehouse`);
   });
 
+  const onHdfs = () => ({ storage: hdfs, resolve: router.resolver, base });
+
   it('commits metadata naming only existing hdfs:// paths, then is up to date and verifies clean', async () => {
-    const warehouse = `${base}/warehouse`;
-    const tableLocation = `${warehouse}/sales/orders`;
-    const metadataRoot = `${base}/dr/sales/orders/metadata`;
-    const resolve = router.resolver;
-
-    const names: string[] = [];
-    for await (const f of hdfs.list(`${tableLocation}/metadata`)) names.push(f.path);
-    const newest = names
-      .map((p) => ({ p, v: Number(/\/v(\d+)\.metadata\.json$/.exec(p)?.[1] ?? -1) }))
-      .filter((f) => f.v >= 0)
-      .sort((a, b) => b.v - a.v)[0]!;
-    const sourceDoc = decodeMetadata(await hdfs.read(newest.p), newest.p).metadata;
-    assert.equal(sourceDoc.location, `${SOURCE_WAREHOUSE}/sales/orders`, 'the sample names production paths');
-
-    const local = scratchDir('hdfs-sync');
-    const catalog = await SqlCatalog.open({
-      name: 'dr',
-      uri: `sqlite:///${local}/iceberg_catalog.db`,
-      storageFor: resolve,
-    });
-    try {
-      const table = { namespace: ['sales'], name: 'orders' };
-      const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: warehouse }];
-      const opts = { table, catalog, tableLocation, mappings, metadataRoot, resolve };
-
-      const first = await syncTable(opts);
-      assert.equal(first.status, 'committed');
-      assert.equal(first.missingFiles, 0);
-      assert.equal(first.snapshotId, sourceDoc.currentSnapshotId?.toString());
-      assert.equal(first.sourceMetadata, newest.p);
-      const location = first.metadataLocation!;
-      assert.ok(location.startsWith(`${metadataRoot}/`), location);
-      assert.equal((await catalog.loadTable(table))?.metadataLocation, location);
-
-      const doc = decodeMetadata(await hdfs.read(location), location);
-      assert.equal(doc.metadata.location, tableLocation);
-      const found: FoundPath[] = [];
-      const summary = await walkTable(doc, location, resolve, (p) => {
-        found.push(p);
-      });
-      assert.ok(summary.dataFiles > 0 && summary.positionDeleteFiles > 0, JSON.stringify(summary));
-      for (const p of found) {
-        assert.ok(p.path.startsWith(`${base}/`), `${p.field} in ${p.in}: ${p.path}`);
-      }
-      const live = found.filter((p) => p.live);
-      assert.ok(live.some((p) => p.kind === 'manifest-list') && live.some((p) => p.kind === 'manifest'));
-      for (const p of live) {
-        const info = await hdfs.stat(p.path);
-        assert.ok(info, `${p.path} (${p.field} in ${p.in}) does not exist`);
-        if (p.size !== undefined) assert.equal(BigInt(info.size), p.size, `size of ${p.path}`);
-      }
-      for (const p of live.filter((f) => f.kind === 'manifest' || f.kind === 'manifest-list')) {
-        assert.ok(p.path.startsWith(`${metadataRoot}/`), p.path);
-      }
-      assert.ok(
-        live.filter((f) => f.kind === 'data').every((f) => f.path.startsWith(`${tableLocation}/data/`)),
-      );
-      // No temporary files of the atomic writes are left in the metadata root.
-      for await (const f of hdfs.list(metadataRoot, { recursive: true })) {
-        assert.doesNotMatch(f.path, /\/\.[^/]*\.tmp$/, f.path);
-      }
-
-      const second = await syncTable(opts);
-      assert.equal(second.status, 'up-to-date');
-      assert.equal(second.metadataLocation, location);
-
-      const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve });
-      assert.deepEqual(v.problems, []);
-      assert.equal(v.ok, true);
-      assert.ok(v.outputFilesScanned > 0);
-      assert.equal((await syncTable(opts)).status, 'up-to-date', 'the run lock is gone again');
-    } finally {
-      await catalog.close();
-    }
+    await checkSampleSync(onHdfs(), 'hdfs');
   });
 
   it('commits to a Hadoop-layout catalog whose warehouse is on HDFS', async () => {
-    const warehouse = `${base}/warehouse`;
-    const hadoopWarehouse = `${base}/hadoop-wh`;
-    const table = { namespace: ['sales'], name: 'orders' };
-    const metadataRoot = `${hadoopWarehouse}/sales/orders/metadata`;
-    const catalog = new HadoopCatalog({ name: 'h', warehouse: hadoopWarehouse, storage: hdfs });
-    const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: warehouse }];
-    const opts = {
-      table,
-      catalog,
-      tableLocation: `${warehouse}/sales/orders`,
-      mappings,
-      metadataRoot,
-      resolve: router.resolver,
-    };
-    const first = await syncTable(opts);
-    assert.equal(first.status, 'committed');
-    assert.equal(first.metadataLocation, `${metadataRoot}/v1.metadata.json`);
-    assert.equal(new TextDecoder().decode(await hdfs.read(`${metadataRoot}/version-hint.text`)), '1');
-    assert.equal((await catalog.loadTable(table))?.metadataLocation, first.metadataLocation);
-    assert.equal((await syncTable(opts)).status, 'up-to-date');
-    const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
-    assert.deepEqual(v.problems, []);
+    await checkSampleHadoopCatalogSync(onHdfs());
   });
 });
 
