@@ -8,7 +8,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type AvroRecord, type AvroValue, encodeAvroFile } from '../avro/container.ts';
 import { manifestEntrySchema, manifestFileSchema } from '../iceberg/manifest-schemas.ts';
 import type { FormatVersion } from '../iceberg/metadata.ts';
-import { avroTypeOf, avroValueOf, type PartitionSpec, PartitionSummary } from '../iceberg/partition.ts';
+import {
+  avroTypeOf,
+  avroValueOf,
+  type PartitionSpec,
+  PartitionSummary,
+  specToJson,
+} from '../iceberg/partition.ts';
 import { type Schema, schemaToJson } from '../iceberg/schema.ts';
 import { serializeValue } from '../iceberg/values.ts';
 import { isJsonObject, type JsonObject, type JsonValue, stringifyJson } from '../util/json.ts';
@@ -54,7 +60,6 @@ export interface AppendInput {
   /** The parent snapshot's manifest list records (any writer's), to carry over. */
   readonly parentManifests: readonly AvroRecord[];
   readonly manifestPath: string;
-  readonly timestampMs: bigint;
 }
 
 /** The new manifest and manifest list bytes. */
@@ -123,12 +128,7 @@ export function buildAppend(input: AppendInput): AppendFiles {
       data_file: dataFile,
     };
   });
-  const specFields = input.spec.fields.map((f) => ({
-    name: f.name,
-    transform: f.transform,
-    'source-id': BigInt(f.sourceId),
-    'field-id': BigInt(f.fieldId),
-  }));
+  const specFields = specToJson(input.spec).fields as JsonValue;
   const manifestMeta = new Map<string, Uint8Array>([
     ['schema', enc.encode(stringifyJson(schemaToJson(input.schema)))],
     ['schema-id', enc.encode(String(input.schema.schemaId))],
@@ -329,12 +329,7 @@ export function newTableMetadata(input: {
 }): JsonObject {
   const v = input.formatVersion;
   const schema = schemaToJson(input.schema);
-  const specFields = input.spec.fields.map((f) => ({
-    name: f.name,
-    transform: f.transform,
-    'source-id': BigInt(f.sourceId),
-    'field-id': BigInt(f.fieldId),
-  }));
+  const spec = specToJson(input.spec);
   const lastPartitionId = Math.max(999, ...input.spec.fields.map((f) => f.fieldId));
   return {
     'format-version': BigInt(v),
@@ -346,9 +341,9 @@ export function newTableMetadata(input: {
     ...(v === 1 ? { schema } : {}),
     'current-schema-id': BigInt(input.schema.schemaId),
     schemas: [schema],
-    ...(v === 1 ? { 'partition-spec': specFields } : {}),
+    ...(v === 1 ? { 'partition-spec': spec.fields ?? [] } : {}),
     'default-spec-id': BigInt(input.spec.specId),
-    'partition-specs': [{ 'spec-id': BigInt(input.spec.specId), fields: specFields }],
+    'partition-specs': [spec],
     'last-partition-id': BigInt(lastPartitionId),
     'default-sort-order-id': 0n,
     'sort-orders': [{ 'order-id': 0n, fields: [] }],

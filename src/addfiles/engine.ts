@@ -649,7 +649,6 @@ class AddFilesRun {
       firstRowId,
       parentManifests,
       manifestPath,
-      timestampMs: now,
     });
     const summary = appendSummary(
       added,
