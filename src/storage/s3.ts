@@ -23,6 +23,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../errors.ts';
+import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
 
@@ -592,36 +593,12 @@ export function s3OptionsFromProperties(
   where = 's3',
   strict = false,
 ): S3StorageOptions {
-  const get = (k: string) => {
-    const v = properties[k];
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const fail = (k: string, what: string): never => {
-    throw new ConfigError(`${where}.${k}: ${what} (got '${properties[k]}')`);
-  };
-  const bool = (k: string) => {
-    const v = get(k)?.toLowerCase();
-    if (v === undefined) return undefined;
-    if (/^(true|yes|1)$/.test(v)) return true;
-    if (/^(false|no|0)$/.test(v)) return false;
-    return fail(k, 'must be true or false');
-  };
-  const positive = (k: string, integer: boolean) => {
-    const v = get(k);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      return fail(k, integer ? 'must be a positive whole number' : 'must be a positive number');
-    }
-    return n;
-  };
-  if (strict) {
-    for (const k of Object.keys(properties)) {
-      if (!S3_PROPERTY_KEYS.includes(k)) {
-        throw new ConfigError(`${where}.${k}: unknown setting (known: ${S3_PROPERTY_KEYS.join(', ')})`);
-      }
-    }
-  }
+  const { get, bool, positive, secondsAsMs, fail } = propertyReader(
+    properties,
+    where,
+    S3_PROPERTY_KEYS,
+    strict,
+  );
   const endpoint = get('s3.endpoint');
   if (endpoint !== undefined) {
     let url: URL | undefined;
@@ -639,9 +616,7 @@ export function s3OptionsFromProperties(
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new ConfigError(`${where}: give both s3.access-key-id and s3.secret-access-key, or neither`);
   }
-  const connect = positive('s3.connect-timeout', false);
-  const request = positive('s3.request-timeout', false);
-  const opts: Record<string, unknown> = {
+  return definedOnly<S3StorageOptions>({
     endpoint,
     region: get('s3.region'),
     accessKeyId,
@@ -650,10 +625,9 @@ export function s3OptionsFromProperties(
     pathStyle: bool('s3.path-style-access'),
     conditionalWrites: bool('s3.conditional-writes'),
     maxAttempts: positive('s3.max-attempts', true),
-    connectTimeoutMs: connect === undefined ? undefined : Math.round(connect * 1000),
-    requestTimeoutMs: request === undefined ? undefined : Math.round(request * 1000),
-  };
-  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as S3StorageOptions;
+    connectTimeoutMs: secondsAsMs('s3.connect-timeout'),
+    requestTimeoutMs: secondsAsMs('s3.request-timeout'),
+  });
 }
 
 /** One prefix with its own S3 settings (a bucket, or a key prefix in one). */

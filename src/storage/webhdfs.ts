@@ -38,6 +38,7 @@ import {
   StorageError,
 } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
+import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
 
@@ -915,31 +916,9 @@ export function webHdfsOptionsFromProperties(
   where = 'hdfs',
   strict = false,
 ): WebHdfsStorageOptions {
-  const get = (k: string) => {
-    const v = properties[k];
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const positive = (k: string, integer: boolean) => {
-    const v = get(k);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      throw new ConfigError(
-        `${where}.${k}: ${integer ? 'must be a positive whole number' : 'must be a positive number'} (got '${v}')`,
-      );
-    }
-    return n;
-  };
-  if (strict) {
-    for (const k of Object.keys(properties)) {
-      if (!HDFS_PROPERTY_KEYS.includes(k)) {
-        throw new ConfigError(`${where}.${k}: unknown setting (known: ${HDFS_PROPERTY_KEYS.join(', ')})`);
-      }
-    }
-  }
+  const { get, positive, secondsAsMs } = propertyReader(properties, where, HDFS_PROPERTY_KEYS, strict);
   const nn = get('hdfs.namenodes');
-  const timeout = positive('hdfs.request-timeout', false);
-  const opts: Record<string, unknown> = {
+  return definedOnly<WebHdfsStorageOptions>({
     namenodes: nn
       ?.split(',')
       .map((a) => a.trim())
@@ -948,9 +927,8 @@ export function webHdfsOptionsFromProperties(
     user: get('hdfs.user'),
     delegationToken: get('hdfs.delegation-token'),
     maxAttempts: positive('hdfs.max-attempts', true),
-    requestTimeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
-  };
-  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as WebHdfsStorageOptions;
+    requestTimeoutMs: secondsAsMs('hdfs.request-timeout'),
+  });
 }
 
 /**
