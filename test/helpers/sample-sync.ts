@@ -5,6 +5,7 @@
  * what was committed. Expectations come from the sample's own metadata, never from constants.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { HadoopCatalog } from '../../src/catalog/hadoop.ts';
 import { SqlCatalog } from '../../src/catalog/sql.ts';
 import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
@@ -149,4 +150,40 @@ export async function checkSampleHadoopCatalogSync(b: SampleOnBackend): Promise<
   assert.equal((await syncTable(opts)).status, 'up-to-date');
   const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: b.resolve });
   assert.deepEqual(v.problems, []);
+}
+
+/** Where {@link syncSampleInto} commits: a SQLite catalog file `<catalogDir>/iceberg_catalog.db`. */
+export interface SampleSyncTarget {
+  /** The catalog name (the `catalog_name` its rows get). */
+  readonly catalogName: string;
+  readonly catalogDir: string;
+  /** The replicated sales.orders directory, and the warehouse the source paths map to. */
+  readonly tableLocation: string;
+  readonly warehouse: string;
+  readonly metadataRoot: string;
+  readonly resolve: StorageResolver;
+}
+
+/** Syncs the sample's sales.orders into a SQLite catalog; resolves the committed metadata location. */
+export async function syncSampleInto(t: SampleSyncTarget): Promise<string> {
+  mkdirSync(t.catalogDir, { recursive: true });
+  const catalog = await SqlCatalog.open({
+    name: t.catalogName,
+    uri: `sqlite:///${t.catalogDir}/iceberg_catalog.db`,
+    storageFor: t.resolve,
+  });
+  try {
+    const r = await syncTable({
+      table: { namespace: ['sales'], name: 'orders' },
+      catalog,
+      tableLocation: t.tableLocation,
+      mappings: [{ source: SAMPLE_SOURCE_WAREHOUSE, target: t.warehouse }],
+      metadataRoot: t.metadataRoot,
+      resolve: t.resolve,
+    });
+    assert.equal(r.status, 'committed');
+    return r.metadataLocation as string;
+  } finally {
+    await catalog.close();
+  }
 }

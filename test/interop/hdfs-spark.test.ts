@@ -9,22 +9,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { addFiles } from '../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../src/catalog/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { registerHdfsStorage } from '../../src/storage/webhdfs.ts';
-import { syncTable } from '../../src/sync/engine.ts';
 import { hdfsServer, hdfsSkipReason, uniqueDir, uploadDirToHdfs } from '../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
+import { syncSampleInto } from '../helpers/sample-sync.ts';
 import { harnessPython } from './harness.ts';
 import { interopSkipReason } from './helpers.ts';
 
-const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-const table = { namespace: ['sales'], name: 'orders' };
 
 /**
  * Reads every snapshot of each catalog's tables in one Spark session: row count and a digest of the
@@ -54,36 +52,6 @@ for name in spec["catalogs"]:
     out[t] = {"metadataLocation": location, "reads": reads}
 print(json.dumps(out))
 `;
-
-async function syncInto(
-  name: string,
-  catalogDir: string,
-  tableLocation: string,
-  warehouse: string,
-  metadataRoot: string,
-  router: StorageRouter,
-) {
-  mkdirSync(catalogDir, { recursive: true });
-  const catalog = await SqlCatalog.open({
-    name,
-    uri: `sqlite:///${catalogDir}/iceberg_catalog.db`,
-    storageFor: router.resolver,
-  });
-  try {
-    const r = await syncTable({
-      table,
-      catalog,
-      tableLocation,
-      mappings: [{ source: SOURCE_WAREHOUSE, target: warehouse }],
-      metadataRoot,
-      resolve: router.resolver,
-    });
-    assert.equal(r.status, 'committed');
-    return r.metadataLocation!;
-  } finally {
-    await catalog.close();
-  }
-}
 
 /** add-files of the replica's data files (position deletes left out) into landing.orders. */
 async function addInto(
@@ -131,24 +99,24 @@ describe('Spark reads a table synced onto HDFS', { skip }, () => {
     ]);
     const dir = uniqueDir('spark');
     await uploadDirToHdfs(server, sampleWarehouse, `${dir}/warehouse`);
-    const hdfsLocation = await syncInto(
-      'drhdfs',
-      path.join(base, 'hdfscat'),
-      `hdfs://drns${dir}/warehouse/sales/orders`,
-      `hdfs://drns${dir}/warehouse`,
-      `hdfs://drns${dir}/dr/sales/orders/metadata`,
-      router,
-    );
+    const hdfsLocation = await syncSampleInto({
+      catalogName: 'drhdfs',
+      catalogDir: path.join(base, 'hdfscat'),
+      tableLocation: `hdfs://drns${dir}/warehouse/sales/orders`,
+      warehouse: `hdfs://drns${dir}/warehouse`,
+      metadataRoot: `hdfs://drns${dir}/dr/sales/orders/metadata`,
+      resolve: router.resolver,
+    });
     const localWarehouse = path.join(base, 'replica', 'warehouse');
     cpSync(sampleWarehouse, localWarehouse, { recursive: true });
-    const localLocation = await syncInto(
-      'drlocal',
-      path.join(base, 'localcat'),
-      path.join(localWarehouse, 'sales', 'orders'),
-      localWarehouse,
-      path.join(base, 'dr', 'sales', 'orders', 'metadata'),
-      router,
-    );
+    const localLocation = await syncSampleInto({
+      catalogName: 'drlocal',
+      catalogDir: path.join(base, 'localcat'),
+      tableLocation: path.join(localWarehouse, 'sales', 'orders'),
+      warehouse: localWarehouse,
+      metadataRoot: path.join(base, 'dr', 'sales', 'orders', 'metadata'),
+      resolve: router.resolver,
+    });
 
     // add-files on both: the data files of the HDFS replica, and of the local one.
     const addedHdfs = await addInto(

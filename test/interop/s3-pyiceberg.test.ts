@@ -7,51 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { registerS3Storage, type S3Storage } from '../../src/storage/s3.ts';
-import { syncTable } from '../../src/sync/engine.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';
+import { syncSampleInto } from '../helpers/sample-sync.ts';
 import { harnessPython } from './harness.ts';
 import { interopSkipReason } from './helpers.ts';
 import { PYICEBERG_SNAPSHOT_READER as READER } from './pyiceberg-reader.ts';
 
-const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-const table = { namespace: ['sales'], name: 'orders' };
-
-async function syncInto(
-  catalogDir: string,
-  tableLocation: string,
-  warehouse: string,
-  metadataRoot: string,
-  router: StorageRouter,
-) {
-  mkdirSync(catalogDir, { recursive: true });
-  const catalog = await SqlCatalog.open({
-    name: 'dr',
-    uri: `sqlite:///${catalogDir}/iceberg_catalog.db`,
-    storageFor: router.resolver,
-  });
-  try {
-    const r = await syncTable({
-      table,
-      catalog,
-      tableLocation,
-      mappings: [{ source: SOURCE_WAREHOUSE, target: warehouse }],
-      metadataRoot,
-      resolve: router.resolver,
-    });
-    assert.equal(r.status, 'committed');
-    return r.metadataLocation!;
-  } finally {
-    await catalog.close();
-  }
-}
 
 const skip = s3SkipReason || interopSkipReason() || false;
 
@@ -63,24 +31,26 @@ describe('PyIceberg reads a table synced onto S3', { skip }, () => {
 
     const bucket = await createBucket(server, 'imsync-py');
     await uploadDir(server, sampleWarehouse, bucket, 'warehouse');
-    const s3Location = await syncInto(
-      path.join(base, 's3cat'),
-      `s3://${bucket}/warehouse/sales/orders`,
-      `s3://${bucket}/warehouse`,
-      `s3://${bucket}/dr/sales/orders/metadata`,
-      router,
-    );
+    const s3Location = await syncSampleInto({
+      catalogName: 'dr',
+      catalogDir: path.join(base, 's3cat'),
+      tableLocation: `s3://${bucket}/warehouse/sales/orders`,
+      warehouse: `s3://${bucket}/warehouse`,
+      metadataRoot: `s3://${bucket}/dr/sales/orders/metadata`,
+      resolve: router.resolver,
+    });
     await (router.resolve(s3Location) as S3Storage).destroy();
 
     const localWarehouse = path.join(base, 'replica', 'warehouse');
     cpSync(sampleWarehouse, localWarehouse, { recursive: true });
-    const localLocation = await syncInto(
-      path.join(base, 'localcat'),
-      path.join(localWarehouse, 'sales', 'orders'),
-      localWarehouse,
-      path.join(base, 'dr', 'sales', 'orders', 'metadata'),
-      router,
-    );
+    const localLocation = await syncSampleInto({
+      catalogName: 'dr',
+      catalogDir: path.join(base, 'localcat'),
+      tableLocation: path.join(localWarehouse, 'sales', 'orders'),
+      warehouse: localWarehouse,
+      metadataRoot: path.join(base, 'dr', 'sales', 'orders', 'metadata'),
+      resolve: router.resolver,
+    });
 
     const spec = [
       {
