@@ -39,13 +39,14 @@ export interface ScanResult {
   readonly listed: ReadonlySet<string>;
 }
 
-/** Why a path is invisible to readers: a hidden or `_`-prefixed segment (not a `_k=v` directory). */
+/**
+ * Whether a path is invisible to readers: a hidden or `_`-prefixed segment (`_temporary`,
+ * `_SUCCESS`), but not a `_k=v` partition directory.
+ */
 export function isHiddenPath(relative: string): boolean {
   return relative
     .split('/')
-    .some(
-      (seg) => seg.startsWith('.') || (seg.startsWith('_') && !seg.includes('=')) || seg === '_temporary',
-    );
+    .some((seg) => seg.startsWith('.') || (seg.startsWith('_') && !seg.includes('=')));
 }
 
 /** Names of files that copy tools write while a copy is in flight. */
