@@ -1,8 +1,8 @@
 /**
  * Faults on S3 during whole runs, through a small HTTP proxy in front of a real S3 server
- * (versitygw): throttling answers (503 SlowDown) are retried and the sync commits; a server that
- * goes away mid-run fails the sync with a StorageError, the DR catalog stays where it was, and
- * the next run, with the server back, finishes. The same for add-files.
+ * (versitygw): throttling answers (503 SlowDown, once for every request) are retried and the sync
+ * commits; a server that goes away mid-run fails the sync with a StorageError, the DR catalog
+ * stays where it was, and the next run, with the server back, finishes. The same for add-files.
  */
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
@@ -22,10 +22,11 @@ const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
 /** What the proxy does with the next request. */
-type Mode = { kind: 'pass' } | { kind: 'throttle'; every: number } | { kind: 'down'; after: number };
+type Mode = { kind: 'pass' } | { kind: 'throttle' } | { kind: 'down'; after: number };
 
 /**
- * A pass-through proxy to the S3 server that can answer 503 SlowDown to every n-th request, or
+ * A pass-through proxy to the S3 server that can answer 503 SlowDown to the first attempt of every
+ * distinct request (method and URL), so that each is retried once whatever the concurrency, or
  * drop every connection once `after` requests went through. Host headers pass unchanged, so
  * signatures made for the proxy's address still verify.
  */
@@ -34,9 +35,12 @@ async function startProxy(target: string) {
   let mode: Mode = { kind: 'pass' };
   let count = 0;
   let throttled = 0;
+  const seen = new Set<string>();
   const server = http.createServer((req, res) => {
     count++;
-    if (mode.kind === 'throttle' && count % mode.every === 0) {
+    const id = `${req.method} ${req.url}`;
+    if (mode.kind === 'throttle' && !seen.has(id)) {
+      seen.add(id);
       throttled++;
       req.resume();
       res.writeHead(503, { 'content-type': 'application/xml' });
@@ -66,6 +70,7 @@ async function startProxy(target: string) {
     set(m: Mode) {
       mode = m;
       count = 0;
+      seen.clear();
     },
     get throttled() {
       return throttled;
@@ -121,8 +126,8 @@ describe('whole runs through S3 faults', { skip: s3SkipReason }, () => {
       });
       assert.equal(await catalog.loadTable(table), undefined, 'the catalog points at nothing incomplete');
 
-      // Every 3rd request throttled: retried with backoff, and the sync commits.
-      proxy.set({ kind: 'throttle', every: 3 });
+      // Every request throttled once: retried with backoff, and the sync commits.
+      proxy.set({ kind: 'throttle' });
       const before = proxy.throttled;
       const ok = await syncTable(opts(`s3://${bucket}/dr/a/metadata`));
       assert.equal(ok.status, 'committed');
@@ -159,7 +164,7 @@ describe('whole runs through S3 faults', { skip: s3SkipReason }, () => {
       proxy.set({ kind: 'down', after: 5 });
       await assert.rejects(addFiles(opts), StorageError);
       assert.equal(await catalog.loadTable(table), undefined);
-      proxy.set({ kind: 'throttle', every: 4 });
+      proxy.set({ kind: 'throttle' });
       const ok = await addFiles(opts);
       assert.equal(ok.status, 'committed');
       assert.ok(ok.filesAdded > 0);
