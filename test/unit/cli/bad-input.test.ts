@@ -99,8 +99,8 @@ function site(prefix: string): Site {
   for (const v of ['v7.metadata.json', 'v8.metadata.json'])
     renameSync(path.join(held, v), path.join(metadataDir, v));
   const dbFile = path.join(dr, 'iceberg_catalog.db');
-  const committedV6 = catalogLocation(dbFile);
-  assert.ok(committedV6?.endsWith('/v6.metadata.json'), String(committedV6));
+  const committedV6 = catalogLocation(dbFile) ?? '';
+  assert.ok(committedV6.endsWith('/v6.metadata.json'), String(committedV6));
   return { base, replica, table, metadataDir, dr, dbFile, args, committedV6 };
 }
 
