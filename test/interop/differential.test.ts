@@ -687,11 +687,9 @@ describe("differential: Iceberg's rewrite_table_path procedure against our sync"
   it('every manifest list and manifest matches entry for entry', async (t) => {
     for (const c of cases) {
       if (c.refused !== undefined) {
-        await t.test(
-          c.table.name,
-          { skip: `refused by rewrite_table_path: ${c.refused.slice(0, 200)}` },
-          () => {},
-        );
+        // Nothing of Iceberg's to compare with; the refusal itself is asserted to be a known one
+        // above, and the reads of our output are compared with the source's.
+        t.diagnostic(`${c.table.name}: no manifests of Iceberg's to compare (refused by rewrite_table_path)`);
         continue;
       }
       await t.test(c.table.name, async () => compareManifests(c, differences));
