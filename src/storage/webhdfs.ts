@@ -38,6 +38,8 @@ import {
   StorageError,
 } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
+import { defaultLogger } from '../util/logger.ts';
+import { redactUrl } from '../util/redact.ts';
 import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
@@ -71,7 +73,7 @@ export interface WebHdfsStorageOptions {
   readonly requestTimeoutMs?: number;
   /** First backoff delay in milliseconds (default 200; doubled each round, with jitter). */
   readonly retryDelayMs?: number;
-  /** Receives warnings (default `process.emitWarning`). */
+  /** Receives warnings (default: the default logger's, text on stderr). */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -106,13 +108,15 @@ export function normalizeNamenode(address: string, where = 'hdfs.namenodes'): st
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ConfigError(`${where}: '${address}' is not a NameNode HTTP address (http://host:port)`);
+    throw new ConfigError(
+      `${where}: '${redactUrl(address)}' is not a NameNode HTTP address (http://host:port)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${where}: '${address}' must be an http:// or https:// address`);
+    throw new ConfigError(`${where}: '${redactUrl(address)}' must be an http:// or https:// address`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {
-    throw new ConfigError(`${where}: '${address}' must be a bare address, without a path`);
+    throw new ConfigError(`${where}: '${redactUrl(address)}' must be a bare address, without a path`);
   }
   return `${url.protocol}//${url.host}`;
 }
@@ -689,7 +693,7 @@ export class WebHdfsStorage implements Storage {
   #warnRename(): void {
     if (this.#warnedRename) return;
     this.#warnedRename = true;
-    (this.#options.onWarning ?? ((m: string) => process.emitWarning(m)))(
+    (this.#options.onWarning ?? defaultLogger.warn)(
       'this WebHDFS server does not take renameoptions (HDFS rename2): if-not-exists writes check the ' +
         'target and then RENAME, which two concurrent runs can race',
     );
@@ -816,7 +820,7 @@ function toFailure(err: unknown, url: string): unknown {
     ? `${e.cause.code} ${e.cause.message ?? ''}`.trim()
     : (e?.message ?? String(err));
   // Without the query: a DataNode URL carries the user name or the delegation token.
-  return new ConnectionFailure(url.replace(/\?.*$/s, ''), reason, { cause: err });
+  return new ConnectionFailure(redactUrl(url.replace(/\?.*$/s, '')), reason, { cause: err });
 }
 
 function isRetriable(f: HttpFailure): boolean {
