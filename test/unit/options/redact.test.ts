@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redactUri } from '../../../src/catalog/sql.ts';
+import { NotFoundError, StorageError } from '../../../src/errors.ts';
 import { isSecretName, redactSecrets, redactUrl } from '../../../src/util/redact.ts';
 
 describe('redactSecrets', () => {
@@ -63,5 +64,17 @@ describe('redactSecrets', () => {
 
   it('is what the SQL catalog masks its URIs with', () => {
     assert.equal(redactUri('postgresql://u:secret@h/db'), 'postgresql://u:***@h/db');
+  });
+});
+
+describe('error messages', () => {
+  it('are masked where they are made, for library callers too', () => {
+    const e = new StorageError('s3://b/k: cannot reach http://u:SECRET@h:1/?X-Amz-Signature=SIG: refused');
+    assert.equal(e.message, 's3://b/k: cannot reach http://u:***@h:1/?X-Amz-Signature=***: refused');
+    assert.equal(
+      new NotFoundError('webhdfs://u:SECRET@h/f').path,
+      'webhdfs://u:SECRET@h/f',
+      'the path itself is kept',
+    );
   });
 });
