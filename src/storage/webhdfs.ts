@@ -39,7 +39,6 @@ import {
 } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
 import { defaultLogger } from '../util/logger.ts';
-import { redactUrl } from '../util/redact.ts';
 import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
@@ -108,15 +107,13 @@ export function normalizeNamenode(address: string, where = 'hdfs.namenodes'): st
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ConfigError(
-      `${where}: '${redactUrl(address)}' is not a NameNode HTTP address (http://host:port)`,
-    );
+    throw new ConfigError(`${where}: '${address}' is not a NameNode HTTP address (http://host:port)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${where}: '${redactUrl(address)}' must be an http:// or https:// address`);
+    throw new ConfigError(`${where}: '${address}' must be an http:// or https:// address`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {
-    throw new ConfigError(`${where}: '${redactUrl(address)}' must be a bare address, without a path`);
+    throw new ConfigError(`${where}: '${address}' must be a bare address, without a path`);
   }
   return `${url.protocol}//${url.host}`;
 }
@@ -820,7 +817,7 @@ function toFailure(err: unknown, url: string): unknown {
     ? `${e.cause.code} ${e.cause.message ?? ''}`.trim()
     : (e?.message ?? String(err));
   // Without the query: a DataNode URL carries the user name or the delegation token.
-  return new ConnectionFailure(redactUrl(url.replace(/\?.*$/s, '')), reason, { cause: err });
+  return new ConnectionFailure(url.replace(/\?.*$/s, ''), reason, { cause: err });
 }
 
 function isRetriable(f: HttpFailure): boolean {
