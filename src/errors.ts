@@ -2,6 +2,7 @@
  * Error types and process exit codes. Every error the tool raises on purpose is an
  * {@link IcebergSyncError} with a stable `code`; the CLI maps codes to exit codes.
  */
+import { redactSecrets } from './util/redact.ts';
 
 /** Process exit codes of the CLI (documented in docs/usage.md; keep stable). */
 export const ExitCode = {
@@ -42,7 +43,8 @@ export type ErrorCode =
 export class IcebergSyncError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages name paths and URLs: credentials in them (userinfo, tokens) never reach a message.
+    super(redactSecrets(message), options);
     this.name = new.target.name;
     this.code = code;
   }

@@ -34,6 +34,16 @@ export {
   parseNameMapping,
 } from './iceberg/name-mapping.ts';
 export { formatInspectReport, type InspectReport, inspectTable } from './inspect/inspect.ts';
+export {
+  bool,
+  duration,
+  nonNegativeInt,
+  oneOf,
+  parseSetting,
+  positiveInt,
+  positiveNumber,
+  type Rule,
+} from './options/values.ts';
 export { type ParquetFooter, readParquetFooter } from './parquet/footer.ts';
 export {
   type ColumnResolution,
@@ -87,3 +97,15 @@ export * from './sync/path-mapping.ts';
 export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';
 export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyTable } from './sync/verify.ts';
 export { JsonDecimal, type JsonObject, type JsonValue, parseJson, stringifyJson } from './util/json.ts';
+export {
+  defaultLogger,
+  jsonLogger,
+  LOG_LEVELS,
+  type LogFn,
+  type Logger,
+  type LogLevel,
+  type SinkOptions,
+  silentLogger,
+  textLogger,
+} from './util/logger.ts';
+export { isSecretName, MASK, redactSecrets, redactUrl } from './util/redact.ts';

@@ -52,6 +52,7 @@ import { openRangeReader } from '../storage/storage.ts';
 import { isUnderDir, pathKey } from '../sync/path-mapping.ts';
 import { acquireLock } from '../sync/state.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
 import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
 import { type Removal, removeFiles } from './remove.ts';
@@ -107,6 +108,8 @@ export interface AddFilesOptions {
   /** Plan only: read footers, write nothing. */
   readonly dryRun?: boolean;
   readonly onProgress?: (e: AddFilesProgress) => void;
+  /** Where warnings go (default: text on stderr). */
+  readonly logger?: Logger;
 }
 
 /** A file that was not added, and why. */
@@ -352,7 +355,7 @@ class AddFilesRun {
 
   async run(): Promise<AddFilesReport> {
     const o = this.o;
-    const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot);
+    const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot, o.logger);
     try {
       await this.runLocked();
     } finally {
@@ -379,7 +382,7 @@ class AddFilesRun {
     r.snapshotId = typeof sid === 'bigint' && sid !== -1n ? sid.toString() : null;
 
     // What the table tracks: the checkpoint when it belongs to the current metadata, else the manifests.
-    let state = await loadAddFilesState(o.resolve, this.metadataRoot);
+    let state = await loadAddFilesState(o.resolve, this.metadataRoot, o.logger);
     let tracked: Map<string, number>;
     if (table && state && state.metadataLocation === table.location) {
       tracked = new Map(Object.entries(state.tracked));
@@ -416,7 +419,7 @@ class AddFilesRun {
     r.missing = missing.slice(0, 1000);
     const removed = new Set(o.removeMissing ? missing : []);
     if (missing.length && !o.removeMissing) {
-      process.emitWarning(
+      (o.logger ?? defaultLogger).warn(
         `${missing.length} tracked files are gone from ${o.dataPath} (first: ${missing[0]}); pass --remove-missing to remove them from the table`,
       );
     }

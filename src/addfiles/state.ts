@@ -7,6 +7,7 @@
  */
 import type { StorageResolver } from '../storage/router.ts';
 import { stateDir } from '../sync/state.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 
 /** A file rejected by an earlier run. */
 export interface RejectedFile {
@@ -33,6 +34,7 @@ function statePath(metadataRoot: string): string {
 export async function loadAddFilesState(
   resolve: StorageResolver,
   metadataRoot: string,
+  logger: Logger = defaultLogger,
 ): Promise<AddFilesState | undefined> {
   const path = statePath(metadataRoot);
   const storage = resolve(path);
@@ -42,7 +44,7 @@ export async function loadAddFilesState(
     if (state.version !== 1 || typeof state.tracked !== 'object') throw new Error('unknown layout');
     return state;
   } catch (err) {
-    process.emitWarning(`ignoring unreadable add-files state ${path}: ${(err as Error).message}`);
+    logger.warn(`ignoring unreadable add-files state ${path}: ${(err as Error).message}`);
     return undefined;
   }
 }

@@ -30,6 +30,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { bool, positiveInt } from '../options/values.ts';
 
 /** A `type: sql` catalog (JdbcCatalog / PyIceberg SqlCatalog). */
 export interface SqlCatalogConfig {
@@ -147,21 +148,6 @@ const text = () =>
 const scalar = z.union([z.string(), z.number(), z.boolean()], {
   error: 'must be a string, number or boolean',
 });
-const bool = z.union(
-  [
-    z.boolean(),
-    z
-      .string()
-      .regex(/^(true|false|yes|no|1|0)$/i)
-      .transform((s) => /^(true|yes|1)$/i.test(s)),
-  ],
-  { error: 'must be true or false' },
-);
-const positiveInt = z.coerce
-  .number({ error: 'must be a number' })
-  .int('must be a whole number')
-  .positive('must be positive');
-
 const sqlSchema = z.object({
   uri: text().refine((u) => /^(sqlite|postgres|jdbc:)/i.test(u), {
     error: 'must be a sqlite:///, jdbc:sqlite:, postgresql:// or jdbc:postgresql:// URI',
@@ -324,6 +310,23 @@ export async function loadCatalogsConfig(
     throw new ConfigError(`${file}: cannot read catalog config: ${(err as Error).message}`, { cause: err });
   }
   return parseCatalogsConfig(text, { ...options, source: file });
+}
+
+/**
+ * The name of the catalog a command uses: `flag` (`--catalog`) when given; else the file's
+ * `default-catalog`; else its only catalog; else `dr` (also without a file).
+ */
+export function selectCatalogName(config: CatalogsConfig | undefined, flag?: string): string {
+  if (flag !== undefined) return flag;
+  if (config?.defaultCatalog !== undefined) return config.defaultCatalog;
+  const names = Object.keys(config?.catalogs ?? {});
+  if (names.length === 1) return names[0]!;
+  if (names.length > 1 && !names.includes('dr')) {
+    throw new ConfigError(
+      `name a catalog with --catalog (or default-catalog in the config): one of ${names.join(', ')}`,
+    );
+  }
+  return 'dr';
 }
 
 /**

@@ -19,7 +19,7 @@ export type {
   SqlCatalogConfig,
   StoragePrefixConfig,
 } from './config.ts';
-export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from './config.ts';
+export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig, selectCatalogName } from './config.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop.ts';
 export { HadoopCatalog, metadataFileVersion, VERSION_HINT } from './hadoop.ts';
 export type { SqlCatalogOptions, SqlSchemaVersion, SqlTarget } from './sql.ts';

@@ -19,6 +19,7 @@
 import * as nodePath from 'node:path';
 import { AlreadyExistsError, CommitConflictError, ConfigError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
+import { redactUrl } from '../util/redact.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -67,9 +68,9 @@ export type SqlTarget =
   | { readonly dialect: 'sqlite'; readonly file: string }
   | { readonly dialect: 'postgres'; readonly connectionString: string; readonly label: string };
 
-/** Hides the password of `scheme://user:password@host` URIs in messages. */
+/** Hides the password of `scheme://user:password@host` URIs (and `password=` parameters) in messages. */
 export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
+  return redactUrl(uri);
 }
 
 /**
@@ -84,7 +85,8 @@ export function parseSqlUri(uri: string, cwd: string = process.cwd()): SqlTarget
   if (sqlite) {
     const rest = (sqlite[2] ?? '').split('?')[0] ?? '';
     if (rest === '' || rest === '/:memory:') return { dialect: 'sqlite', file: ':memory:' };
-    if (!rest.startsWith('/')) throw new ConfigError(`bad sqlite uri '${uri}': expected sqlite:///<path>`);
+    if (!rest.startsWith('/'))
+      throw new ConfigError(`bad sqlite uri '${redactUri(uri)}': expected sqlite:///<path>`);
     const path = rest.slice(1); // sqlite:////abs -> /abs, sqlite:///rel -> rel
     return { dialect: 'sqlite', file: nodePath.resolve(cwd, path) };
   }

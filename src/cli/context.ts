@@ -8,6 +8,7 @@ import {
   catalogConfig,
   loadCatalogsConfig,
   type StoragePrefixConfig,
+  selectCatalogName,
 } from '../catalog/config.ts';
 import { createCatalog } from '../catalog/index.ts';
 import { ConfigError } from '../errors.ts';
@@ -23,6 +24,7 @@ import {
   webHdfsOptionsFromProperties,
 } from '../storage/webhdfs.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 
 /** Options shared by plan, sync and verify. */
 export interface TableCommandOptions {
@@ -78,8 +80,10 @@ export function storageRouter(
   catalogProperties: Readonly<Record<string, string>> = {},
   storage: readonly StoragePrefixConfig[] = [],
   where = 'catalog',
+  logger: Logger = defaultLogger,
 ): StorageRouter {
   const router = new StorageRouter();
+  const warn = { onWarning: (m: string) => logger.warn(m) };
   const s3Prefixes: { prefix: string; options: ReturnType<typeof s3OptionsFromProperties> }[] = [];
   const hdfsPrefixes: HdfsPrefixOptions[] = [];
   // Nameservices defined the Hadoop way come first, so that storage: entries override them.
@@ -91,12 +95,15 @@ export function storageRouter(
     const at = `storage.${entry.prefix}`;
     if (S3_SCHEMES.includes(scheme)) {
       parseS3Path(entry.prefix);
-      s3Prefixes.push({ prefix: entry.prefix, options: s3OptionsFromProperties(entry.properties, at, true) });
+      s3Prefixes.push({
+        prefix: entry.prefix,
+        options: { ...s3OptionsFromProperties(entry.properties, at, true), ...warn },
+      });
     } else if (HDFS_SCHEMES.includes(scheme)) {
       parseHdfsPath(entry.prefix);
       hdfsPrefixes.push({
         prefix: entry.prefix,
-        options: webHdfsOptionsFromProperties(entry.properties, at, true),
+        options: { ...webHdfsOptionsFromProperties(entry.properties, at, true), ...warn },
       });
     } else {
       throw new ConfigError(
@@ -104,32 +111,38 @@ export function storageRouter(
       );
     }
   }
-  registerS3Storage(router, s3OptionsFromProperties(catalogProperties, where), s3Prefixes);
-  return registerHdfsStorage(router, webHdfsOptionsFromProperties(catalogProperties, where), hdfsPrefixes);
+  registerS3Storage(router, { ...s3OptionsFromProperties(catalogProperties, where), ...warn }, s3Prefixes);
+  return registerHdfsStorage(
+    router,
+    { ...webHdfsOptionsFromProperties(catalogProperties, where), ...warn },
+    hdfsPrefixes,
+  );
 }
 
 /**
  * The storage router for commands without a catalog (`inspect`): S3 settings from the
  * configuration file's catalog (when one is named or is the only one) and its `storage:` section.
  */
-export async function standaloneStorageRouter(o: {
-  config?: string;
-  catalog?: string;
-}): Promise<StorageRouter> {
+export async function standaloneStorageRouter(
+  o: { config?: string; catalog?: string },
+  logger: Logger = defaultLogger,
+): Promise<StorageRouter> {
   const file = await loadConfigFile(o);
   let cfg: CatalogConfig | undefined;
   if (file && (o.catalog !== undefined || file.defaultCatalog || Object.keys(file.catalogs).length === 1)) {
     cfg = catalogConfig(file, o.catalog);
   }
-  return storageRouter(cfg?.properties, file?.storage, `catalog.${o.catalog ?? 'default'}`);
+  return storageRouter(cfg?.properties, file?.storage, `catalog.${o.catalog ?? 'default'}`, logger);
 }
 
 async function resolveCatalogConfig(
   o: TableCommandOptions,
   file: CatalogsConfig | undefined,
+  name: string,
 ): Promise<CatalogConfig> {
   let cfg: CatalogConfig | undefined;
-  if (file) cfg = catalogConfig(file, o.catalog);
+  if (file && (o.catalog !== undefined || Object.keys(file.catalogs).length > 0))
+    cfg = catalogConfig(file, name);
   const type = o.catalogType ?? cfg?.type ?? 'sql';
   const warehouse = o.warehouse ?? (cfg && 'warehouse' in cfg ? cfg.warehouse : undefined);
   if (type === 'hadoop') {
@@ -172,14 +185,16 @@ async function resolveCatalogConfig(
 }
 
 /** Builds catalog, identifiers, locations and mapping rules from options. */
-export async function tableContext(o: TableCommandOptions): Promise<TableContext> {
+export async function tableContext(
+  o: TableCommandOptions,
+  logger: Logger = defaultLogger,
+): Promise<TableContext> {
   const file = await loadConfigFile(o);
-  const cfg = await resolveCatalogConfig(o, file);
-  const name = o.catalog ?? 'dr';
-  const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`);
-  const catalog = await createCatalog(name, cfg, router.resolver, {
-    onWarning: (m) => process.emitWarning(m),
-  });
+  // --catalog, else the file's default-catalog, else its only catalog, else `dr`.
+  const name = selectCatalogName(file, o.catalog);
+  const cfg = await resolveCatalogConfig(o, file, name);
+  const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`, logger);
+  const catalog = await createCatalog(name, cfg, router.resolver, { onWarning: (m) => logger.warn(m) });
   const table: TableIdentifier = { namespace: o.database.split('.'), name: o.table };
   const warehouse = 'warehouse' in cfg && cfg.warehouse ? absolutize(cfg.warehouse) : undefined;
   const defaultRoot = warehouse

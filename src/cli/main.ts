@@ -6,10 +6,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
 import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
+import { duration, flag, oneOf, positiveInt } from '../options/values.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
 import type { SyncReport } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
+import type { Logger } from '../util/logger.ts';
 import {
   absolutize,
   replicatedTableLocation,
@@ -17,17 +19,46 @@ import {
   type TableCommandOptions,
   tableContext,
 } from './context.ts';
-import { log, type OutputOptions, progressReporter, toJsonLine } from './output.ts';
+import {
+  cliLogger,
+  LOG_FORMATS,
+  type OutputOptions,
+  outputOptionsFromArgv,
+  printOut,
+  progressReporter,
+  toJsonLine,
+} from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** Flag values, by the rules every setting follows (src/options/values.ts). */
+const parseConcurrency = flag(positiveInt, '--concurrency');
+const parseSettle = flag(duration({ allowZero: true }), '--settle');
+const parseFormatVersion = flag(oneOf([1, 2, 3] as const), '--format-version');
+/** `--settle` when not given: a minute, so that files still being copied are left for the next run. */
+const DEFAULT_SETTLE_MS = 60_000;
+
+/** `--json`, `--quiet` and `--log-format`, on every command. */
+function outputOptions(cmd: Command, quiet = true): Command {
+  cmd.option('--json', 'print one JSON object as the last line of stdout');
+  if (quiet) cmd.option('-q, --quiet', 'no progress, logs or warnings on stderr (errors still print)');
+  return cmd.addOption(
+    new Option('--log-format <format>', 'stderr lines as text or JSON objects (one per line)')
+      .choices(LOG_FORMATS)
+      .default('text'),
+  );
+}
+
 function tableOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option(
       '--config <file>',
       'YAML catalog configuration (PyIceberg .pyiceberg.yaml layout); env ICEBERG_SYNC_CONFIG',
     )
-    .option('--catalog <name>', 'catalog name in the configuration', 'dr')
+    .option(
+      '--catalog <name>',
+      "catalog name in the configuration (default: its default-catalog, else its only catalog, else 'dr')",
+    )
     .addOption(
       new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']),
     )
@@ -47,9 +78,8 @@ function tableOptions(cmd: Command): Command {
     .option(
       '--metadata-root <dir>',
       'where rewritten metadata goes (default <warehouse>/<db>/<table>/metadata)',
-    )
-    .option('--json', 'print one JSON object as the last line of stdout')
-    .option('-q, --quiet', 'no progress or logs on stderr');
+    );
+  return outputOptions(cmd);
 }
 
 interface SyncCommandOptions extends TableCommandOptions, OutputOptions {
@@ -57,7 +87,7 @@ interface SyncCommandOptions extends TableCommandOptions, OutputOptions {
   keepPathProperties?: boolean;
   copyPlan?: string;
   sourceMetadata?: string;
-  concurrency?: string;
+  concurrency?: number;
   mode?: string;
 }
 
@@ -102,12 +132,13 @@ function describe(r: SyncReport): string {
 interface AddFilesCommandOptions extends TableCommandOptions, OutputOptions {
   create?: boolean;
   partitionBy?: string[];
-  formatVersion?: string;
+  formatVersion?: 1 | 2 | 3;
   tableProperty?: string[];
   include?: string[];
   exclude?: string[];
-  settle?: string;
-  concurrency?: string;
+  /** Milliseconds. */
+  settle?: number;
+  concurrency?: number;
   dryRun?: boolean;
   removeMissing?: boolean;
 }
@@ -140,37 +171,24 @@ function describeAddFiles(r: AddFilesReport): string {
   return lines.join('\n');
 }
 
-function positiveNumber(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0)
-    throw new ConfigError(`${option} must be a non-negative number, not '${text}'`);
-  return n;
-}
-
 async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<number> {
   const dataPath = o.replicatedPath ?? o.tableLocation;
   if (!dataPath)
     throw new ConfigError('add-files needs --replicated-path DIR: the replicated directory of Parquet files');
-  const fv = o.formatVersion === undefined ? undefined : Number(o.formatVersion);
-  if (fv !== undefined && ![1, 2, 3].includes(fv))
-    throw new ConfigError(`--format-version must be 1, 2 or 3, not '${o.formatVersion}'`);
   const properties: Record<string, string> = {};
   for (const kv of o.tableProperty ?? []) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--table-property '${kv}': expected KEY=VALUE`);
     properties[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const ctx = await tableContext(o);
+  const logger = cliLogger(o);
+  const ctx = await tableContext(o, logger);
   try {
-    const progress = progressReporter(o);
+    const progress = progressReporter(o, logger);
     const path = absolutize(dataPath);
-    log(
-      o,
+    logger.info(
       `${dryRun ? 'planning' : 'adding'} files of ${path} -> ${ctx.catalog.name}.${o.database}.${o.table}`,
     );
-    const settle = positiveNumber(o.settle, '--settle');
-    const concurrency = positiveNumber(o.concurrency, '--concurrency');
     const opts = {
       table: ctx.table,
       catalog: ctx.catalog,
@@ -181,21 +199,22 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
         ? {
             create: {
               partitionBy: o.partitionBy ?? [],
-              ...(fv ? { formatVersion: fv as 1 | 2 | 3 } : {}),
+              ...(o.formatVersion ? { formatVersion: o.formatVersion } : {}),
               properties,
             },
           }
         : {}),
       ...(o.include?.length ? { include: o.include } : {}),
       ...(o.exclude?.length ? { exclude: o.exclude } : {}),
-      ...(settle !== undefined ? { settleMs: settle * 1000 } : {}),
-      ...(concurrency ? { concurrency } : {}),
+      settleMs: o.settle ?? DEFAULT_SETTLE_MS,
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       ...(o.removeMissing ? { removeMissing: true } : {}),
       onProgress: progress.onProgress,
+      logger,
     };
     const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
     progress.stop();
-    process.stdout.write(`${describeAddFiles(report)}\n`);
+    printOut(describeAddFiles(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     if (report.rejected.length) return ExitCode.BAD_INPUT;
     if (report.deferred.length) return ExitCode.BEHIND;
@@ -207,15 +226,14 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
 
 async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
   if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
-  const ctx = await tableContext(o);
+  const logger = cliLogger(o);
+  const ctx = await tableContext(o, logger);
   try {
     const tableLocation = await replicatedTableLocation(o, ctx.router);
-    const progress = progressReporter(o);
-    log(
-      o,
+    const progress = progressReporter(o, logger);
+    logger.info(
       `${dryRun ? 'planning' : 'syncing'} ${tableLocation} -> ${ctx.catalog.name}.${o.database}.${o.table}`,
     );
-    const concurrency = o.concurrency ? Number(o.concurrency) : undefined;
     const opts = {
       table: ctx.table,
       catalog: ctx.catalog,
@@ -227,12 +245,13 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       keepPathProperties: o.keepPathProperties ?? false,
       ...(o.copyPlan ? { copyPlanPath: absolutize(o.copyPlan) } : {}),
       ...(o.sourceMetadata ? { sourceMetadata: absolutize(o.sourceMetadata) } : {}),
-      ...(concurrency && concurrency > 0 ? { concurrency } : {}),
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       onProgress: progress.onProgress,
+      logger,
     };
     const report = dryRun ? await planSync(opts) : await syncTable(opts);
     progress.stop();
-    process.stdout.write(`${describe(report)}\n`);
+    printOut(describe(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return STATUS_EXIT[report.status];
   } finally {
@@ -241,7 +260,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
 }
 
 async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
-  const ctx = await tableContext(o);
+  const ctx = await tableContext(o, cliLogger(o));
   try {
     const report = await verifyTable({
       table: ctx.table,
@@ -256,7 +275,7 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
       `files checked    ${report.filesChecked} referenced, ${report.outputFilesScanned} rewritten files scanned for source paths`,
       ...report.problems.slice(0, 50).map((p) => `  ${p.path}: ${p.problem}`),
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    printOut(lines.join('\n'));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return report.ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
   } finally {
@@ -264,41 +283,45 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
   }
 }
 
-/** Builds the command tree. */
-export function buildProgram(setExit: (code: number) => void): Command {
+/** Builds the command tree. `writeErr` receives commander's own messages (usage errors, help on stderr). */
+export function buildProgram(
+  setExit: (code: number) => void,
+  writeErr: (text: string) => void = (t) => process.stderr.write(t),
+): Command {
   const program = new Command()
     .name('iceberg-sync')
     .description('Make replicated Apache Iceberg tables usable at a disaster-recovery site.')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr });
 
-  program
-    .command('inspect')
-    .description('summarise a table: format, snapshots, refs, file counts, and every path prefix it holds')
-    .argument('<location>', 'table directory or metadata.json file')
-    .option('--map <SRC=DST>', 'read manifests through this mapping (repeatable)', collect)
-    .option(
-      '--config <file>',
-      'YAML configuration whose s3.* catalog properties and storage: section reach S3; env ICEBERG_SYNC_CONFIG',
-    )
-    .option('--catalog <name>', 'catalog whose s3.* properties to use (default: the only or default one)')
-    .option('--json', 'print one JSON object')
-    .action(
-      async (location: string, o: { map?: string[]; json?: boolean; config?: string; catalog?: string }) => {
-        const router = await standaloneStorageRouter(o);
-        const rules = (o.map ?? [])
-          .map(parseMappingRule)
-          .map((r) => ({ source: r.source, target: absolutize(r.target) }));
-        const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
-        const report = await inspectTable(absolutize(location), {
-          resolve: router.resolver,
-          ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
-        });
-        process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
-        setExit(ExitCode.OK);
-      },
-    );
+  outputOptions(
+    program
+      .command('inspect')
+      .description('summarise a table: format, snapshots, refs, file counts, and every path prefix it holds')
+      .argument('<location>', 'table directory or metadata.json file')
+      .option('--map <SRC=DST>', 'read manifests through this mapping (repeatable)', collect)
+      .option(
+        '--config <file>',
+        'YAML configuration whose s3.* catalog properties and storage: section reach S3; env ICEBERG_SYNC_CONFIG',
+      )
+      .option('--catalog <name>', 'catalog whose s3.* properties to use (default: the only or default one)'),
+  ).action(
+    async (location: string, o: OutputOptions & { map?: string[]; config?: string; catalog?: string }) => {
+      const router = await standaloneStorageRouter(o, cliLogger(o));
+      const rules = (o.map ?? [])
+        .map(parseMappingRule)
+        .map((r) => ({ source: r.source, target: absolutize(r.target) }));
+      const mapper = rules.length ? new PathMapper(rules, { allowUnmapped: true }) : undefined;
+      const report = await inspectTable(absolutize(location), {
+        resolve: router.resolver,
+        ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
+      });
+      if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
+      else printOut(formatInspectReport(report));
+      setExit(ExitCode.OK);
+    },
+  );
 
   const addFilesOptions = (cmd: Command) =>
     cmd
@@ -308,7 +331,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'partition field of a created table, repeatable: col, col:type (a Hive directory column), day(col), bucket(16, col)...',
         collect,
       )
-      .option('--format-version <n>', 'format version of a created table (1, 2 or 3)', '2')
+      .option(
+        '--format-version <n>',
+        'format version of a created table: 1, 2 or 3 (default 2)',
+        parseFormatVersion,
+      )
       .option('--table-property <key=value>', 'property of a created table, repeatable', collect)
       .option(
         '--include <glob>',
@@ -316,7 +343,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
         collect,
       )
       .option('--exclude <glob>', 'leave out files matching this glob, repeatable', collect)
-      .option('--settle <seconds>', 'leave files modified more recently than this for the next run', '60')
+      .option(
+        '--settle <duration>',
+        'leave files modified more recently than this for the next run: seconds, or 500ms, 90s, 5m, 1h (default 60)',
+        parseSettle,
+      )
       .option(
         '--remove-missing',
         'remove tracked files that are gone from the replicated directory (a delete snapshot)',
@@ -328,7 +359,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--keep-path-properties', 'leave write.data.path and the other path properties unchanged')
       .option('--copy-plan <file>', 'write the missing files as source,target lines here')
       .option('--source-metadata <file>', 'treat this replicated metadata.json as the newest version')
-      .option('--concurrency <n>', 'files read and rewritten at once', '8');
+      .option(
+        '--concurrency <n>',
+        'files read and rewritten at once, 1 or more (default 8; with --mode add-files, footers read at once, default 16)',
+        parseConcurrency,
+      );
 
   addFilesOptions(syncOptions(program.command('sync')))
     .description('rewrite the newest complete replicated version and commit it to the DR catalog')
@@ -345,7 +380,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'register new Parquet files of a replicated directory in a DR table, from their footers only',
     )
     .option('--dry-run', 'read the new footers and report what would be added; write nothing')
-    .option('--concurrency <n>', 'footers read at once', '16')
+    .option('--concurrency <n>', 'footers read at once, 1 or more (default 16)', parseConcurrency)
     .action(async (o: AddFilesCommandOptions) => setExit(await runAddFiles(o, o.dryRun ?? false)));
 
   tableOptions(program.command('verify'))
@@ -355,31 +390,52 @@ export function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
+/** Reports a failure: on stderr through the logger (errors print even with --quiet), with --json also as stdout's last line. */
+function reportFailure(
+  logger: Logger | undefined,
+  json: boolean,
+  failure: { code: string; message: string; exitCode: number; stack?: string | undefined },
+): void {
+  const { code, message, exitCode, stack } = failure;
+  logger?.error({ code, exitCode, ...(stack ? { stack } : {}) }, message);
+  if (json) process.stdout.write(`${toJsonLine({ status: 'failed', error: { code, message }, exitCode })}\n`);
+}
+
 /** Runs the CLI; resolves the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.OK;
-  const program = buildProgram((c) => {
-    code = c;
-  });
-  const json = argv.includes('--json');
+  // For errors raised before or while commander parses: the output settings the raw arguments give.
+  const out = outputOptionsFromArgv(argv);
+  const logger = cliLogger(out);
+  const jsonLogs = out.logFormat === 'json';
+  const program = buildProgram(
+    (c) => {
+      code = c;
+    },
+    // With JSON logs, commander's own text is replaced by one error line (below).
+    jsonLogs ? () => {} : undefined,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      if (err.exitCode === 0) return ExitCode.OK;
+      // Commander has printed its message already, unless the logs are JSON.
+      reportFailure(jsonLogs ? logger : undefined, out.json ?? false, {
+        code: 'CONFIG',
+        message: err.message.replace(/^error: /, ''),
+        exitCode: ExitCode.USAGE,
+      });
+      return ExitCode.USAGE;
     }
-    const exit = exitCodeFor(err);
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`iceberg-sync: error: ${message}\n`);
-    if (exit === ExitCode.INTERNAL && err instanceof Error && err.stack)
-      process.stderr.write(`${err.stack}\n`);
-    if (json) {
-      const codeName = err instanceof IcebergSyncError ? err.code : 'INTERNAL';
-      process.stdout.write(
-        `${toJsonLine({ status: 'failed', error: { code: codeName, message }, exitCode: exit })}\n`,
-      );
-    }
-    return exit;
+    const exitCode = exitCodeFor(err);
+    reportFailure(logger, out.json ?? false, {
+      code: err instanceof IcebergSyncError ? err.code : 'INTERNAL',
+      message: err instanceof Error ? err.message : String(err),
+      exitCode,
+      stack: exitCode === ExitCode.INTERNAL && err instanceof Error ? err.stack : undefined,
+    });
+    return exitCode;
   }
 }

@@ -23,6 +23,8 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../errors.ts';
+import { defaultLogger } from '../util/logger.ts';
+import { redactUrl } from '../util/redact.ts';
 import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
@@ -70,7 +72,7 @@ export interface S3StorageOptions {
    * parts of this size (default 16 MiB; at least 5 MiB, S3's smallest part).
    */
   readonly partSizeBytes?: number;
-  /** Receives warnings (default `process.emitWarning`). */
+  /** Receives warnings (default: the default logger's, text on stderr). */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -135,7 +137,7 @@ export class S3Storage implements Storage {
 
   /** The endpoint requests go to, for messages (`AWS` when the SDK picks it). */
   get endpointLabel(): string {
-    return this.#options.endpoint ?? customEndpointFromEnv() ?? 'AWS S3';
+    return redactUrl(this.#options.endpoint ?? customEndpointFromEnv() ?? 'AWS S3');
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
@@ -467,7 +469,7 @@ export class S3Storage implements Storage {
   #warnRacy(): void {
     if (this.#warned) return;
     this.#warned = true;
-    (this.#options.onWarning ?? ((m: string) => process.emitWarning(m)))(
+    (this.#options.onWarning ?? defaultLogger.warn)(
       `s3.conditional-writes is false for ${this.endpointLabel}: if-not-exists writes (the run lock, ` +
         'catalog metadata files) check with HEAD and then PUT, which two concurrent runs can race',
     );

@@ -38,6 +38,7 @@ import {
   StorageError,
 } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
+import { defaultLogger } from '../util/logger.ts';
 import { definedOnly, propertyReader } from './properties.ts';
 import type { StorageRouter } from './router.ts';
 import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
@@ -71,7 +72,7 @@ export interface WebHdfsStorageOptions {
   readonly requestTimeoutMs?: number;
   /** First backoff delay in milliseconds (default 200; doubled each round, with jitter). */
   readonly retryDelayMs?: number;
-  /** Receives warnings (default `process.emitWarning`). */
+  /** Receives warnings (default: the default logger's, text on stderr). */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -689,7 +690,7 @@ export class WebHdfsStorage implements Storage {
   #warnRename(): void {
     if (this.#warnedRename) return;
     this.#warnedRename = true;
-    (this.#options.onWarning ?? ((m: string) => process.emitWarning(m)))(
+    (this.#options.onWarning ?? defaultLogger.warn)(
       'this WebHDFS server does not take renameoptions (HDFS rename2): if-not-exists writes check the ' +
         'target and then RENAME, which two concurrent runs can race',
     );

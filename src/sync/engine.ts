@@ -25,6 +25,7 @@ import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
+import type { Logger } from '../util/logger.ts';
 import { isUnderDir, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import type { MissingFile, SyncReport } from './report.ts';
@@ -87,6 +88,8 @@ export interface SyncTableOptions {
   readonly concurrency?: number;
   /** Progress callback. */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Where warnings go (default: text on stderr). */
+  readonly logger?: Logger;
 }
 
 interface ManifestRef {
@@ -598,7 +601,7 @@ class SyncRun {
         `metadata root ${this.root} lies inside the replicated table ${opts.tableLocation}; choose a location outside the replica (--metadata-root)`,
       );
     }
-    const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root);
+    const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root, opts.logger);
     try {
       await this.#run();
     } finally {
@@ -631,7 +634,7 @@ class SyncRun {
     }
     report.newestSourceMetadata = top.path;
     this.mapper = this.mapperFor(top.doc);
-    const loaded = await loadState(this.resolve, this.root);
+    const loaded = await loadState(this.resolve, this.root, opts.logger);
     const fingerprint = mappingFingerprint(this.mapper.rules);
     if (loaded && loaded.mappingFingerprint !== fingerprint) {
       throw new IcebergSyncError(

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { AlreadyExistsError, IcebergSyncError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { type JsonObject, parseJson, stringifyJson } from '../util/json.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 import type { PathMappingRule } from './path-mapping.ts';
 
 /** One rewritten file. */
@@ -74,6 +75,7 @@ export function stateDir(metadataRoot: string): string {
 export async function loadState(
   resolve: StorageResolver,
   metadataRoot: string,
+  logger: Logger = defaultLogger,
 ): Promise<SyncState | undefined> {
   const path = `${stateDir(metadataRoot)}/state.json`;
   const storage = resolve(path);
@@ -88,7 +90,7 @@ export async function loadState(
     return state;
   } catch (err) {
     // A damaged state is only a lost cache: outputs are found again by path. Say so and move on.
-    process.emitWarning(`ignoring unreadable sync state ${path}: ${(err as Error).message}`);
+    logger.warn(`ignoring unreadable sync state ${path}: ${(err as Error).message}`);
     return undefined;
   }
 }
@@ -132,7 +134,11 @@ function processAlive(pid: number): boolean {
  * Takes the per-table run lock (`.iceberg-sync/lock`, created only if absent). A lock left by a
  * killed run on this host is taken over; one held by a live process, or by another host, is not.
  */
-export async function acquireLock(resolve: StorageResolver, metadataRoot: string): Promise<RunLock> {
+export async function acquireLock(
+  resolve: StorageResolver,
+  metadataRoot: string,
+  logger: Logger = defaultLogger,
+): Promise<RunLock> {
   const path = `${stateDir(metadataRoot)}/lock`;
   const storage = resolve(path);
   const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
@@ -149,7 +155,7 @@ export async function acquireLock(resolve: StorageResolver, metadataRoot: string
           try {
             await storage.delete(path);
           } catch (err) {
-            process.emitWarning(`could not remove the run lock ${path}: ${(err as Error).message}`);
+            logger.warn(`could not remove the run lock ${path}: ${(err as Error).message}`);
           }
         },
       };

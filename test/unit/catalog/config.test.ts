@@ -157,12 +157,12 @@ catalogs:
     );
     configError(
       () => parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite://\n    busy-timeout-ms: soon\n', noEnv),
-      'catalog config: catalog.dr.busy-timeout-ms: must be a number',
+      "catalog config: catalog.dr.busy-timeout-ms: must be a positive whole number (got 'soon')",
     );
     configError(
       () =>
         parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite://\n    init_catalog_tables: maybe\n', noEnv),
-      'catalog config: catalog.dr.init_catalog_tables: must be true or false',
+      "catalog config: catalog.dr.init_catalog_tables: must be true or false (got 'maybe')",
     );
     configError(
       () => parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite://\n    s3: {a: 1}\n', noEnv),

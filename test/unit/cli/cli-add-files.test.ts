@@ -118,7 +118,7 @@ describe('iceberg-sync add-files', () => {
       '4',
     ]);
     assert.equal(badVersion.code, 2);
-    assert.match(badVersion.stderr, /--format-version must be 1, 2 or 3/);
+    assert.match(badVersion.stderr, /--format-version: must be 1, 2 or 3 \(got '4'\)/);
     const noTable = cli(['add-files', ...common, '--replicated-path', path.join(base, 'nothing')]);
     assert.equal(noTable.code, 6);
     assert.match(noTable.stderr, /no such table .*--create/);

@@ -1,0 +1,87 @@
+/**
+ * The one logging seam of the library and the CLI: engines, catalogs and storage backends take a
+ * {@link Logger} instead of writing to the process, so that the CLI's `--quiet`, `--json` and
+ * `--log-format json` hold everywhere.
+ *
+ * Our own few lines rather than a dependency: the tool logs a handful of warnings and progress
+ * lines, which does not need transports, child loggers or worker threads. The shape is pino's
+ * (`logger.warn('text')` or `logger.warn({ path }, 'text')`), so a pino logger (or `console`, for
+ * the message-only form) can be passed wherever a `Logger` is taken.
+ */
+import { redactSecrets } from './redact.ts';
+
+/** One log method: a message, or fields and a message, as pino takes them. */
+export interface LogFn {
+  (msg: string): void;
+  (fields: Readonly<Record<string, unknown>>, msg: string): void;
+}
+
+/** Where the library's warnings, progress lines and debug notes go. */
+export interface Logger {
+  readonly error: LogFn;
+  readonly warn: LogFn;
+  readonly info: LogFn;
+  readonly debug: LogFn;
+}
+
+/** Levels from most to least severe; a sink writes its level and those before it. */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Options of the stream sinks. */
+export interface SinkOptions {
+  /** The least severe level written (default `info`); `silent` writes nothing. */
+  readonly level?: LogLevel | 'silent';
+  /** Where lines go (default `process.stderr`). */
+  readonly stream?: { write(text: string): unknown };
+  /** Text sink: put before error and warning lines (the CLI's `iceberg-sync: `). */
+  readonly prefix?: string;
+}
+
+type Line = (level: LogLevel, fields: Readonly<Record<string, unknown>>, msg: string) => string;
+
+function sink(options: SinkOptions, line: Line): Logger {
+  const limit = options.level === 'silent' ? -1 : LOG_LEVELS.indexOf(options.level ?? 'info');
+  const fn = (level: LogLevel): LogFn => {
+    if (LOG_LEVELS.indexOf(level) > limit) return () => {};
+    return ((a: string | Readonly<Record<string, unknown>>, b?: string) => {
+      const [fields, msg] = typeof a === 'string' ? [{}, a] : [a, b ?? ''];
+      // Messages carry paths and URLs: credentials in them never reach the output.
+      (options.stream ?? process.stderr).write(`${redactSecrets(line(level, fields, msg))}\n`);
+    }) as LogFn;
+  };
+  return { error: fn('error'), warn: fn('warn'), info: fn('info'), debug: fn('debug') };
+}
+
+/**
+ * Human lines: `warning: ...`, `error: ...`, `debug: ...`, info lines as they are. Fields are for
+ * machines and left out, except a `stack`, printed below the message.
+ */
+export function textLogger(options: SinkOptions = {}): Logger {
+  return sink(options, (level, fields, msg) => {
+    const stack = typeof fields.stack === 'string' ? `\n${fields.stack}` : '';
+    const tag = level === 'warn' ? 'warning' : level;
+    const prefix = level === 'info' ? '' : `${level === 'debug' ? '' : (options.prefix ?? '')}${tag}: `;
+    return `${prefix}${msg}${stack}`;
+  });
+}
+
+/** JSON lines: `{"time":"<ISO 8601>","level":"warn","msg":"...",...fields}`. */
+export function jsonLogger(options: SinkOptions = {}): Logger {
+  return sink(options, (level, fields, msg) =>
+    JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigints),
+  );
+}
+
+/** Writes nothing. */
+export const silentLogger: Logger = textLogger({ level: 'silent' });
+
+/**
+ * The logger of library calls given none: warnings and errors as text on stderr (what
+ * `process.emitWarning` used to show, without Node's prefix); no progress or debug lines.
+ */
+export const defaultLogger: Logger = textLogger({ level: 'warn' });
+
+function bigints(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
