@@ -9,7 +9,7 @@ import { readParquetFooter } from '../../../src/parquet/footer.ts';
 import { decodeStruct, encodeStruct } from '../../../src/parquet/thrift.ts';
 import type { RangeReader } from '../../../src/storage/storage.ts';
 import { bytesRangeReader } from '../../../src/storage/storage.ts';
-import { impalaFixtures } from '../../helpers/paths.ts';
+import { impalaFixtures, repoRoot } from '../../helpers/paths.ts';
 import { requireFixtures } from '../../helpers/requires.ts';
 
 function walk(dir: string, pattern: RegExp, out: string[] = []): string[] {
@@ -131,9 +131,12 @@ describe('readParquetFooter over the Impala fixtures', requireFixtures(), () => 
   });
 });
 
+/** A small Parquet file of the golden corpus: the tests below need no fixtures. */
+const smallFile = path.join(repoRoot, 'test', 'golden', 'position-deletes.parquet');
+
 describe('readParquetFooter range reads', () => {
   test('a small file takes one tail read', async () => {
-    const bytes = new Uint8Array(readFileSync(parquetFiles[0]!));
+    const bytes = new Uint8Array(readFileSync(smallFile));
     const reader = spyReader(bytes);
     await readParquetFooter(reader, 'x.parquet');
     assert.equal(reader.reads.length, 1);
@@ -158,7 +161,7 @@ describe('readParquetFooter range reads', () => {
 });
 
 describe('readParquetFooter errors', () => {
-  const good = new Uint8Array(readFileSync(parquetFiles[0]!));
+  const good = new Uint8Array(readFileSync(smallFile));
 
   test('bad magic at end', async () => {
     await assert.rejects(
