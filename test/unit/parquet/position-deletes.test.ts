@@ -356,7 +356,7 @@ describe('rewritePositionDeleteFile on synthetic files', () => {
   });
 });
 
-describe('inputs that are views into larger buffers', () => {
+describe('inputs that are views into larger buffers', requireFixtures(), () => {
   test('a delete file inside a larger buffer (as Node pools small reads) rewrites the same', async () => {
     const { bytes, file } = deleteFiles[0]!;
     const pool = new Uint8Array(bytes.length + 4096);
