@@ -42,7 +42,7 @@ import {
 // snappyjs ships no type declarations; this is the part of its API we use.
 const snappy = createRequire(import.meta.url)('snappyjs') as {
   compress(data: Uint8Array): Uint8Array;
-  uncompress(data: Uint8Array): Uint8Array;
+  uncompress(data: Uint8Array, maxLength?: number): Uint8Array;
 };
 
 /** The 4 bytes every Avro object container file starts with. */
@@ -235,13 +235,20 @@ function readFrame(
   return { ok: true, count, data: buf.subarray(dataStart, syncStart), next: syncStart + SYNC_SIZE };
 }
 
+/**
+ * Most bytes one block may decompress to. Avro does not record a block's uncompressed size, so
+ * this bounds what a corrupt or hostile block can make us allocate; manifests' blocks are tens
+ * of kilobytes (writers end a block at 64 kB by default).
+ */
+export const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
+
 function decompress(codec: string, data: Uint8Array, index: number, file: string): Uint8Array {
   switch (codec) {
     case 'null':
       return data;
     case 'deflate':
       try {
-        return inflateRawSync(data);
+        return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
       } catch (err) {
         throw new CorruptFileError(
           file,
@@ -253,7 +260,7 @@ function decompress(codec: string, data: Uint8Array, index: number, file: string
         throw new CorruptFileError(file, `bad snappy data in Avro block ${index} (no CRC)`);
       let raw: Uint8Array;
       try {
-        raw = snappy.uncompress(data.subarray(0, data.length - 4));
+        raw = snappy.uncompress(data.subarray(0, data.length - 4), MAX_BLOCK_BYTES);
       } catch (err) {
         throw new CorruptFileError(file, `bad snappy data in Avro block ${index}: ${(err as Error).message}`);
       }
@@ -270,7 +277,7 @@ function decompress(codec: string, data: Uint8Array, index: number, file: string
     }
     case 'zstandard':
       try {
-        return zstdDecompressSync(data);
+        return zstdDecompressSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
       } catch (err) {
         throw new CorruptFileError(
           file,

@@ -19,6 +19,12 @@ export interface MetadataDocument {
   readonly pretty: boolean;
 }
 
+/**
+ * Most bytes a compressed metadata file may inflate to: about the longest string the JS engine
+ * makes, so a gzip bomb is refused before it exhausts memory.
+ */
+const MAX_METADATA_BYTES = 512 * 1024 * 1024;
+
 /** True for names Iceberg uses for gzip-compressed metadata. */
 export function isGzipMetadataName(path: string): boolean {
   return path.endsWith('.gz.metadata.json') || path.endsWith('.metadata.json.gz');
@@ -36,7 +42,7 @@ export function decodeMetadata(bytes: Uint8Array, file: string): MetadataDocumen
   const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
   if (gzip) {
     try {
-      raw = new Uint8Array(gunzipSync(bytes));
+      raw = new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_METADATA_BYTES }));
     } catch (err) {
       throw new CorruptFileError(file, `corrupt gzip-compressed metadata (${(err as Error).message})`, {
         cause: err,

@@ -105,9 +105,16 @@ function asString(v: JsonValue | undefined, what: string, file: string): string 
   return v;
 }
 
+/** Sets an own property, also for the key `__proto__` (which plain assignment would not). */
+function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
 function stringMap(v: JsonValue | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  if (isJsonObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  if (isJsonObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') setOwn(out, k, x);
   return out;
 }
 
@@ -157,13 +164,13 @@ export function viewTableMetadata(json: JsonObject, file: string): TableMetadata
   if (isJsonObject(json.refs)) {
     for (const [name, r] of Object.entries(json.refs)) {
       if (!isJsonObject(r)) throw new CorruptFileError(file, `refs.${name} is not an object`);
-      refs[name] = {
+      setOwn(refs, name, {
         snapshotId: asLong(r['snapshot-id'], `refs.${name}.snapshot-id`, file),
         type: r.type === 'tag' ? 'tag' : 'branch',
-      };
+      });
     }
   }
-  if (!refs.main && currentSnapshotId !== undefined)
+  if (!Object.hasOwn(refs, 'main') && currentSnapshotId !== undefined)
     refs.main = { snapshotId: currentSnapshotId, type: 'branch' };
   const metadataLog = array(json['metadata-log'], 'metadata-log', file).map((e, i) => {
     if (!isJsonObject(e)) throw new CorruptFileError(file, `metadata-log[${i}] is not an object`);

@@ -13,7 +13,7 @@ import { parquetMetadata } from 'hyparquet';
 import { CorruptFileError, UnsupportedError } from '../errors.ts';
 import type { RangeReader } from '../storage/storage.ts';
 import type { ThriftStruct } from './thrift.ts';
-import { decodeStruct } from './thrift.ts';
+import { decodeStruct, ThriftError } from './thrift.ts';
 
 /** "PAR1": the magic at both ends of a Parquet file. */
 export const PARQUET_MAGIC = 0x31524150;
@@ -180,16 +180,52 @@ export function decodeParquetFooter(
     );
   }
 
-  const schema = schemaWithPaths(metadata.schema, fileName);
+  try {
+    return footerOf(metadata, tree, metadataBytes.length, fileSize, fileName);
+  } catch (err) {
+    // A field of the wrong wire type (a corrupt footer that still parses as Thrift).
+    if (err instanceof ThriftError) throw new CorruptFileError(fileName, `corrupt footer (${err.message})`);
+    throw err;
+  }
+}
+
+function footerOf(
+  metadata: FileMetaData,
+  tree: ThriftStruct,
+  metadataLength: number,
+  fileSize: number,
+  fileName: string,
+): ParquetFooter {
+  // Pages lie between the leading magic and the footer (metadata, its length, the magic).
+  const dataEnd = fileSize - 8 - metadataLength;
+  // hyparquet assigns fields by id without checking their wire types: check what we use.
+  const bad = (what: string) => new CorruptFileError(fileName, `corrupt footer (bad ${what})`);
+  const list = <T>(v: T[] | undefined, what: string): T[] => {
+    if (!Array.isArray(v)) throw bad(what);
+    return v;
+  };
+  const count = (v: unknown, what: string): bigint => {
+    if (typeof v === 'bigint' && v >= 0n) return v;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    throw bad(what);
+  };
+  const text = (v: unknown, what: string): string => {
+    if (typeof v !== 'string') throw bad(what);
+    return v;
+  };
+  const schema = schemaWithPaths(list(metadata.schema, 'schema'), fileName);
   const leaves = schema.filter((e) => e.type !== undefined);
   const fieldIdByPath = new Map(leaves.map((e) => [e.path.join('\u0000'), e.fieldId]));
   const rawGroups = tree.structs(4);
 
-  const rowGroups = metadata.row_groups.map((rg, g): ParquetRowGroup => {
+  const rowGroups = list(metadata.row_groups, 'row groups').map((rg, g): ParquetRowGroup => {
     const rawColumns = rawGroups[g]?.structs(1) ?? [];
-    const columns = rg.columns.map((c, i): ParquetColumnChunk => {
+    const columns = list(rg.columns, `row group ${g} columns`).map((c, i): ParquetColumnChunk => {
       const md = c.meta_data;
       if (!md) throw new CorruptFileError(fileName, `row group ${g} column ${i} has no metadata`);
+      const path = list(md.path_in_schema, `row group ${g} column ${i} path`).map((p) =>
+        text(p, 'column path'),
+      );
       if (c.file_path !== undefined) {
         throw new UnsupportedError(fileName, 'column chunks stored in other files are not supported');
       }
@@ -201,20 +237,21 @@ export function decodeParquetFooter(
       const startOffset =
         dictionaryPageOffset !== undefined ? Math.min(dictionaryPageOffset, dataPageOffset) : dataPageOffset;
       const totalCompressedSize = toOffset(md.total_compressed_size, fileName);
-      if (startOffset + totalCompressedSize > fileSize) {
+      if (startOffset < 4 || startOffset + totalCompressedSize > dataEnd) {
         throw new CorruptFileError(
           fileName,
-          `column chunk ${md.path_in_schema.join('.')} extends past the end of the file`,
+          `column chunk ${path.join('.')} of row group ${g} lies outside the data pages ` +
+            `(offset ${startOffset}, ${totalCompressedSize} bytes; pages end at ${dataEnd})`,
         );
       }
       const rawStats = rawColumns[i]?.struct(3)?.struct(12);
       return {
-        path: md.path_in_schema,
-        fieldId: fieldIdByPath.get(md.path_in_schema.join('\u0000')),
-        type: md.type,
-        codec: md.codec,
+        path,
+        fieldId: fieldIdByPath.get(path.join('\u0000')),
+        type: text(md.type, `column ${path.join('.')} type`),
+        codec: text(md.codec, `column ${path.join('.')} codec`),
         encodings: md.encodings ?? [],
-        numValues: md.num_values,
+        numValues: count(md.num_values, `column ${path.join('.')} num_values`),
         totalCompressedSize,
         totalUncompressedSize: toOffset(md.total_uncompressed_size, fileName),
         dataPageOffset,
@@ -225,20 +262,30 @@ export function decodeParquetFooter(
     });
     const startOffset = columns.length ? Math.min(...columns.map((c) => c.startOffset)) : 4;
     return {
-      rowCount: rg.num_rows,
+      rowCount: count(rg.num_rows, `row group ${g} num_rows`),
       startOffset,
-      totalByteSize: rg.total_byte_size,
+      totalByteSize: count(rg.total_byte_size, `row group ${g} total_byte_size`),
       totalCompressedSize: columns.reduce((sum, c) => sum + c.totalCompressedSize, 0),
       columns,
     };
   });
 
+  // Iceberg's record_count is the sum over row groups; a file count that disagrees is corrupt.
+  const groupRows = rowGroups.reduce((n, rg) => n + rg.rowCount, 0n);
+  const rowCount = count(metadata.num_rows, 'num_rows');
+  if (groupRows !== rowCount) {
+    throw new CorruptFileError(
+      fileName,
+      `corrupt footer (num_rows ${metadata.num_rows} is not the sum of the row groups' ${groupRows})`,
+    );
+  }
+
   return {
     fileSize,
-    metadataLength: metadataBytes.length,
+    metadataLength,
     version: metadata.version,
     createdBy: metadata.created_by,
-    rowCount: metadata.num_rows,
+    rowCount,
     schema,
     rowGroups,
     keyValueMetadata: (metadata.key_value_metadata ?? []).map((kv) => ({ key: kv.key, value: kv.value })),
@@ -265,14 +312,24 @@ function statisticsOf(s: ThriftStruct): ParquetStatistics {
   };
 }
 
+/** Nesting deeper than this is no real schema (and would exhaust the stack). */
+const MAX_SCHEMA_DEPTH = 256;
+
 /** Adds each element's path, walking the flattened schema depth-first as it is stored. */
 function schemaWithPaths(elements: readonly SchemaElement[], fileName: string): ParquetSchemaElement[] {
   const out: ParquetSchemaElement[] = [];
+  const bad = (detail: string) => new CorruptFileError(fileName, `corrupt footer (schema ${detail})`);
   let next = 0;
-  const visit = (parent: readonly string[], isRoot: boolean): void => {
+  const visit = (parent: readonly string[], depth: number): void => {
     const e = elements[next++];
-    if (!e) throw new CorruptFileError(fileName, 'corrupt footer (schema ends early)');
-    const path = isRoot ? [] : [...parent, e.name];
+    if (!e) throw bad('ends early');
+    if (depth > MAX_SCHEMA_DEPTH) throw bad(`nests deeper than ${MAX_SCHEMA_DEPTH} levels`);
+    if (typeof e.name !== 'string') throw bad(`element ${next - 1} has no name`);
+    const children = e.num_children ?? 0;
+    if (!Number.isSafeInteger(children) || children < 0) throw bad(`element ${e.name} has a bad child count`);
+    if (e.field_id !== undefined && !Number.isInteger(e.field_id))
+      throw bad(`element ${e.name} has a bad field id`);
+    const path = depth === 0 ? [] : [...parent, e.name];
     out.push({
       name: e.name,
       path,
@@ -286,9 +343,10 @@ function schemaWithPaths(elements: readonly SchemaElement[], fileName: string): 
       precision: e.precision,
       fieldId: e.field_id,
     });
-    for (let i = 0; i < (e.num_children ?? 0); i++) visit(path, false);
+    for (let i = 0; i < children; i++) visit(path, depth + 1);
   };
-  if (elements.length) visit([], true);
+  if (elements.length) visit([], 0);
+  if (next !== elements.length) throw bad(`has ${elements.length - next} elements outside its tree`);
   return out;
 }
 

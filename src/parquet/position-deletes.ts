@@ -82,6 +82,22 @@ export async function rewritePositionDeleteFile(
   mapPath: (path: string) => string,
   fileName: string,
 ): Promise<PositionDeleteRewrite> {
+  try {
+    return await rewriteFile(input, mapPath, fileName);
+  } catch (err) {
+    // A Thrift field of the wrong wire type, met outside a guarded decode.
+    if (err instanceof ThriftError) {
+      throw new CorruptFileError(fileName, `corrupt metadata (${err.message})`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function rewriteFile(
+  input: Uint8Array,
+  mapPath: (path: string) => string,
+  fileName: string,
+): Promise<PositionDeleteRewrite> {
   const metadataBytes = await readParquetFooterBytes(bytesRangeReader(input), fileName);
   const footerStart = input.length - 8 - metadataBytes.length;
   const footer = decodeParquetFooter(metadataBytes, input.length, fileName);
@@ -101,7 +117,12 @@ export async function rewritePositionDeleteFile(
   }
   const maxDef = leaf.repetition === 'OPTIONAL' ? 1 : 0;
 
-  // Decode the paths with hyparquet (any encoding), then map each distinct path once.
+  // Decode the paths with hyparquet (any encoding), then map each distinct path once. Its
+  // decompressors allocate what a page header claims, so the claims are checked first.
+  for (const rg of footer.rowGroups) {
+    const chunk = rg.columns[column];
+    if (chunk) checkPageSizes(input, chunk.startOffset, chunk.totalCompressedSize, fileName);
+  }
   const original = await readPaths(input, footer.metadata, leaf.name, fileName);
   if (BigInt(original.length) !== footer.rowCount) {
     throw new CorruptFileError(
@@ -155,7 +176,14 @@ export async function rewritePositionDeleteFile(
 
     // Sizes and statistics of the chunk, the row group and the footer's copy of both.
     const compressedDelta = BigInt(rebuilt.bytes.length - chunkInfo.totalCompressedSize);
-    cmd.set(6, CompactType.I64, (cmd.long(6) ?? 0n) + rebuilt.uncompressedDelta);
+    const uncompressedTotal = (cmd.long(6) ?? 0n) + rebuilt.uncompressedDelta;
+    if (uncompressedTotal < 0n) {
+      throw new CorruptFileError(
+        fileName,
+        `row group ${g}: file_path page sizes disagree with the column chunk`,
+      );
+    }
+    cmd.set(6, CompactType.I64, uncompressedTotal);
     cmd.set(7, CompactType.I64, BigInt(rebuilt.bytes.length));
     const values = groupMapped.filter((v): v is Uint8Array => v !== null);
     const stats = cmd.struct(12);
@@ -456,6 +484,15 @@ function rebuildChunk(input: Uint8Array, start: number, length: number, ctx: Chu
           if (v2) {
             const levels = (dph.int(5) ?? 0) + (dph.int(6) ?? 0);
             const compressed = dph.bool(7) ?? true;
+            // The old values are not needed, but their sizes are: the footer's totals move by
+            // the difference, so a page header that lies about them is refused here.
+            if (levels < 0 || levels > body.length || levels > uncompressedSize) {
+              throw new CorruptFileError(fileName, `data page at offset ${pos} has bad level lengths`);
+            }
+            if (compressed) decompress(ctx.codec, body.subarray(levels), uncompressedSize - levels, fileName);
+            else if (body.length !== uncompressedSize) {
+              throw new CorruptFileError(fileName, `data page at offset ${pos} has a bad uncompressed size`);
+            }
             const packed = compressed ? compress(ctx.codec, plain, fileName) : plain;
             newBody = concatBytes([body.subarray(0, levels), packed]);
             newUncompressed = levels + plain.length;
@@ -499,6 +536,30 @@ function rebuildChunk(input: Uint8Array, start: number, length: number, ctx: Chu
     throw new CorruptFileError(fileName, 'file_path pages hold fewer values than the row group has rows');
   }
   return { bytes: concatBytes(parts), pages, uncompressedDelta };
+}
+
+/**
+ * Walks the page headers of a column chunk and refuses a page that lies outside the chunk or
+ * claims more uncompressed bytes than its compressed bytes can hold.
+ */
+function checkPageSizes(input: Uint8Array, start: number, length: number, fileName: string): void {
+  const end = start + length;
+  const chunkBytes = input.subarray(0, end);
+  for (let pos = start; pos < end; ) {
+    const { value: header, end: bodyStart } = guard(fileName, () => decodeStruct(chunkBytes, pos));
+    const uncompressedSize = header.int(2) ?? 0;
+    const compressedSize = header.int(3) ?? -1;
+    if (compressedSize < 0 || bodyStart + compressedSize > end) {
+      throw new CorruptFileError(fileName, `page at offset ${pos} extends past its column chunk`);
+    }
+    if (uncompressedSize < 0 || uncompressedSize > compressedSize * MAX_EXPANSION + 1024) {
+      throw new CorruptFileError(
+        fileName,
+        `page at offset ${pos} claims ${uncompressedSize} uncompressed bytes from ${compressedSize}`,
+      );
+    }
+    pos = bodyStart + compressedSize;
+  }
 }
 
 /** Maps dictionary entries through the mapping already computed for the row values. */
@@ -654,7 +715,12 @@ function rebuildColumnIndex(old: ThriftStruct, pages: PageRecord[], fileName: st
   const nullPages = old.list(1)?.items ?? [];
   const oldMins = old.list(2)?.items ?? [];
   const oldMaxs = old.list(3)?.items ?? [];
-  if (nullPages.length !== dataPages.length || oldMins.length !== dataPages.length) {
+  if (
+    nullPages.length !== dataPages.length ||
+    oldMins.length !== dataPages.length ||
+    oldMaxs.length !== dataPages.length ||
+    ![...oldMins, ...oldMaxs].every((b) => b instanceof Uint8Array)
+  ) {
     throw new CorruptFileError(fileName, 'file_path column index does not match its pages');
   }
   const mins: Uint8Array[] = [];
@@ -858,7 +924,20 @@ function encodePlainByteArrays(values: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Most bytes a page can decompress to, per compressed byte: LZ4 reaches about 255, the other
+ * codecs less (a deflate, brotli or zstd output longer than the header says is cut off anyway).
+ */
+const MAX_EXPANSION = 256;
+
 function decompress(codec: number, data: Uint8Array, size: number, fileName: string): Uint8Array {
+  // The header's size is checked before anything of that size is allocated.
+  if (!Number.isSafeInteger(size) || size < 0 || (codec !== 0 && size > data.length * MAX_EXPANSION + 1024)) {
+    throw new CorruptFileError(
+      fileName,
+      `a file_path page claims ${size} uncompressed bytes from ${data.length} compressed bytes`,
+    );
+  }
   let out: Uint8Array;
   try {
     switch (codec) {
@@ -870,13 +949,13 @@ function decompress(codec: number, data: Uint8Array, size: number, fileName: str
         snappyUncompress(data, out);
         break;
       case 2:
-        out = gunzipSync(data);
+        out = gunzipSync(data, { maxOutputLength: Math.max(size, 1) });
         break;
       case 4:
-        out = brotliDecompress(data);
+        out = brotliDecompress(data, { maxOutputLength: Math.max(size, 1) });
         break;
       case 6:
-        out = zstdDecompressSync(data);
+        out = zstdDecompressSync(data, { maxOutputLength: Math.max(size, 1) });
         break;
       case 7:
         out = decompressLz4Raw(data, size);

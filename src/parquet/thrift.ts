@@ -96,7 +96,7 @@ export class ThriftStruct {
     if (v === undefined) return undefined;
     if (typeof v === 'number') return v;
     if (typeof v === 'bigint') return Number(v);
-    throw new TypeError(`thrift field ${id} is not an integer`);
+    throw new ThriftError(`thrift field ${id} is not an integer`);
   }
 
   /** Field `id` as a bigint (any integer type), or undefined when absent. */
@@ -105,20 +105,20 @@ export class ThriftStruct {
     if (v === undefined) return undefined;
     if (typeof v === 'bigint') return v;
     if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-    throw new TypeError(`thrift field ${id} is not an integer`);
+    throw new ThriftError(`thrift field ${id} is not an integer`);
   }
 
   bool(id: number): boolean | undefined {
     const v = this.get(id);
     if (v === undefined) return undefined;
-    if (typeof v !== 'boolean') throw new TypeError(`thrift field ${id} is not a bool`);
+    if (typeof v !== 'boolean') throw new ThriftError(`thrift field ${id} is not a bool`);
     return v;
   }
 
   binary(id: number): Uint8Array | undefined {
     const v = this.get(id);
     if (v === undefined) return undefined;
-    if (!(v instanceof Uint8Array)) throw new TypeError(`thrift field ${id} is not binary`);
+    if (!(v instanceof Uint8Array)) throw new ThriftError(`thrift field ${id} is not binary`);
     return v;
   }
 
@@ -130,14 +130,14 @@ export class ThriftStruct {
   struct(id: number): ThriftStruct | undefined {
     const v = this.get(id);
     if (v === undefined) return undefined;
-    if (!(v instanceof ThriftStruct)) throw new TypeError(`thrift field ${id} is not a struct`);
+    if (!(v instanceof ThriftStruct)) throw new ThriftError(`thrift field ${id} is not a struct`);
     return v;
   }
 
   list(id: number): ThriftList | undefined {
     const v = this.get(id);
     if (v === undefined) return undefined;
-    if (!isList(v)) throw new TypeError(`thrift field ${id} is not a list`);
+    if (!isList(v)) throw new ThriftError(`thrift field ${id} is not a list`);
     return v;
   }
 
@@ -146,7 +146,8 @@ export class ThriftStruct {
     const l = this.list(id);
     if (!l) return [];
     return l.items.map((item) => {
-      if (!(item instanceof ThriftStruct)) throw new TypeError(`thrift field ${id} is not a list of structs`);
+      if (!(item instanceof ThriftStruct))
+        throw new ThriftError(`thrift field ${id} is not a list of structs`);
       return item;
     });
   }

@@ -90,9 +90,8 @@ export function rewritePuffinFooter(
   checkSize(input.length, fileName);
   const { footerStart } = locateFooter(input, input.length, fileName);
   const footerBytes = input.subarray(footerStart);
-  const { footer, text } = decodeFooter(footerBytes, footerStart, fileName);
+  const { footer, text, spans: root } = decodeFooter(footerBytes, footerStart, fileName);
 
-  const root = scanJson(text, fileName);
   const blobNodes = member(root, 'blobs')?.items ?? [];
   const edits: Edit[] = [];
   footer.blobs.forEach((blob, i) => {
@@ -155,7 +154,7 @@ function decodeFooter(
   footer: Uint8Array,
   footerStart: number,
   fileName: string,
-): { footer: PuffinFooter; text: string } {
+): { footer: PuffinFooter; text: string; spans: JsonSpan } {
   if (!hasMagic(footer, 0)) throw new CorruptFileError(fileName, 'bad magic at footer start');
   const payload = footer.subarray(MAGIC.length, footer.length - TRAILER);
   let text: string;
@@ -168,13 +167,15 @@ function decodeFooter(
       cause: err,
     });
   }
+  // Parsers keep the last of two equal keys, an editor might change the first: refuse both.
+  const spans = scanJson(text, fileName);
   const root = asObject(json, 'footer payload', fileName);
   const blobsJson = root.blobs;
   if (!Array.isArray(blobsJson)) throw new CorruptFileError(fileName, 'footer payload has no "blobs" list');
   const blobs = blobsJson.map((b, i) => blobOf(b, i, footerStart, fileName));
   const properties =
     root.properties === undefined ? {} : stringMap(root.properties, 'footer properties', fileName);
-  return { footer: { blobs, properties, footerStart, footerPayloadCompressed: false }, text };
+  return { footer: { blobs, properties, footerStart, footerPayloadCompressed: false }, text, spans };
 }
 
 function blobOf(value: JsonValue, i: number, footerStart: number, fileName: string): PuffinBlob {
@@ -300,7 +301,9 @@ function propertyEdits(
   return [{ start: close, end: close, text: `${empty ? '' : ','}"properties":${json}` }];
 }
 
-/** Locates the values of JSON text already validated by a parser. */
+const MAX_JSON_DEPTH = 256;
+
+/** Locates the values of JSON text already validated by a parser; refuses duplicate keys. */
 function scanJson(text: string, fileName: string): JsonSpan {
   let i = 0;
   const ws = () => {
@@ -314,7 +317,17 @@ function scanJson(text: string, fileName: string): JsonSpan {
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
+  let depth = 0;
   const value = (): JsonSpan => {
+    // Footers nest four levels; a bound keeps hostile nesting from exhausting the stack.
+    if (++depth > MAX_JSON_DEPTH) throw new CorruptFileError(fileName, 'footer payload nests too deep');
+    try {
+      return valueAt();
+    } finally {
+      depth--;
+    }
+  };
+  const valueAt = (): JsonSpan => {
     ws();
     const start = i;
     const c = text[i];
@@ -326,9 +339,12 @@ function scanJson(text: string, fileName: string): JsonSpan {
         i++;
         return { start, end: i, members };
       }
+      const keys = new Set<string>();
       for (;;) {
         ws();
         const key = str();
+        if (keys.has(key)) throw new CorruptFileError(fileName, `footer payload has the key "${key}" twice`);
+        keys.add(key);
         ws();
         i++; // ':'
         members.push({ key, value: value() });

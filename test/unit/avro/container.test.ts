@@ -13,6 +13,7 @@ import {
 } from '../../../src/avro/container.ts';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const fixtureFiles = walk(impalaFixtures, (p) => p.endsWith('.avro'));
 const enc = new TextEncoder();
@@ -161,7 +162,7 @@ async function assertBothFail(bytes: Uint8Array, type: new (...a: never[]) => Er
   });
 }
 
-describe('Avro object container files', () => {
+describe('Avro object container files', requireFixtures(), () => {
   it('finds the fixture manifests', () => {
     assert.ok(
       fixtureFiles.length >= 200,

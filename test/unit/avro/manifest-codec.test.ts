@@ -14,6 +14,7 @@ import {
   writeAvroLike,
 } from '../../../src/iceberg/manifest-codec.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const manifestLists = walk(impalaFixtures, (p) => /metadata\/snap-[^/]+\.avro$/.test(p));
 const manifests = walk(impalaFixtures, (p) => /metadata\/[^/]+-m\d+\.avro$/.test(p));
@@ -22,7 +23,7 @@ async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Arr
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-describe('Iceberg manifest codec', () => {
+describe('Iceberg manifest codec', requireFixtures(), () => {
   it('reads every fixture manifest list with typed views', async () => {
     assert.ok(manifestLists.length > 50);
     let checkedLengths = 0;

@@ -12,6 +12,7 @@ import {
 } from '../../../src/avro/schema.ts';
 import { CorruptFileError } from '../../../src/errors.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const manifests = walk(impalaFixtures, (p) => /metadata\/[^/]+-m\d+\.avro$/.test(p));
 
@@ -36,7 +37,7 @@ function roundTrip(t: AvroType, value: unknown): unknown {
   return v;
 }
 
-describe('Avro schemas', () => {
+describe('Avro schemas', requireFixtures(), () => {
   it('keeps Iceberg attributes of fixture manifest schemas and their header bytes', () => {
     assert.ok(manifests.length > 50, `found ${manifests.length} manifests`);
     const seen = new Set<string>();

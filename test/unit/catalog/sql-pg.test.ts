@@ -9,12 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { CommitConflictError } from '../../../src/errors.ts';
+import { requireServer } from '../../helpers/requires.ts';
 
 const baseUrl = process.env.IMSYNC_PG_URL;
 const skip = baseUrl ? false : 'IMSYNC_PG_URL is not set (a PostgreSQL server to test against)';
 const t1 = { namespace: ['db'], name: 't1' };
 
-describe('SqlCatalog on PostgreSQL', { skip }, () => {
+describe('SqlCatalog on PostgreSQL', requireServer('PostgreSQL', skip), () => {
   let admin: pg.Client;
   const schemas: string[] = [];
 

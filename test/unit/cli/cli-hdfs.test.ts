@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test';
 import { envWithout, runCli } from '../../helpers/cli.ts';
 import { hdfsServer, hdfsSkipReason, uniqueDir, uploadDirToHdfs } from '../../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import { freePort } from '../../helpers/s3.ts';
 
 /** The CLI without the machine's own ICEBERG_SYNC_* / PYICEBERG_* settings. */
@@ -18,7 +19,7 @@ const cli = (args: string[]) => runCli(args, envWithout(/^(ICEBERG_SYNC_|PYICEBE
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
-describe('iceberg-sync CLI on HDFS', { skip: hdfsSkipReason }, () => {
+describe('iceberg-sync CLI on HDFS', requireServer('HDFS', hdfsSkipReason), () => {
   const server = hdfsServer!;
   const nn = hdfsServer ? new URL(hdfsServer.namenode).host : '';
   let dir: string;

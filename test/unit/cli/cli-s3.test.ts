@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { envWithout, runCli } from '../../helpers/cli.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import { createBucket, s3Server, s3SkipReason, uploadDir } from '../../helpers/s3.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, cleanEnv(env));
@@ -26,7 +27,7 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   });
 }
 
-describe('iceberg-sync CLI on S3', { skip: s3SkipReason }, () => {
+describe('iceberg-sync CLI on S3', requireServer('S3', s3SkipReason), () => {
   const server = s3Server!;
   let bucket: string;
 

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { runCli } from '../../helpers/cli.ts';
 import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
 import { replicate } from '../../helpers/replicate.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { ...process.env, ...env });
 
@@ -32,7 +33,7 @@ function setup() {
   return { base, replicaRoot, rules, args };
 }
 
-describe('iceberg-sync CLI', () => {
+describe('iceberg-sync CLI', requireFixtures(), () => {
   it('syncs, reports JSON as the last stdout line, then is up to date; verify passes', () => {
     const s = setup();
     const first = cli(['sync', ...s.args, '--json']);

@@ -6,6 +6,7 @@ import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
 import { decodeMetadata, encodeMetadata, metadataVersionOf } from '../../../src/iceberg/metadata-json.ts';
 import { jsonEquals, parseJson, stringifyJson } from '../../../src/util/json.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const fixtureFiles = walk(impalaFixtures, (p) => p.endsWith('.metadata.json'));
 
@@ -18,7 +19,7 @@ function integerLiterals(text: string): string[] {
   return out;
 }
 
-describe('metadata.json codec', () => {
+describe('metadata.json codec', requireFixtures(), () => {
   it('finds the fixture tables', () => {
     assert.ok(fixtureFiles.length >= 100, `expected the shared fixtures, found ${fixtureFiles.length} files`);
   });

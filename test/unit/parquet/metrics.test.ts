@@ -26,6 +26,7 @@ import { hasFieldIds, parquetTree, resolveColumns } from '../../../src/parquet/i
 import { footerMetrics } from '../../../src/parquet/metrics.ts';
 import { bytesRangeReader } from '../../../src/storage/storage.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 /** Tables whose files do not fit their own current schema, and why (asserted, not skipped). */
 const EXPECTED_MISFITS: Record<string, RegExp> = {
@@ -62,7 +63,7 @@ const asObject = (m: Map<number, bigint | Uint8Array> | undefined) =>
   );
 
 describe('footer metrics against the metrics real engines recorded (Impala fixtures)', {
-  skip: !existsSync(impalaFixtures) && `no fixtures at ${impalaFixtures}`,
+  ...requireFixtures(),
 }, () => {
   it('match field by field for every Parquet data file', async () => {
     let compared = 0;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
@@ -8,8 +8,10 @@ import { decodePuffinFooter, readPuffinFooter, rewritePuffinFooter } from '../..
 import type { RangeReader } from '../../../src/storage/storage.ts';
 import { bytesRangeReader } from '../../../src/storage/storage.ts';
 import { impalaFixtures } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 function walk(dir: string, pattern: RegExp, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) walk(p, pattern, out);
@@ -61,7 +63,7 @@ function spyReader(bytes: Uint8Array): RangeReader & { reads: [number, number][]
   };
 }
 
-describe('Puffin fixtures', () => {
+describe('Puffin fixtures', requireFixtures(), () => {
   test('the fixtures are there', () => {
     assert.ok(dvFile, 'deletion-vector Puffin file');
     assert.ok(statsFiles.length >= 1);

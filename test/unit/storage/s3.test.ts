@@ -22,6 +22,7 @@ import {
   s3OptionsFromProperties,
 } from '../../../src/storage/s3.ts';
 import { collectBytes } from '../../../src/storage/storage.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import {
   createBucket,
   freePort,
@@ -63,7 +64,7 @@ async function listAll(s: S3Storage, dir: string, recursive = false) {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-describe('S3Storage on a real S3 server', { skip: s3SkipReason }, () => {
+describe('S3Storage on a real S3 server', requireServer('S3', s3SkipReason), () => {
   const server = s3Server!;
   const storages: S3Storage[] = [];
   const open = (extra: S3StorageOptions = {}) => {

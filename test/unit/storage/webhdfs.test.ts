@@ -37,6 +37,7 @@ import {
   startPrivateHdfs,
   uniqueDir,
 } from '../../helpers/hdfs.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import { freePort } from '../../helpers/s3.ts';
 
 const MiB = 1024 * 1024;
@@ -74,7 +75,7 @@ async function pool<T>(items: readonly T[], n: number, fn: (x: T) => Promise<voi
   );
 }
 
-describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', { skip: hdfsSkipReason }, () => {
+describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', requireServer('HDFS', hdfsSkipReason), () => {
   const server = hdfsServer!;
   let hdfs: WebHdfsStorage;
   let root: string;
@@ -287,7 +288,7 @@ describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', { skip: hdfsSkipReaso
 });
 
 describe('WebHdfsStorage failover on a real HA pair (MiniDFSCluster, two NameNodes)', {
-  skip: privateHdfsSkipReason,
+  ...requireServer('private HDFS minicluster', privateHdfsSkipReason),
 }, () => {
   let cluster: PrivateHdfs;
   before(async () => {

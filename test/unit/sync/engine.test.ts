@@ -35,6 +35,7 @@ import { acquireLock, LockedError } from '../../../src/sync/state.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { impalaFixtures, listFilesRecursive, scratchDir, snapshotTree } from '../../helpers/paths.ts';
 import { findTables, replicate } from '../../helpers/replicate.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const router = new StorageRouter();
 const resolve = router.resolver;
@@ -78,7 +79,7 @@ async function setup(tableDir: string, name = path.basename(tableDir)): Promise<
 const ice = path.join(impalaFixtures, 'hadoop_catalog', 'ice');
 const posDeletes = path.join(ice, 'iceberg_v2_partitioned_position_deletes');
 
-describe('sync engine over every Impala fixture table', () => {
+describe('sync engine over every Impala fixture table', requireFixtures(), () => {
   const tables = findTables(impalaFixtures);
   let base: string;
   let catalog: SqlCatalog;
@@ -160,7 +161,7 @@ describe('sync engine over every Impala fixture table', () => {
   }
 });
 
-describe('sync engine behaviour', () => {
+describe('sync engine behaviour', requireFixtures(), () => {
   it('rewrites position deletes, their sizes and bounds, and keeps every other manifest field', async () => {
     const s = await setup(posDeletes);
     const r = await syncTable(s.opts);

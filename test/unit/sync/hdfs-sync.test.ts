@@ -31,6 +31,7 @@ import {
   uploadDirToHdfs,
 } from '../../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import {
   checkSampleHadoopCatalogSync,
   checkSampleSync,
@@ -40,7 +41,7 @@ import {
 const SOURCE_WAREHOUSE = SAMPLE_SOURCE_WAREHOUSE;
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
-describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipReason }, () => {
+describe('sync with the replica and the DR metadata on HDFS', requireServer('HDFS', hdfsSkipReason), () => {
   const server = hdfsServer!;
   let router: StorageRouter;
   let hdfs: WebHdfsStorage;
@@ -69,105 +70,113 @@ describe('sync with the replica and the DR metadata on HDFS', { skip: hdfsSkipRe
   });
 });
 
-describe('add-files with the data files and the DR metadata on HDFS', { skip: hdfsSkipReason }, () => {
-  it('creates the table from Parquet files on HDFS, then adds only new ones', async () => {
-    const server = hdfsServer!;
-    const router = registerHdfsStorage(new StorageRouter(), { user: server.user }, [
-      { prefix: 'hdfs://drns', options: { namenodes: [server.namenode] } },
-    ]);
-    const dir = uniqueDir('addfiles');
-    const parquet = (seed: number) =>
-      new Uint8Array(
-        parquetWriteBuffer({
-          columnData: [
-            {
-              name: 'id',
-              data: [0n, 1n, 2n].map((i) => BigInt(seed * 100) + i),
-              type: 'INT64',
-              nullable: true,
-            },
-            { name: 'name', data: ['a', 'b', `s${seed}`], type: 'STRING', nullable: true },
-          ],
-        }),
-      );
-    // Written by plain WebHDFS calls, as a replication would.
-    await putRaw(server, `${dir}/events/region=eu/a.parquet`, parquet(1));
-    await putRaw(server, `${dir}/events/region=us/b.parquet`, parquet(2));
-    const local = scratchDir('hdfs-addfiles');
-    const catalog = await SqlCatalog.open({
-      name: 'dr',
-      uri: `sqlite:///${local}/iceberg_catalog.db`,
-      storageFor: router.resolver,
+describe(
+  'add-files with the data files and the DR metadata on HDFS',
+  requireServer('HDFS', hdfsSkipReason),
+  () => {
+    it('creates the table from Parquet files on HDFS, then adds only new ones', async () => {
+      const server = hdfsServer!;
+      const router = registerHdfsStorage(new StorageRouter(), { user: server.user }, [
+        { prefix: 'hdfs://drns', options: { namenodes: [server.namenode] } },
+      ]);
+      const dir = uniqueDir('addfiles');
+      const parquet = (seed: number) =>
+        new Uint8Array(
+          parquetWriteBuffer({
+            columnData: [
+              {
+                name: 'id',
+                data: [0n, 1n, 2n].map((i) => BigInt(seed * 100) + i),
+                type: 'INT64',
+                nullable: true,
+              },
+              { name: 'name', data: ['a', 'b', `s${seed}`], type: 'STRING', nullable: true },
+            ],
+          }),
+        );
+      // Written by plain WebHDFS calls, as a replication would.
+      await putRaw(server, `${dir}/events/region=eu/a.parquet`, parquet(1));
+      await putRaw(server, `${dir}/events/region=us/b.parquet`, parquet(2));
+      const local = scratchDir('hdfs-addfiles');
+      const catalog = await SqlCatalog.open({
+        name: 'dr',
+        uri: `sqlite:///${local}/iceberg_catalog.db`,
+        storageFor: router.resolver,
+      });
+      try {
+        const opts = {
+          table: { namespace: ['db'], name: 'events' },
+          catalog,
+          resolve: router.resolver,
+          dataPath: `hdfs://drns${dir}/events`,
+          metadataRoot: `hdfs://drns${dir}/dr/db/events/metadata`,
+          create: { partitionBy: ['region'] },
+        };
+        const first = await addFiles(opts);
+        assert.equal(first.status, 'committed');
+        assert.equal(first.created, true);
+        assert.equal(first.filesAdded, 2);
+        assert.equal(first.recordsAdded, '6');
+        assert.ok(first.metadataLocation?.startsWith(`hdfs://drns${dir}/dr/db/events/metadata/`));
+        assert.equal((await addFiles(opts)).status, 'up-to-date');
+        await putRaw(server, `${dir}/events/region=eu/c.parquet`, parquet(3));
+        const third = await addFiles(opts);
+        assert.equal(third.status, 'committed');
+        assert.equal(third.filesAdded, 1);
+        assert.equal(third.footersRead, 1, 'only the new footer is read');
+      } finally {
+        await catalog.close();
+      }
     });
-    try {
+  },
+);
+
+describe(
+  'sync on an HA nameservice through a NameNode failover',
+  requireServer('private HDFS minicluster', privateHdfsSkipReason),
+  () => {
+    let cluster: PrivateHdfs;
+    before(async () => {
+      cluster = await startPrivateHdfs({ ha: true });
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
+
+    it('commits with the standby listed first, fails over between runs, and verifies clean', async () => {
+      const [nn0, nn1] = cluster.namenodes as [string, string];
+      const dir = uniqueDir('ha');
+      await uploadDirToHdfs({ namenode: nn0, user: cluster.user }, sampleWarehouse, `${dir}/warehouse`);
+      // The nameservice as hdfs-site.xml would list it, the standby first.
+      const router = registerHdfsStorage(new StorageRouter(), { user: cluster.user, retryDelayMs: 50 }, [
+        { prefix: 'hdfs://hans', options: { namenodes: [nn1, nn0] } },
+      ]);
+      const hdfs = router.resolve('hdfs://hans/') as WebHdfsStorage;
+      const base = `hdfs://hans${dir}`;
+      const table = { namespace: ['sales'], name: 'orders' };
+      const metadataRoot = `${base}/hadoop-wh/sales/orders/metadata`;
+      const catalog = new HadoopCatalog({ name: 'h', warehouse: `${base}/hadoop-wh`, storage: hdfs });
+      const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: `${base}/warehouse` }];
       const opts = {
-        table: { namespace: ['db'], name: 'events' },
+        table,
         catalog,
+        tableLocation: `${base}/warehouse/sales/orders`,
+        mappings,
+        metadataRoot,
         resolve: router.resolver,
-        dataPath: `hdfs://drns${dir}/events`,
-        metadataRoot: `hdfs://drns${dir}/dr/db/events/metadata`,
-        create: { partitionBy: ['region'] },
       };
-      const first = await addFiles(opts);
+      const first = await syncTable(opts);
       assert.equal(first.status, 'committed');
-      assert.equal(first.created, true);
-      assert.equal(first.filesAdded, 2);
-      assert.equal(first.recordsAdded, '6');
-      assert.ok(first.metadataLocation?.startsWith(`hdfs://drns${dir}/dr/db/events/metadata/`));
-      assert.equal((await addFiles(opts)).status, 'up-to-date');
-      await putRaw(server, `${dir}/events/region=eu/c.parquet`, parquet(3));
-      const third = await addFiles(opts);
-      assert.equal(third.status, 'committed');
-      assert.equal(third.filesAdded, 1);
-      assert.equal(third.footersRead, 1, 'only the new footer is read');
-    } finally {
-      await catalog.close();
-    }
-  });
-});
-
-describe('sync on an HA nameservice through a NameNode failover', { skip: privateHdfsSkipReason }, () => {
-  let cluster: PrivateHdfs;
-  before(async () => {
-    cluster = await startPrivateHdfs({ ha: true });
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-
-  it('commits with the standby listed first, fails over between runs, and verifies clean', async () => {
-    const [nn0, nn1] = cluster.namenodes as [string, string];
-    const dir = uniqueDir('ha');
-    await uploadDirToHdfs({ namenode: nn0, user: cluster.user }, sampleWarehouse, `${dir}/warehouse`);
-    // The nameservice as hdfs-site.xml would list it, the standby first.
-    const router = registerHdfsStorage(new StorageRouter(), { user: cluster.user, retryDelayMs: 50 }, [
-      { prefix: 'hdfs://hans', options: { namenodes: [nn1, nn0] } },
-    ]);
-    const hdfs = router.resolve('hdfs://hans/') as WebHdfsStorage;
-    const base = `hdfs://hans${dir}`;
-    const table = { namespace: ['sales'], name: 'orders' };
-    const metadataRoot = `${base}/hadoop-wh/sales/orders/metadata`;
-    const catalog = new HadoopCatalog({ name: 'h', warehouse: `${base}/hadoop-wh`, storage: hdfs });
-    const mappings: PathMappingRule[] = [{ source: SOURCE_WAREHOUSE, target: `${base}/warehouse` }];
-    const opts = {
-      table,
-      catalog,
-      tableLocation: `${base}/warehouse/sales/orders`,
-      mappings,
-      metadataRoot,
-      resolve: router.resolver,
-    };
-    const first = await syncTable(opts);
-    assert.equal(first.status, 'committed');
-    assert.equal(hdfs.activeNamenode, nn0);
-    await cluster.command('failover 1');
-    // The next run starts on the NameNode that is standby now, and moves over by itself.
-    assert.equal((await syncTable(opts)).status, 'up-to-date');
-    assert.equal(hdfs.activeNamenode, nn1);
-    const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
-    assert.deepEqual(v.problems, []);
-    // Writes after the failover go to the new active NameNode.
-    await hdfs.write(`${base}/after-failover.txt`, new TextEncoder().encode('x'), { ifNotExists: true });
-    assert.equal(new TextDecoder().decode(await hdfs.read(`${base}/after-failover.txt`)), 'x');
-  });
-});
+      assert.equal(hdfs.activeNamenode, nn0);
+      await cluster.command('failover 1');
+      // The next run starts on the NameNode that is standby now, and moves over by itself.
+      assert.equal((await syncTable(opts)).status, 'up-to-date');
+      assert.equal(hdfs.activeNamenode, nn1);
+      const v = await verifyTable({ table, catalog, mappings, metadataRoot, resolve: router.resolver });
+      assert.deepEqual(v.problems, []);
+      // Writes after the failover go to the new active NameNode.
+      await hdfs.write(`${base}/after-failover.txt`, new TextEncoder().encode('x'), { ifNotExists: true });
+      assert.equal(new TextDecoder().decode(await hdfs.read(`${base}/after-failover.txt`)), 'x');
+    });
+  },
+);

@@ -16,6 +16,7 @@ import { StorageRouter } from '../../../src/storage/router.ts';
 import { registerS3Storage } from '../../../src/storage/s3.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
@@ -79,7 +80,7 @@ async function startProxy(target: string) {
   };
 }
 
-describe('whole runs through S3 faults', { skip: s3SkipReason }, () => {
+describe('whole runs through S3 faults', requireServer('S3', s3SkipReason), () => {
   const server = s3Server!;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let bucket: string;

@@ -12,12 +12,13 @@ import { after, before, describe, it } from 'node:test';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { registerS3Storage, type S3Storage } from '../../../src/storage/s3.ts';
 import { repoRoot } from '../../helpers/paths.ts';
+import { requireServer } from '../../helpers/requires.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';
 import { checkSampleHadoopCatalogSync, checkSampleSync } from '../../helpers/sample-sync.ts';
 
 const sampleWarehouse = path.join(repoRoot, 'examples', 'replica', 'warehouse');
 
-describe('sync with the replica and the DR metadata on S3', { skip: s3SkipReason }, () => {
+describe('sync with the replica and the DR metadata on S3', requireServer('S3', s3SkipReason), () => {
   const server = s3Server!;
   let bucket: string;
   let router: StorageRouter;
