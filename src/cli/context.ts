@@ -10,6 +10,7 @@ import {
   type StoragePrefixConfig,
 } from '../catalog/config.ts';
 import { createCatalog } from '../catalog/index.ts';
+import { parseSqlUri } from '../catalog/sql.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local.ts';
 import { StorageRouter } from '../storage/router.ts';
@@ -20,9 +21,16 @@ import {
   hadoopNameservices,
   parseHdfsPath,
   registerHdfsStorage,
+  WebHdfsStorage,
   webHdfsOptionsFromProperties,
 } from '../storage/webhdfs.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
+import {
+  assertOutsideReplica,
+  type GuardedLocation,
+  metadataRootOutputs,
+  replicaLocations,
+} from '../sync/replica-guard.ts';
 
 /** Options shared by plan, sync and verify. */
 export interface TableCommandOptions {
@@ -154,8 +162,7 @@ async function resolveCatalogConfig(
         `the embedded SQLite catalog lives in a local --warehouse, not ${warehouse}; give --catalog-uri (or a configured catalog's uri)`,
       );
     }
-    // The embedded default: a SQLite catalog file in the warehouse.
-    await mkdir(absolutize(warehouse), { recursive: true });
+    // The embedded default: a SQLite catalog file in the warehouse (created by tableContext).
     uri = `sqlite:///${absolutize(warehouse)}/iceberg_catalog.db`;
   }
   const base = cfg?.type === 'sql' ? cfg : undefined;
@@ -171,15 +178,25 @@ async function resolveCatalogConfig(
   };
 }
 
+/** How a command uses its table context. */
+export interface TableContextOptions {
+  /** Create nothing and open the catalog read-only (plan, verify). */
+  readonly readOnly?: boolean;
+  /** Check the outputs against the replica before anything is created (default true). */
+  readonly guard?: boolean;
+  /** Outputs besides the catalog and the metadata root, e.g. the copy plan. */
+  readonly outputs?: readonly GuardedLocation[];
+}
+
 /** Builds catalog, identifiers, locations and mapping rules from options. */
-export async function tableContext(o: TableCommandOptions): Promise<TableContext> {
+export async function tableContext(
+  o: TableCommandOptions,
+  use: TableContextOptions = {},
+): Promise<TableContext> {
   const file = await loadConfigFile(o);
   const cfg = await resolveCatalogConfig(o, file);
   const name = o.catalog ?? 'dr';
   const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`);
-  const catalog = await createCatalog(name, cfg, router.resolver, {
-    onWarning: (m) => process.emitWarning(m),
-  });
   const table: TableIdentifier = { namespace: o.database.split('.'), name: o.table };
   const warehouse = 'warehouse' in cfg && cfg.warehouse ? absolutize(cfg.warehouse) : undefined;
   const defaultRoot = warehouse
@@ -199,7 +216,61 @@ export async function tableContext(o: TableCommandOptions): Promise<TableContext
   const mappings = (o.map ?? [])
     .map(parseMappingRule)
     .map((r) => ({ source: r.source, target: absolutize(r.target) }));
+  if (use.guard ?? true) {
+    // Before anything at all is created: the catalog file, the warehouse, the metadata root.
+    await assertCommandOutsideReplica(o, cfg, metadataRoot, mappings, router, use.outputs);
+  }
+  const sqliteDir = embeddedSqliteDir(cfg);
+  if (sqliteDir && !use.readOnly) await mkdir(sqliteDir, { recursive: true });
+  const catalog = await createCatalog(name, cfg, router.resolver, {
+    onWarning: (m) => process.emitWarning(m),
+    ...(use.readOnly ? { readOnly: true } : {}),
+  });
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
+}
+
+/** The directory of the embedded SQLite catalog (`<warehouse>/iceberg_catalog.db`), to create. */
+function embeddedSqliteDir(cfg: CatalogConfig): string | undefined {
+  if (cfg.type !== 'sql' || !cfg.warehouse) return undefined;
+  return cfg.uri === `sqlite:///${cfg.warehouse}/iceberg_catalog.db` ? cfg.warehouse : undefined;
+}
+
+/** The replica guard over every place a table command writes (see sync/replica-guard.ts). */
+async function assertCommandOutsideReplica(
+  o: TableCommandOptions,
+  cfg: CatalogConfig,
+  metadataRoot: string,
+  mappings: readonly PathMappingRule[],
+  router: StorageRouter,
+  extra: readonly GuardedLocation[] = [],
+): Promise<void> {
+  const replicas = replicaLocations({
+    ...(o.replicatedPath ? { replicatedPath: absolutize(o.replicatedPath) } : {}),
+    ...(o.tableLocation ? { tableLocation: absolutize(o.tableLocation) } : {}),
+    mapTargets: mappings.map((m) => m.target),
+  });
+  const outputs: GuardedLocation[] = [];
+  if (cfg.type === 'hadoop') outputs.push({ what: 'hadoop catalog warehouse', path: cfg.warehouse });
+  else {
+    const target = parseSqlUri(cfg.uri);
+    if (target.dialect === 'sqlite' && target.file !== ':memory:') {
+      outputs.push({ what: 'SQLite catalog file', path: target.file });
+    }
+  }
+  outputs.push(...metadataRootOutputs(metadataRoot), ...extra);
+  await assertOutsideReplica(replicas, outputs, { hdfsNamenodes: hdfsNamenodesOf(router) });
+}
+
+/** The configured NameNodes of an HDFS path's storage (none for other schemes). */
+function hdfsNamenodesOf(router: StorageRouter): (path: string) => readonly string[] {
+  return (path) => {
+    try {
+      const storage = router.resolve(path);
+      return storage instanceof WebHdfsStorage ? storage.namenodes : [];
+    } catch {
+      return [];
+    }
+  };
 }
 
 /** Finds the replicated table: `--table-location`, or `<replicated-path>/<db>/<table>` or `<db>.db/<table>`. */

@@ -91,7 +91,8 @@ function describe(r: SyncReport): string {
   );
   lines.push(`missing files    ${r.missingFiles}${r.copyPlan ? ` (copy plan: ${r.copyPlan})` : ''}`);
   for (const m of r.missing.slice(0, 20)) {
-    lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}`);
+    const note = m.reason === 'symlink' ? ': is a symlink (not followed)' : '';
+    lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}${note}`);
   }
   if (r.missing.length > 20) lines.push(`  ... and ${r.missingFiles - 20} more`);
   for (const s of r.skippedVersions.slice(0, 10)) lines.push(`skipped          ${s.metadata}: ${s.reason}`);
@@ -161,7 +162,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
     if (eq <= 0) throw new ConfigError(`--table-property '${kv}': expected KEY=VALUE`);
     properties[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const ctx = await tableContext(o);
+  const ctx = await tableContext(o, { readOnly: dryRun });
   try {
     const progress = progressReporter(o);
     const path = absolutize(dataPath);
@@ -207,7 +208,10 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
 
 async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
   if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
-  const ctx = await tableContext(o);
+  const ctx = await tableContext(o, {
+    readOnly: dryRun,
+    ...(o.copyPlan ? { outputs: [{ what: 'copy plan (--copy-plan)', path: absolutize(o.copyPlan) }] } : {}),
+  });
   try {
     const tableLocation = await replicatedTableLocation(o, ctx.router);
     const progress = progressReporter(o);
@@ -241,7 +245,8 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
 }
 
 async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
-  const ctx = await tableContext(o);
+  // verify writes nothing: the catalog is only read, and there is nothing to guard.
+  const ctx = await tableContext(o, { readOnly: true, guard: false });
   try {
     const report = await verifyTable({
       table: ctx.table,

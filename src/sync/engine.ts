@@ -25,8 +25,9 @@ import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
-import { isUnderDir, PathMapper, type PathMappingRule } from './path-mapping.ts';
+import { PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
+import { assertOutsideReplica, metadataRootOutputs, type ReplicaGuardOptions } from './replica-guard.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import {
   type AvroRecordValue,
@@ -87,6 +88,8 @@ export interface SyncTableOptions {
   readonly concurrency?: number;
   /** Progress callback. */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** How the replica guard recognises HDFS locations (see {@link ReplicaGuardOptions}). */
+  readonly replicaGuard?: ReplicaGuardOptions;
 }
 
 interface ManifestRef {
@@ -134,6 +137,8 @@ class SyncRun {
   readonly listChecks = new Map<string, Promise<MissingFile[]>>();
   readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
   lastSave = Date.now();
+  /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
+  readonly symlinks = new Set<string>();
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
@@ -174,8 +179,10 @@ class SyncRun {
     if (this.opts.sourceMetadata) return [this.opts.sourceMetadata];
     const dir = this.opts.metadataDir ?? joinPath(this.opts.tableLocation, 'metadata');
     const files: { path: string; version: number; mtime: number }[] = [];
-    for await (const f of this.resolve(dir).list(dir)) {
+    for await (const f of this.resolve(dir).list(dir, { symlinks: true })) {
       if (!isMetadataFileName(f.path)) continue;
+      // Listed so that the run says why it passes over it (and is behind), never read.
+      if (f.symlink) this.symlinks.add(f.path);
       files.push({ path: f.path, version: metadataVersionOf(f.path) ?? -1, mtime: f.mtimeMs ?? 0 });
     }
     files.sort((a, b) => b.version - a.version || b.mtime - a.mtime || (a.path < b.path ? 1 : -1));
@@ -186,6 +193,7 @@ class SyncRun {
   }
 
   async loadCandidate(path: string): Promise<Candidate> {
+    if (this.symlinks.has(path)) return { path, error: 'is a symlink (not followed)' };
     try {
       return { path, doc: decodeMetadata(await this.read(path), path) };
     } catch (err) {
@@ -592,12 +600,19 @@ class SyncRun {
   async run(): Promise<SyncReport> {
     const start = Date.now();
     const { opts, report } = this;
-    if (isUnderDir(this.root, opts.tableLocation)) {
-      throw new IcebergSyncError(
-        'CONFIG',
-        `metadata root ${this.root} lies inside the replicated table ${opts.tableLocation}; choose a location outside the replica (--metadata-root)`,
-      );
-    }
+    // Before anything is written (the lock included): no output inside the replica.
+    await assertOutsideReplica(
+      [
+        { what: 'replicated table', path: opts.tableLocation },
+        ...(opts.metadataDir ? [{ what: 'replicated metadata directory', path: opts.metadataDir }] : []),
+        ...(opts.mappings ?? []).map((r) => ({ what: '--map target', path: r.target })),
+      ],
+      [
+        ...metadataRootOutputs(this.root),
+        ...(opts.copyPlanPath ? [{ what: 'copy plan', path: opts.copyPlanPath }] : []),
+      ],
+      opts.replicaGuard,
+    );
     const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root);
     try {
       await this.#run();
@@ -679,6 +694,10 @@ class SyncRun {
         // Never go back past what is already committed.
         chosen = { path };
         break;
+      }
+      // A version outside the listed directory was not seen by the listing: check it is no symlink.
+      if (i > 0 && !listedSet.has(path) && (await this.presence.check(path)).reason === 'symlink') {
+        this.symlinks.add(path);
       }
       const c = i === 0 ? top : await this.loadCandidate(path);
       if (!c.doc) {

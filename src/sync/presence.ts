@@ -6,8 +6,11 @@
 import type { StorageResolver } from '../storage/router.ts';
 import type { FileInfo } from '../storage/storage.ts';
 
-/** Why a file is not usable. */
-export type Absence = 'missing' | 'size-mismatch';
+/**
+ * Why a file is not usable. A symbolic link is not a replicated file: it is reported, never
+ * followed (it may point anywhere, the source site's paths included).
+ */
+export type Absence = 'missing' | 'size-mismatch' | 'symlink';
 
 /** Result of a presence check. */
 export interface PresenceResult {
@@ -39,7 +42,7 @@ export class PresenceChecker {
       this.listings++;
       p = (async () => {
         const out = new Map<string, FileInfo>();
-        for await (const f of this.#resolve(dir).list(dir))
+        for await (const f of this.#resolve(dir).list(dir, { symlinks: true }))
           out.set(f.path.slice(f.path.lastIndexOf('/') + 1), f);
         return out;
       })();
@@ -53,6 +56,7 @@ export class PresenceChecker {
     const listing = await this.#list(parentOf(path));
     const info = listing.get(path.slice(path.lastIndexOf('/') + 1));
     if (!info) return { ok: false, reason: 'missing' };
+    if (info.symlink) return { ok: false, reason: 'symlink' };
     if (expectedSize !== undefined && BigInt(info.size) !== BigInt(expectedSize)) {
       return { ok: false, reason: 'size-mismatch', actualSize: info.size };
     }

@@ -9,7 +9,8 @@ export interface MissingFile {
   readonly source: string;
   /** Where the file should be at the DR site. */
   readonly target: string;
-  readonly reason: 'missing' | 'size-mismatch' | 'unreadable';
+  /** `symlink`: a symbolic link is at the path; it is not a replicated file and is not followed. */
+  readonly reason: 'missing' | 'size-mismatch' | 'unreadable' | 'symlink';
   /** What references it, e.g. `manifest-list`, `manifest`, `data`, `position-deletes`. */
   readonly kind: string;
   readonly expectedSize?: string;

@@ -134,7 +134,9 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
         problem:
           r.reason === 'missing'
             ? `missing (referenced by ${found.field} in ${found.in})`
-            : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
+            : r.reason === 'symlink'
+              ? `is a symlink (not followed; referenced by ${found.field} in ${found.in})`
+              : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
       });
       return;
     }
