@@ -19,7 +19,7 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local.ts';
-import { normalizePath } from './path-mapping.ts';
+import { isUnderDir, normalizePath } from './path-mapping.ts';
 
 /** A location with what it is, for messages: `metadata root`, `--replicated-path`. */
 export interface GuardedLocation {
@@ -184,7 +184,7 @@ async function localOverlap(
 ): Promise<string | undefined> {
   const rep = replica.local!;
   const given = nodePath.resolve(toLocalPath(output.path));
-  const resolves = out.real !== given ? ` resolves to ${out.real},` : '';
+  const resolves = out.real !== given ? ` resolves to ${out.real},` : ' is';
   if (startsWithSegments(segmentsOf(out.real), segmentsOf(rep.real), rep.foldCase)) {
     return `${output.what} ${output.path}${resolves} inside ${describeReplica(replica, rep.real)}`;
   }
@@ -260,6 +260,8 @@ export async function findReplicaOverlaps(
   const infos = await Promise.all(replicas.map(replicaInfo));
   const found: ReplicaOverlap[] = [];
   for (const output of outputs) {
+    // Below an output already refused (the state directory of a refused root): said once.
+    if (found.some((f) => isUnderDir(output.path, f.output.path))) continue;
     const local = isLocal(output.path);
     const out = local ? await resolveLocal(output.path) : undefined;
     for (const replica of infos) {
