@@ -322,12 +322,15 @@ describe('symlinks in the replica are reported, never followed', () => {
     const wh = path.join(s.base, 'dr');
     const r = runCli(['sync', ...s.args, '--warehouse', wh, '--json']);
     assert.equal(r.code, 3, r.stderr);
-    const missing = (r.json?.missing as { target: string; reason: string }[]).find((m) => m.target === file);
+    const missing = ((r.json?.missing ?? []) as { target: string; reason: string }[]).find(
+      (m) => m.target === file,
+    );
     assert.equal(missing?.reason, 'symlink');
     assert.ok(r.stdout.includes(`${file}: is a symlink (not followed)`), r.stdout);
     const plan = runUnchanged(s.base, ['plan', ...s.args, '--warehouse', wh, '--json']);
     assert.equal(
-      (plan.json?.missing as { target: string; reason: string }[]).find((m) => m.target === file)?.reason,
+      ((plan.json?.missing ?? []) as { target: string; reason: string }[]).find((m) => m.target === file)
+        ?.reason,
       'symlink',
     );
   });
@@ -341,7 +344,7 @@ describe('symlinks in the replica are reported, never followed', () => {
     symlinkSync(away, path.join(dir, newest));
     const r = runUnchanged(s.base, ['plan', ...s.args, '--warehouse', path.join(s.base, 'dr'), '--json']);
     assert.equal(r.code, 3, r.stderr);
-    assert.deepEqual((r.json?.skippedVersions as { metadata: string; reason: string }[])[0], {
+    assert.deepEqual(((r.json?.skippedVersions ?? []) as { metadata: string; reason: string }[])[0], {
       metadata: path.join(dir, newest),
       reason: 'is a symlink (not followed)',
     });
