@@ -355,9 +355,16 @@ class AddFilesRun {
   async run(): Promise<AddFilesReport> {
     const o = this.o;
     // Before anything is written (the lock included): no output inside the replicated directory.
+    // A catalog that names the metadata file itself (Hadoop layout) writes where it says.
+    const catalogFile = o.catalog.nextMetadataLocation(o.table, undefined);
     await assertOutsideReplica(
       [{ what: 'replicated directory', path: o.dataPath }],
-      metadataRootOutputs(this.metadataRoot),
+      [
+        ...metadataRootOutputs(this.metadataRoot),
+        ...(catalogFile
+          ? [{ what: 'catalog metadata directory', path: catalogFile.slice(0, catalogFile.lastIndexOf('/')) }]
+          : []),
+      ],
       o.replicaGuard,
     );
     const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot);

@@ -8,7 +8,7 @@ import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
-import type { SyncReport } from '../sync/report.ts';
+import { type SyncReport, symlinkText } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
 import {
   absolutize,
@@ -91,7 +91,7 @@ function describe(r: SyncReport): string {
   );
   lines.push(`missing files    ${r.missingFiles}${r.copyPlan ? ` (copy plan: ${r.copyPlan})` : ''}`);
   for (const m of r.missing.slice(0, 20)) {
-    const note = m.reason === 'symlink' ? ': is a symlink (not followed)' : '';
+    const note = m.reason === 'symlink' ? `: ${symlinkText(m.target, m.symlink)}` : '';
     lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}${note}`);
   }
   if (r.missing.length > 20) lines.push(`  ... and ${r.missingFiles - 20} more`);

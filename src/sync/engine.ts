@@ -12,7 +12,13 @@ import {
   readAvroFile,
 } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
-import { CorruptFileError, IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
+import {
+  CorruptFileError,
+  IcebergSyncError,
+  NotFoundError,
+  StorageError,
+  UnsupportedError,
+} from '../errors.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -143,7 +149,10 @@ class SyncRun {
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
     this.resolve = opts.resolve ?? new StorageRouter().resolver;
-    this.presence = new PresenceChecker(this.resolve);
+    // The replica's roots: a symlinked directory below them is not followed.
+    this.presence = new PresenceChecker(this.resolve, {
+      roots: [opts.tableLocation, ...(opts.mappings ?? []).map((r) => r.target)],
+    });
     this.limit = pLimit(opts.concurrency ?? 8);
     this.root = opts.metadataRoot.replace(/\/+$/, '');
     this.report = {
@@ -178,6 +187,12 @@ class SyncRun {
   async listMetadataFiles(): Promise<string[]> {
     if (this.opts.sourceMetadata) return [this.opts.sourceMetadata];
     const dir = this.opts.metadataDir ?? joinPath(this.opts.tableLocation, 'metadata');
+    const linked = await this.presence.linkedDirectory(dir);
+    if (linked) {
+      throw new StorageError(
+        `${dir}: ${linked === dir ? 'is a symlink' : `lies below the symlink ${linked}`} (not followed): the replica's metadata must be replicated files`,
+      );
+    }
     const files: { path: string; version: number; mtime: number }[] = [];
     for await (const f of this.resolve(dir).list(dir, { symlinks: true })) {
       if (!isMetadataFileName(f.path)) continue;
@@ -217,6 +232,7 @@ class SyncRun {
     reason: MissingFile['reason'],
     expected?: bigint,
     actual?: number,
+    symlink?: string,
   ): MissingFile {
     return {
       source,
@@ -225,13 +241,14 @@ class SyncRun {
       kind,
       ...(expected !== undefined ? { expectedSize: expected.toString() } : {}),
       ...(actual !== undefined ? { actualSize: actual } : {}),
+      ...(symlink !== undefined ? { symlink } : {}),
     };
   }
 
   async present(source: string, kind: string, size?: bigint): Promise<MissingFile[]> {
     const target = this.mapper.map(source);
     const r = await this.presence.check(target, size);
-    return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize)];
+    return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize, r.symlink)];
   }
 
   /** Checks one manifest and every live file it names. */

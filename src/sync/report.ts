@@ -15,6 +15,8 @@ export interface MissingFile {
   readonly kind: string;
   readonly expectedSize?: string;
   readonly actualSize?: number;
+  /** With reason `symlink`: the link (the file itself, or a directory above it in the replica). */
+  readonly symlink?: string;
 }
 
 /** The report of one run. */
@@ -45,4 +47,11 @@ export interface SyncReport {
   durationMs: number;
   dryRun: boolean;
   error?: { code: string; message: string };
+}
+
+/** How a symlinked file is described: itself a link, or below a linked directory. */
+export function symlinkText(path: string, link: string | undefined): string {
+  return link === undefined || link === path
+    ? 'is a symlink (not followed)'
+    : `lies below the symlink ${link} (not followed)`;
 }

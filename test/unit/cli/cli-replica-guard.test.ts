@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   renameSync,
+  rmSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -333,6 +334,33 @@ describe('symlinks in the replica are reported, never followed', () => {
         ?.reason,
       'symlink',
     );
+  });
+
+  it('sync: files below a symlinked directory of the replica are not followed; nor is a symlinked metadata directory', () => {
+    const s = setup('symlink-dir');
+    const dir = path.join(s.table, 'data', 'region=amer');
+    const elsewhere = path.join(s.base, 'elsewhere-amer');
+    cpSync(dir, elsewhere, { recursive: true });
+    rmSync(dir, { recursive: true });
+    symlinkSync(elsewhere, dir);
+    const wh = path.join(s.base, 'dr');
+    const r = runUnchanged(s.base, ['plan', ...s.args, '--warehouse', wh, '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const linked = ((r.json?.missing ?? []) as { target: string; reason: string; symlink?: string }[]).filter(
+      (m) => m.target.startsWith(`${dir}/`),
+    );
+    assert.equal(linked.length, readdirSync(elsewhere).length, JSON.stringify(r.json?.missing));
+    for (const m of linked) assert.deepEqual([m.reason, m.symlink], ['symlink', dir]);
+    assert.ok(r.stdout.includes(`: lies below the symlink ${dir} (not followed)`), r.stdout);
+
+    const s2 = setup('symlink-metadir');
+    const meta = path.join(s2.table, 'metadata');
+    cpSync(meta, path.join(s2.base, 'meta-copy'), { recursive: true });
+    rmSync(meta, { recursive: true });
+    symlinkSync(path.join(s2.base, 'meta-copy'), meta);
+    const m = runUnchanged(s2.base, ['plan', ...s2.args, '--warehouse', path.join(s2.base, 'dr'), '--json']);
+    assert.equal(m.code, 6, m.stderr);
+    assert.ok(m.stderr.includes(`${meta}: is a symlink (not followed)`), m.stderr);
   });
 
   it('sync: a newest metadata.json that is a symlink is passed over with the reason', () => {
