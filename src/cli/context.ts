@@ -10,7 +10,6 @@ import {
   type StoragePrefixConfig,
 } from '../catalog/config.ts';
 import { createCatalog } from '../catalog/index.ts';
-import { parseSqlUri } from '../catalog/sql.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local.ts';
 import { StorageRouter } from '../storage/router.ts';
@@ -21,16 +20,11 @@ import {
   hadoopNameservices,
   parseHdfsPath,
   registerHdfsStorage,
-  WebHdfsStorage,
   webHdfsOptionsFromProperties,
 } from '../storage/webhdfs.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
-import {
-  assertOutsideReplica,
-  type GuardedLocation,
-  metadataRootOutputs,
-  replicaLocations,
-} from '../sync/replica-guard.ts';
+import { type GuardedLocation, replicaLocations } from '../sync/replica-guard.ts';
+import { assertCommandOutsideReplica, embeddedSqliteDir } from './output-guard.ts';
 
 /** Options shared by plan, sync and verify. */
 export interface TableCommandOptions {
@@ -218,7 +212,12 @@ export async function tableContext(
     .map((r) => ({ source: r.source, target: absolutize(r.target) }));
   if (use.guard ?? true) {
     // Before anything at all is created: the catalog file, the warehouse, the metadata root.
-    await assertCommandOutsideReplica(o, cfg, metadataRoot, mappings, router, use.outputs);
+    const replicas = replicaLocations({
+      ...(o.replicatedPath ? { replicatedPath: absolutize(o.replicatedPath) } : {}),
+      ...(o.tableLocation ? { tableLocation: absolutize(o.tableLocation) } : {}),
+      mapTargets: mappings.map((m) => m.target),
+    });
+    await assertCommandOutsideReplica(replicas, cfg, metadataRoot, router, use.outputs);
   }
   const sqliteDir = embeddedSqliteDir(cfg);
   if (sqliteDir && !use.readOnly) await mkdir(sqliteDir, { recursive: true });
@@ -227,50 +226,6 @@ export async function tableContext(
     ...(use.readOnly ? { readOnly: true } : {}),
   });
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
-}
-
-/** The directory of the embedded SQLite catalog (`<warehouse>/iceberg_catalog.db`), to create. */
-function embeddedSqliteDir(cfg: CatalogConfig): string | undefined {
-  if (cfg.type !== 'sql' || !cfg.warehouse) return undefined;
-  return cfg.uri === `sqlite:///${cfg.warehouse}/iceberg_catalog.db` ? cfg.warehouse : undefined;
-}
-
-/** The replica guard over every place a table command writes (see sync/replica-guard.ts). */
-async function assertCommandOutsideReplica(
-  o: TableCommandOptions,
-  cfg: CatalogConfig,
-  metadataRoot: string,
-  mappings: readonly PathMappingRule[],
-  router: StorageRouter,
-  extra: readonly GuardedLocation[] = [],
-): Promise<void> {
-  const replicas = replicaLocations({
-    ...(o.replicatedPath ? { replicatedPath: absolutize(o.replicatedPath) } : {}),
-    ...(o.tableLocation ? { tableLocation: absolutize(o.tableLocation) } : {}),
-    mapTargets: mappings.map((m) => m.target),
-  });
-  const outputs: GuardedLocation[] = [];
-  if (cfg.type === 'hadoop') outputs.push({ what: 'hadoop catalog warehouse', path: cfg.warehouse });
-  else {
-    const target = parseSqlUri(cfg.uri);
-    if (target.dialect === 'sqlite' && target.file !== ':memory:') {
-      outputs.push({ what: 'SQLite catalog file', path: target.file });
-    }
-  }
-  outputs.push(...metadataRootOutputs(metadataRoot), ...extra);
-  await assertOutsideReplica(replicas, outputs, { hdfsNamenodes: hdfsNamenodesOf(router) });
-}
-
-/** The configured NameNodes of an HDFS path's storage (none for other schemes). */
-function hdfsNamenodesOf(router: StorageRouter): (path: string) => readonly string[] {
-  return (path) => {
-    try {
-      const storage = router.resolve(path);
-      return storage instanceof WebHdfsStorage ? storage.namenodes : [];
-    } catch {
-      return [];
-    }
-  };
 }
 
 /** Finds the replicated table: `--table-location`, or `<replicated-path>/<db>/<table>` or `<db>.db/<table>`. */
