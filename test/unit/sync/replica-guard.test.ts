@@ -8,7 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { addFiles } from '../../../src/addfiles/engine.ts';
+import { SqlCatalog } from '../../../src/catalog/sql.ts';
 import { ConfigError } from '../../../src/errors.ts';
+import { StorageRouter } from '../../../src/storage/router.ts';
+import { syncTable } from '../../../src/sync/engine.ts';
 import {
   assertOutsideReplica,
   findReplicaOverlaps,
@@ -210,5 +214,44 @@ describe('replica guard: URIs', () => {
     assert.equal(await overlap('s3://replica/x', '/replica/x/meta'), undefined);
     assert.equal(await overlap('/replica', 's3://replica/meta'), undefined);
     assert.equal(await overlap('/replica', 'file://otherhost/replica/meta'), undefined);
+  });
+});
+
+describe('replica guard in the library calls (before the lock or any output)', () => {
+  it('syncTable and addFiles refuse a metadata root that resolves into the replica, writing nothing', async () => {
+    const { base, replica } = tree();
+    const link = path.join(base, 'dr', 'into-replica');
+    symlinkSync(path.join(replica, 't'), link);
+    const catalog = await SqlCatalog.open({ name: 'dr', uri: 'sqlite://' });
+    try {
+      const before = treeDigest(base);
+      const table = { namespace: ['db'], name: 't' };
+      const refused = (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.includes(`resolves to ${path.join(replica, 't', 'metadata')}, inside`);
+      await assert.rejects(
+        syncTable({
+          table,
+          catalog,
+          tableLocation: path.join(replica, 't'),
+          metadataRoot: path.join(link, 'metadata'),
+        }),
+        refused,
+      );
+      await assert.rejects(
+        addFiles({
+          table,
+          catalog,
+          resolve: new StorageRouter().resolver,
+          dataPath: replica,
+          metadataRoot: path.join(link, 'metadata'),
+          create: {},
+        }),
+        refused,
+      );
+      assert.deepEqual(treeChanges(before, treeDigest(base)), []);
+    } finally {
+      await catalog.close();
+    }
   });
 });
