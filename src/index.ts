@@ -94,6 +94,15 @@ export {
 } from './storage/webhdfs.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';
+export {
+  assertOutsideReplica,
+  findReplicaOverlaps,
+  type GuardedLocation,
+  metadataRootOutputs,
+  type ReplicaGuardOptions,
+  type ReplicaOverlap,
+  replicaLocations,
+} from './sync/replica-guard.ts';
 export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';
 export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyTable } from './sync/verify.ts';
 export { JsonDecimal, type JsonObject, type JsonValue, parseJson, stringifyJson } from './util/json.ts';

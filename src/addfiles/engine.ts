@@ -49,7 +49,12 @@ import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/ice
 import { parseMetricsMode } from '../parquet/metrics.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
-import { isUnderDir, pathKey } from '../sync/path-mapping.ts';
+import { pathKey } from '../sync/path-mapping.ts';
+import {
+  assertOutsideReplica,
+  metadataRootOutputs,
+  type ReplicaGuardOptions,
+} from '../sync/replica-guard.ts';
 import { acquireLock } from '../sync/state.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
@@ -110,6 +115,8 @@ export interface AddFilesOptions {
   readonly onProgress?: (e: AddFilesProgress) => void;
   /** Where warnings go (default: text on stderr). */
   readonly logger?: Logger;
+  /** How the replica guard recognises HDFS locations (see {@link ReplicaGuardOptions}). */
+  readonly replicaGuard?: ReplicaGuardOptions;
 }
 
 /** A file that was not added, and why. */
@@ -203,11 +210,6 @@ class AddFilesRun {
   constructor(o: AddFilesOptions) {
     this.o = o;
     this.metadataRoot = o.metadataRoot.replace(/\/+$/, '');
-    if (isUnderDir(this.metadataRoot, o.dataPath)) {
-      throw new ConfigError(
-        `the metadata root ${this.metadataRoot} is inside the replicated directory ${o.dataPath}; choose one outside it`,
-      );
-    }
     this.report = {
       status: 'up-to-date',
       table: formatIdentifier(o.table),
@@ -355,6 +357,19 @@ class AddFilesRun {
 
   async run(): Promise<AddFilesReport> {
     const o = this.o;
+    // Before anything is written (the lock included): no output inside the replicated directory.
+    // A catalog that names the metadata file itself (Hadoop layout) writes where it says.
+    const catalogFile = o.catalog.nextMetadataLocation(o.table, undefined);
+    await assertOutsideReplica(
+      [{ what: 'replicated directory', path: o.dataPath }],
+      [
+        ...metadataRootOutputs(this.metadataRoot),
+        ...(catalogFile
+          ? [{ what: 'catalog metadata directory', path: catalogFile.slice(0, catalogFile.lastIndexOf('/')) }]
+          : []),
+      ],
+      o.replicaGuard,
+    );
     const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot, o.logger);
     try {
       await this.runLocked();
@@ -405,6 +420,8 @@ class AddFilesRun {
     });
     r.filesListed = scan.files.length + scan.unsettled.length;
     r.ignored = scan.ignored;
+    // A symbolic link is not a replicated file: it is never read, and never added.
+    for (const l of scan.symlinks) r.rejected.push(l);
     for (const f of scan.unsettled)
       r.deferred.push({
         path: f.path,

@@ -35,8 +35,13 @@ export interface ScanResult {
   readonly unsettled: ScannedFile[];
   /** Files left out by name, glob or size (not reported one by one). */
   readonly ignored: number;
-  /** Every path the listing returned (to tell files that vanished). */
+  /** Every file the listing returned (to tell files that vanished); symbolic links are not files. */
   readonly listed: ReadonlySet<string>;
+  /**
+   * Symbolic links that would otherwise be considered (a linked file matching the globs, or a
+   * linked directory not left out by name): never followed, reported with the reason.
+   */
+  readonly symlinks: { readonly path: string; readonly reason: string }[];
 }
 
 /**
@@ -75,10 +80,28 @@ export async function scanDataFiles(
   const unsettled: ScannedFile[] = [];
   let ignored = 0;
   const listed = new Set<string>();
-  for await (const f of storage.list(root, { recursive: true })) {
-    listed.add(f.path);
+  const symlinks: { path: string; reason: string }[] = [];
+  for await (const f of storage.list(root, { recursive: true, symlinks: true })) {
     const relative = f.path.startsWith(`${root}/`) ? f.path.slice(root.length + 1) : f.path;
     const name = relative.slice(relative.lastIndexOf('/') + 1);
+    if (f.symlink) {
+      const dir = f.symlink === 'directory';
+      if (
+        isHiddenPath(relative) ||
+        isInFlightName(name) ||
+        exclude(relative) ||
+        (!dir && !include(relative))
+      ) {
+        ignored++;
+      } else {
+        symlinks.push({
+          path: f.path,
+          reason: dir ? 'is a symlink to a directory (not followed)' : 'is a symlink (not followed)',
+        });
+      }
+      continue;
+    }
+    listed.add(f.path);
     if (
       isHiddenPath(relative) ||
       isInFlightName(name) ||
@@ -96,7 +119,8 @@ export async function scanDataFiles(
   const byPath = (a: ScannedFile, b: ScannedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   files.sort(byPath);
   unsettled.sort(byPath);
-  return { files, unsettled, ignored, listed };
+  symlinks.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, unsettled, ignored, listed, symlinks };
 }
 
 /**

@@ -33,6 +33,8 @@ export interface CreateCatalogOptions {
   readonly onWarning?: (message: string) => void;
   /** Base for relative SQLite paths (default the working directory, as SQLAlchemy resolves them). */
   readonly cwd?: string;
+  /** Open for reading only and create nothing (see {@link SqlCatalogOptions.readOnly}). */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function createCatalog(
         initTables: config.initTables,
         storageFor,
         cwd: options.cwd,
+        readOnly: options.readOnly,
       });
     case 'hadoop':
       return new HadoopCatalog({

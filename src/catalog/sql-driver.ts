@@ -39,6 +39,8 @@ export interface SqliteDriverOptions {
    * PyIceberg, another sync run) before failing. Default 5000 ms.
    */
   readonly busyTimeoutMs?: number;
+  /** Open an existing file for reading only (SQLite then creates nothing; a missing file fails). */
+  readonly readOnly?: boolean;
 }
 
 /** Runs async functions one at a time, in call order. */
@@ -71,7 +73,10 @@ export class NodeSqliteDriver implements SqlDriver {
   constructor(file: string, options: SqliteDriverOptions = {}) {
     this.#file = file;
     try {
-      this.#db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.#db = new DatabaseSync(file, {
+        timeout: options.busyTimeoutMs ?? 5000,
+        ...(options.readOnly ? { readOnly: true } : {}),
+      });
     } catch (err) {
       throw this.#wrap(err);
     }

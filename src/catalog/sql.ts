@@ -16,6 +16,7 @@
  * We create the V1 form when the tables are missing and use whichever form we find, never
  * altering an existing schema.
  */
+import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { AlreadyExistsError, CommitConflictError, ConfigError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
@@ -131,6 +132,11 @@ export interface SqlCatalogOptions {
   readonly storageFor?: StorageResolver;
   /** Base for relative SQLite paths (default the working directory). */
   readonly cwd?: string;
+  /**
+   * Read only (dry runs, verify): nothing is created — no SQLite file, no tables. A missing
+   * SQLite file or missing catalog tables mean that no table is registered; commits are refused.
+   */
+  readonly readOnly?: boolean;
 }
 
 type TableRow = SqlRow & { metadata_location: string | null; iceberg_type?: string | null };
@@ -174,7 +180,13 @@ export class SqlCatalog implements Catalog {
     const target = parseSqlUri(options.uri, options.cwd);
     let driver: SqlDriver;
     if (target.dialect === 'sqlite') {
-      driver = new NodeSqliteDriver(target.file, { busyTimeoutMs: options.busyTimeoutMs });
+      const readOnly = options.readOnly === true && target.file !== ':memory:';
+      // Read only and no file yet: an empty private database stands in, so nothing is created.
+      const file = readOnly && !existsSync(target.file) ? ':memory:' : target.file;
+      driver = new NodeSqliteDriver(file, {
+        busyTimeoutMs: options.busyTimeoutMs,
+        readOnly: readOnly && file !== ':memory:',
+      });
     } else {
       driver = await PgDriver.connect(
         {
@@ -197,15 +209,29 @@ export class SqlCatalog implements Catalog {
   static async openWith(
     name: string,
     driver: SqlDriver,
-    options: Pick<SqlCatalogOptions, 'initTables' | 'storageFor'> = {},
+    options: Pick<SqlCatalogOptions, 'initTables' | 'storageFor' | 'readOnly'> = {},
   ): Promise<SqlCatalog> {
     if (name === '') throw new ConfigError('SQL catalog name is empty');
-    const version = await prepareSchema(driver, options.initTables ?? true);
-    return new SqlCatalog(name, driver, version, options.storageFor);
+    const readOnly = options.readOnly ?? false;
+    const version = await prepareSchema(driver, !readOnly && (options.initTables ?? true), readOnly);
+    const catalog = new SqlCatalog(name, driver, version ?? 'V0', options.storageFor);
+    catalog.#readOnly = readOnly;
+    catalog.#empty = version === undefined;
+    return catalog;
+  }
+
+  /** Opened read only: commits are refused. */
+  #readOnly = false;
+  /** Read only and without catalog tables: no table is registered. */
+  #empty = false;
+
+  #assertWritable(): void {
+    if (this.#readOnly) throw new ConfigError(`catalog '${this.name}' is open read-only (a dry run)`);
   }
 
   async loadTable(id: TableIdentifier): Promise<LoadedTable | undefined> {
     validateIdentifier(id);
+    if (this.#empty) return undefined;
     const row = await this.#row(this.#driver, id, true);
     return row?.metadata_location ? { metadataLocation: row.metadata_location } : undefined;
   }
@@ -222,6 +248,7 @@ export class SqlCatalog implements Catalog {
     metadataJson?: Uint8Array,
   ): Promise<string> {
     validateIdentifier(id);
+    this.#assertWritable();
     const wrote = metadataJson ? await this.#writeMetadata(newMetadataLocation, metadataJson) : false;
     try {
       await this.#swap(id, expected, newMetadataLocation);
@@ -239,6 +266,7 @@ export class SqlCatalog implements Catalog {
 
   async ensureNamespace(namespace: readonly string[]): Promise<void> {
     validateNamespace(namespace);
+    this.#assertWritable();
     const ns = namespace.join('.');
     if (await this.namespaceExists(namespace)) return;
     // JdbcCatalog and PyIceberg both record a namespace without properties as exists=true.
@@ -254,6 +282,7 @@ export class SqlCatalog implements Catalog {
    * or a property row for it or below it.
    */
   async namespaceExists(namespace: readonly string[]): Promise<boolean> {
+    if (this.#empty) return false;
     const ns = namespace.join('.');
     const params = [this.name, ns, likePrefix(ns)];
     const inTables = await this.#driver.query(
@@ -271,6 +300,7 @@ export class SqlCatalog implements Catalog {
   /** Unregisters the table (its files stay). */
   async dropTable(id: TableIdentifier): Promise<boolean> {
     validateIdentifier(id);
+    this.#assertWritable();
     const typeFilter = this.schemaVersion === 'V1' ? ` AND ${IS_TABLE}` : '';
     const { changes } = await this.#driver.execute(
       `DELETE FROM iceberg_tables WHERE ${TABLES_WHERE}${typeFilter}`,
@@ -369,12 +399,20 @@ const REQUIRED_COLUMNS: Record<string, readonly string[]> = {
   iceberg_namespace_properties: ['catalog_name', 'namespace', 'property_key', 'property_value'],
 };
 
-/** Checks the tables, creating missing ones; returns the schema form of `iceberg_tables`. */
-async function prepareSchema(driver: SqlDriver, create: boolean): Promise<SqlSchemaVersion> {
+/**
+ * Checks the tables, creating missing ones; returns the schema form of `iceberg_tables`, or
+ * `undefined` when `missingIsEmpty` and a table is missing (read only: nothing registered).
+ */
+async function prepareSchema(
+  driver: SqlDriver,
+  create: boolean,
+  missingIsEmpty = false,
+): Promise<SqlSchemaVersion | undefined> {
   const tables = Object.keys(REQUIRED_COLUMNS);
   for (const [i, table] of tables.entries()) {
     let cols = await columnsOf(driver, table);
     if (cols.size === 0) {
+      if (missingIsEmpty) return undefined;
       if (!create) throw new ConfigError(`table ${table} does not exist and table creation is off`);
       try {
         await driver.execute(SQL_CATALOG_DDL[i]!);

@@ -24,7 +24,9 @@ import {
   webHdfsOptionsFromProperties,
 } from '../storage/webhdfs.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
+import { type GuardedLocation, replicaLocations } from '../sync/replica-guard.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
+import { assertCommandOutsideReplica, embeddedSqliteDir } from './output-guard.ts';
 
 /** Options shared by plan, sync and verify. */
 export interface TableCommandOptions {
@@ -167,8 +169,7 @@ async function resolveCatalogConfig(
         `the embedded SQLite catalog lives in a local --warehouse, not ${warehouse}; give --catalog-uri (or a configured catalog's uri)`,
       );
     }
-    // The embedded default: a SQLite catalog file in the warehouse.
-    await mkdir(absolutize(warehouse), { recursive: true });
+    // The embedded default: a SQLite catalog file in the warehouse (created by tableContext).
     uri = `sqlite:///${absolutize(warehouse)}/iceberg_catalog.db`;
   }
   const base = cfg?.type === 'sql' ? cfg : undefined;
@@ -184,9 +185,20 @@ async function resolveCatalogConfig(
   };
 }
 
+/** How a command uses its table context. */
+export interface TableContextOptions {
+  /** Create nothing and open the catalog read-only (plan, verify). */
+  readonly readOnly?: boolean;
+  /** Check the outputs against the replica before anything is created (default true). */
+  readonly guard?: boolean;
+  /** Outputs besides the catalog and the metadata root, e.g. the copy plan. */
+  readonly outputs?: readonly GuardedLocation[];
+}
+
 /** Builds catalog, identifiers, locations and mapping rules from options. */
 export async function tableContext(
   o: TableCommandOptions,
+  use: TableContextOptions = {},
   logger: Logger = defaultLogger,
 ): Promise<TableContext> {
   const file = await loadConfigFile(o);
@@ -194,7 +206,6 @@ export async function tableContext(
   const name = selectCatalogName(file, o.catalog);
   const cfg = await resolveCatalogConfig(o, file, name);
   const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`, logger);
-  const catalog = await createCatalog(name, cfg, router.resolver, { onWarning: (m) => logger.warn(m) });
   const table: TableIdentifier = { namespace: o.database.split('.'), name: o.table };
   const warehouse = 'warehouse' in cfg && cfg.warehouse ? absolutize(cfg.warehouse) : undefined;
   const defaultRoot = warehouse
@@ -214,6 +225,21 @@ export async function tableContext(
   const mappings = (o.map ?? [])
     .map(parseMappingRule)
     .map((r) => ({ source: r.source, target: absolutize(r.target) }));
+  if (use.guard ?? true) {
+    // Before anything at all is created: the catalog file, the warehouse, the metadata root.
+    const replicas = replicaLocations({
+      ...(o.replicatedPath ? { replicatedPath: absolutize(o.replicatedPath) } : {}),
+      ...(o.tableLocation ? { tableLocation: absolutize(o.tableLocation) } : {}),
+      mapTargets: mappings.map((m) => m.target),
+    });
+    await assertCommandOutsideReplica(replicas, cfg, metadataRoot, router, use.outputs);
+  }
+  const sqliteDir = embeddedSqliteDir(cfg);
+  if (sqliteDir && !use.readOnly) await mkdir(sqliteDir, { recursive: true });
+  const catalog = await createCatalog(name, cfg, router.resolver, {
+    onWarning: (m) => logger.warn(m),
+    ...(use.readOnly ? { readOnly: true } : {}),
+  });
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
 }
 

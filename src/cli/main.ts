@@ -9,7 +9,7 @@ import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { duration, flag, oneOf, positiveInt } from '../options/values.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
-import type { SyncReport } from '../sync/report.ts';
+import { type SyncReport, symlinkText } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
 import type { Logger } from '../util/logger.ts';
 import {
@@ -121,7 +121,8 @@ function describe(r: SyncReport): string {
   );
   lines.push(`missing files    ${r.missingFiles}${r.copyPlan ? ` (copy plan: ${r.copyPlan})` : ''}`);
   for (const m of r.missing.slice(0, 20)) {
-    lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}`);
+    const note = m.reason === 'symlink' ? `: ${symlinkText(m.target, m.symlink)}` : '';
+    lines.push(`  ${m.reason.padEnd(13)} ${m.kind.padEnd(16)} ${m.target}${note}`);
   }
   if (r.missing.length > 20) lines.push(`  ... and ${r.missingFiles - 20} more`);
   for (const s of r.skippedVersions.slice(0, 10)) lines.push(`skipped          ${s.metadata}: ${s.reason}`);
@@ -182,7 +183,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
     properties[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   const logger = cliLogger(o);
-  const ctx = await tableContext(o, logger);
+  const ctx = await tableContext(o, { readOnly: dryRun }, logger);
   try {
     const progress = progressReporter(o, logger);
     const path = absolutize(dataPath);
@@ -227,7 +228,14 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
 async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
   if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
   const logger = cliLogger(o);
-  const ctx = await tableContext(o, logger);
+  const ctx = await tableContext(
+    o,
+    {
+      readOnly: dryRun,
+      ...(o.copyPlan ? { outputs: [{ what: 'copy plan (--copy-plan)', path: absolutize(o.copyPlan) }] } : {}),
+    },
+    logger,
+  );
   try {
     const tableLocation = await replicatedTableLocation(o, ctx.router);
     const progress = progressReporter(o, logger);
@@ -260,7 +268,8 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
 }
 
 async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
-  const ctx = await tableContext(o, cliLogger(o));
+  // verify writes nothing: the catalog is only read, and there is nothing to guard.
+  const ctx = await tableContext(o, { readOnly: true, guard: false }, cliLogger(o));
   try {
     const report = await verifyTable({
       table: ctx.table,

@@ -126,6 +126,8 @@ export class LocalStorage implements Storage {
       const batch = entries.slice(i, i + BATCH);
       const infos = await Promise.all(
         batch.map(async (e) => {
+          if (e.isSymbolicLink() && options?.symlinks)
+            return symlinkInfo(nodePath.join(local, e.name), `${base}${e.name}`);
           if (!e.isFile()) return undefined;
           try {
             const st = await fs.stat(nodePath.join(local, e.name));
@@ -164,6 +166,25 @@ export class LocalStorage implements Storage {
       throw translate(err, (err as NodeJS.ErrnoException).code === 'EEXIST' ? to : from);
     }
   }
+}
+
+/** A listed symbolic link: its own size and mtime, and what it points at (never followed further). */
+async function symlinkInfo(local: string, path: string): Promise<FileInfo | undefined> {
+  let own: import('node:fs').Stats;
+  try {
+    own = await fs.lstat(local);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw translate(err, path);
+  }
+  let symlink: FileInfo['symlink'] = 'other';
+  try {
+    const target = await fs.stat(local);
+    symlink = target.isDirectory() ? 'directory' : target.isFile() ? 'file' : 'other';
+  } catch {
+    // dangling, a loop, or unreadable: still a link, and still not followed
+  }
+  return { path, size: own.size, mtimeMs: own.mtimeMs, symlink };
 }
 
 /**

@@ -17,6 +17,11 @@ export interface FileInfo {
   readonly size: number;
   /** Last modification time, milliseconds since the epoch, where the backend knows it. */
   readonly mtimeMs?: number;
+  /**
+   * Set only for a symbolic link listed with {@link ListOptions.symlinks}: what it points at
+   * (`other` for a dangling link or one to a special file). Size and mtime are the link's own.
+   */
+  readonly symlink?: 'file' | 'directory' | 'other';
 }
 
 /** A byte range. */
@@ -38,6 +43,11 @@ export interface WriteOptions {
 export interface ListOptions {
   /** Descend into sub-directories (default false). */
   readonly recursive?: boolean;
+  /**
+   * Also list symbolic links, marked with {@link FileInfo.symlink}, so that callers can report
+   * them; without it they are left out. A listing never descends into a linked directory.
+   */
+  readonly symlinks?: boolean;
 }
 
 /** The contract every storage backend implements. */

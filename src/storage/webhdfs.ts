@@ -340,6 +340,11 @@ export class WebHdfsStorage implements Storage {
         if (options?.recursive) yield* this.list(`${base}${name}`, options);
         continue;
       }
+      if (st.type === 'SYMLINK') {
+        // Not a replicated file: reported when asked for, never followed.
+        if (options?.symlinks) yield { path: `${base}${name}`, size: st.length ?? 0, symlink: 'other' };
+        continue;
+      }
       yield {
         path: `${base}${name}`,
         size: st.length ?? 0,

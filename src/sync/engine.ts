@@ -12,7 +12,13 @@ import {
   readAvroFile,
 } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
-import { CorruptFileError, IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
+import {
+  CorruptFileError,
+  IcebergSyncError,
+  NotFoundError,
+  StorageError,
+  UnsupportedError,
+} from '../errors.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -26,8 +32,9 @@ import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
 import type { Logger } from '../util/logger.ts';
-import { isUnderDir, PathMapper, type PathMappingRule } from './path-mapping.ts';
+import { PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
+import { assertOutsideReplica, metadataRootOutputs, type ReplicaGuardOptions } from './replica-guard.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import {
   type AvroRecordValue,
@@ -90,6 +97,8 @@ export interface SyncTableOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Where warnings go (default: text on stderr). */
   readonly logger?: Logger;
+  /** How the replica guard recognises HDFS locations (see {@link ReplicaGuardOptions}). */
+  readonly replicaGuard?: ReplicaGuardOptions;
 }
 
 interface ManifestRef {
@@ -137,11 +146,16 @@ class SyncRun {
   readonly listChecks = new Map<string, Promise<MissingFile[]>>();
   readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
   lastSave = Date.now();
+  /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
+  readonly symlinks = new Set<string>();
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
     this.resolve = opts.resolve ?? new StorageRouter().resolver;
-    this.presence = new PresenceChecker(this.resolve);
+    // The replica's roots: a symlinked directory below them is not followed.
+    this.presence = new PresenceChecker(this.resolve, {
+      roots: [opts.tableLocation, ...(opts.mappings ?? []).map((r) => r.target)],
+    });
     this.limit = pLimit(opts.concurrency ?? 8);
     this.root = opts.metadataRoot.replace(/\/+$/, '');
     this.report = {
@@ -176,9 +190,17 @@ class SyncRun {
   async listMetadataFiles(): Promise<string[]> {
     if (this.opts.sourceMetadata) return [this.opts.sourceMetadata];
     const dir = this.opts.metadataDir ?? joinPath(this.opts.tableLocation, 'metadata');
+    const linked = await this.presence.linkedDirectory(dir);
+    if (linked) {
+      throw new StorageError(
+        `${dir}: ${linked === dir ? 'is a symlink' : `lies below the symlink ${linked}`} (not followed): the replica's metadata must be replicated files`,
+      );
+    }
     const files: { path: string; version: number; mtime: number }[] = [];
-    for await (const f of this.resolve(dir).list(dir)) {
+    for await (const f of this.resolve(dir).list(dir, { symlinks: true })) {
       if (!isMetadataFileName(f.path)) continue;
+      // Listed so that the run says why it passes over it (and is behind), never read.
+      if (f.symlink) this.symlinks.add(f.path);
       files.push({ path: f.path, version: metadataVersionOf(f.path) ?? -1, mtime: f.mtimeMs ?? 0 });
     }
     files.sort((a, b) => b.version - a.version || b.mtime - a.mtime || (a.path < b.path ? 1 : -1));
@@ -189,6 +211,7 @@ class SyncRun {
   }
 
   async loadCandidate(path: string): Promise<Candidate> {
+    if (this.symlinks.has(path)) return { path, error: 'is a symlink (not followed)' };
     try {
       return { path, doc: decodeMetadata(await this.read(path), path) };
     } catch (err) {
@@ -212,6 +235,7 @@ class SyncRun {
     reason: MissingFile['reason'],
     expected?: bigint,
     actual?: number,
+    symlink?: string,
   ): MissingFile {
     return {
       source,
@@ -220,13 +244,14 @@ class SyncRun {
       kind,
       ...(expected !== undefined ? { expectedSize: expected.toString() } : {}),
       ...(actual !== undefined ? { actualSize: actual } : {}),
+      ...(symlink !== undefined ? { symlink } : {}),
     };
   }
 
   async present(source: string, kind: string, size?: bigint): Promise<MissingFile[]> {
     const target = this.mapper.map(source);
     const r = await this.presence.check(target, size);
-    return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize)];
+    return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize, r.symlink)];
   }
 
   /** Checks one manifest and every live file it names. */
@@ -595,12 +620,19 @@ class SyncRun {
   async run(): Promise<SyncReport> {
     const start = Date.now();
     const { opts, report } = this;
-    if (isUnderDir(this.root, opts.tableLocation)) {
-      throw new IcebergSyncError(
-        'CONFIG',
-        `metadata root ${this.root} lies inside the replicated table ${opts.tableLocation}; choose a location outside the replica (--metadata-root)`,
-      );
-    }
+    // Before anything is written (the lock included): no output inside the replica.
+    await assertOutsideReplica(
+      [
+        { what: 'replicated table', path: opts.tableLocation },
+        ...(opts.metadataDir ? [{ what: 'replicated metadata directory', path: opts.metadataDir }] : []),
+        ...(opts.mappings ?? []).map((r) => ({ what: '--map target', path: r.target })),
+      ],
+      [
+        ...metadataRootOutputs(this.root),
+        ...(opts.copyPlanPath ? [{ what: 'copy plan', path: opts.copyPlanPath }] : []),
+      ],
+      opts.replicaGuard,
+    );
     const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root, opts.logger);
     try {
       await this.#run();
@@ -682,6 +714,10 @@ class SyncRun {
         // Never go back past what is already committed.
         chosen = { path };
         break;
+      }
+      // A version outside the listed directory was not seen by the listing: check it is no symlink.
+      if (i > 0 && !listedSet.has(path) && (await this.presence.check(path)).reason === 'symlink') {
+        this.symlinks.add(path);
       }
       const c = i === 0 ? top : await this.loadCandidate(path);
       if (!c.doc) {

@@ -9,11 +9,14 @@ export interface MissingFile {
   readonly source: string;
   /** Where the file should be at the DR site. */
   readonly target: string;
-  readonly reason: 'missing' | 'size-mismatch' | 'unreadable';
+  /** `symlink`: a symbolic link is at the path; it is not a replicated file and is not followed. */
+  readonly reason: 'missing' | 'size-mismatch' | 'unreadable' | 'symlink';
   /** What references it, e.g. `manifest-list`, `manifest`, `data`, `position-deletes`. */
   readonly kind: string;
   readonly expectedSize?: string;
   readonly actualSize?: number;
+  /** With reason `symlink`: the link (the file itself, or a directory above it in the replica). */
+  readonly symlink?: string;
 }
 
 /** The report of one run. */
@@ -44,4 +47,11 @@ export interface SyncReport {
   durationMs: number;
   dryRun: boolean;
   error?: { code: string; message: string };
+}
+
+/** How a symlinked file is described: itself a link, or below a linked directory. */
+export function symlinkText(path: string, link: string | undefined): string {
+  return link === undefined || link === path
+    ? 'is a symlink (not followed)'
+    : `lies below the symlink ${link} (not followed)`;
 }

@@ -12,6 +12,7 @@ import { decodeMetadata } from '../iceberg/metadata-json.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
+import { symlinkText } from './report.ts';
 import { walkTable } from './walk.ts';
 
 /** Inputs of {@link verifyTable}. */
@@ -113,7 +114,7 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   const doc = decodeMetadata(metaBytes, location);
   report.outputFilesScanned++;
   scanBytes(location, metaBytes);
-  const presence = new PresenceChecker(resolve);
+  const presence = new PresenceChecker(resolve, { roots: options.mappings.map((r) => r.target) });
   const scanned = new Set<string>();
   const checked = new Set<string>();
   await walkTable(doc, location, resolve, async (found) => {
@@ -134,7 +135,9 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
         problem:
           r.reason === 'missing'
             ? `missing (referenced by ${found.field} in ${found.in})`
-            : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
+            : r.reason === 'symlink'
+              ? `${symlinkText(found.path, r.symlink)} (referenced by ${found.field} in ${found.in})`
+              : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
       });
       return;
     }
