@@ -54,7 +54,7 @@ export {
   readPuffinFooter,
   rewritePuffinFooter,
 } from './puffin/puffin.ts';
-export { LocalStorage, toLocalPath } from './storage/local.ts';
+export { LocalStorage, toLocalPath } from './storage/local/local.ts';
 export { type StorageResolver, StorageRouter } from './storage/router.ts';
 export {
   parseS3Path,
@@ -66,7 +66,7 @@ export {
   S3Storage,
   type S3StorageOptions,
   s3OptionsFromProperties,
-} from './storage/s3.ts';
+} from './storage/s3/s3.ts';
 export * from './storage/storage.ts';
 export {
   DEFAULT_NAMENODE_HTTP_PORT,
@@ -81,7 +81,7 @@ export {
   WebHdfsStorage,
   type WebHdfsStorageOptions,
   webHdfsOptionsFromProperties,
-} from './storage/webhdfs.ts';
+} from './storage/webhdfs/webhdfs.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';
 export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';

@@ -6,8 +6,8 @@ import { ConfigError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import type { Catalog } from './catalog.ts';
 import type { CatalogConfig } from './config.ts';
-import { HadoopCatalog } from './hadoop.ts';
-import { SqlCatalog } from './sql.ts';
+import { HadoopCatalog } from './hadoop/hadoop.ts';
+import { SqlCatalog } from './sql/sql.ts';
 
 export type { Catalog, LoadedTable, TableIdentifier } from './catalog.ts';
 export { formatIdentifier, parseIdentifier, validateIdentifier, validateNamespace } from './catalog.ts';
@@ -20,12 +20,12 @@ export type {
   StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from './config.ts';
-export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop.ts';
-export { HadoopCatalog, metadataFileVersion, VERSION_HINT } from './hadoop.ts';
-export type { SqlCatalogOptions, SqlSchemaVersion, SqlTarget } from './sql.ts';
-export { parseSqlUri, redactUri, SQL_CATALOG_DDL, SqlCatalog } from './sql.ts';
-export type { SqlDriver, SqlExecutor, SqliteDriverOptions, SqlRow, SqlValue } from './sql-driver.ts';
-export { NodeSqliteDriver, PgDriver } from './sql-driver.ts';
+export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/hadoop.ts';
+export { HadoopCatalog, metadataFileVersion, VERSION_HINT } from './hadoop/hadoop.ts';
+export type { SqlCatalogOptions, SqlSchemaVersion, SqlTarget } from './sql/sql.ts';
+export { parseSqlUri, redactUri, SQL_CATALOG_DDL, SqlCatalog } from './sql/sql.ts';
+export type { SqlDriver, SqlExecutor, SqliteDriverOptions, SqlRow, SqlValue } from './sql/sql-driver.ts';
+export { NodeSqliteDriver, PgDriver } from './sql/sql-driver.ts';
 
 /** Options of {@link createCatalog}. */
 export interface CreateCatalogOptions {

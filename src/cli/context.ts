@@ -11,9 +11,9 @@ import {
 } from '../catalog/config.ts';
 import { createCatalog } from '../catalog/index.ts';
 import { ConfigError } from '../errors.ts';
-import { toLocalPath } from '../storage/local.ts';
+import { toLocalPath } from '../storage/local/local.ts';
 import { StorageRouter } from '../storage/router.ts';
-import { parseS3Path, registerS3Storage, S3_SCHEMES, s3OptionsFromProperties } from '../storage/s3.ts';
+import { parseS3Path, registerS3Storage, S3_SCHEMES, s3OptionsFromProperties } from '../storage/s3/s3.ts';
 import {
   HDFS_SCHEMES,
   type HdfsPrefixOptions,
@@ -21,7 +21,7 @@ import {
   parseHdfsPath,
   registerHdfsStorage,
   webHdfsOptionsFromProperties,
-} from '../storage/webhdfs.ts';
+} from '../storage/webhdfs/webhdfs.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
 
 /** Options shared by plan, sync and verify. */

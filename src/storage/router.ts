@@ -5,7 +5,7 @@
  * registered prefix winning. (`registerS3Storage` in `s3.ts` registers the S3 schemes.)
  */
 import { ConfigError } from '../errors.ts';
-import { LocalStorage } from './local.ts';
+import { LocalStorage } from './local/local.ts';
 import type { Storage } from './storage.ts';
 
 /** Resolves the backend for a path. */

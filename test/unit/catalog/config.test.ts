@@ -6,9 +6,9 @@ import { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from '../../..
 import { createCatalog } from '../../../src/catalog/index.ts';
 import { storageRouter } from '../../../src/cli/context.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
-import type { S3Storage } from '../../../src/storage/s3.ts';
-import type { WebHdfsStorage } from '../../../src/storage/webhdfs.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
+import type { S3Storage } from '../../../src/storage/s3/s3.ts';
+import type { WebHdfsStorage } from '../../../src/storage/webhdfs/webhdfs.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const noEnv = { env: {} };

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { HadoopCatalog, metadataFileVersion } from '../../../src/catalog/hadoop.ts';
+import { HadoopCatalog, metadataFileVersion } from '../../../src/catalog/hadoop/hadoop.ts';
 import { CommitConflictError, ConfigError, StorageError } from '../../../src/errors.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
 import type { Storage } from '../../../src/storage/storage.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 

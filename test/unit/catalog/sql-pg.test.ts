@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { CommitConflictError } from '../../../src/errors.ts';
 
 const baseUrl = process.env.IMSYNC_PG_URL;

@@ -6,10 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseSqlUri, redactUri, SqlCatalog } from '../../../src/catalog/sql.ts';
-import { NodeSqliteDriver, numberPlaceholders } from '../../../src/catalog/sql-driver.ts';
+import { parseSqlUri, redactUri, SqlCatalog } from '../../../src/catalog/sql/sql.ts';
+import { NodeSqliteDriver, numberPlaceholders } from '../../../src/catalog/sql/sql-driver.ts';
 import { CommitConflictError, ConfigError } from '../../../src/errors.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const t1 = { namespace: ['db'], name: 't1' };

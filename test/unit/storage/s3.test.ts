@@ -20,7 +20,7 @@ import {
   S3Storage,
   type S3StorageOptions,
   s3OptionsFromProperties,
-} from '../../../src/storage/s3.ts';
+} from '../../../src/storage/s3/s3.ts';
 import { collectBytes } from '../../../src/storage/storage.ts';
 import {
   createBucket,

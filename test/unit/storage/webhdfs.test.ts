@@ -26,7 +26,7 @@ import {
   registerHdfsStorage,
   WebHdfsStorage,
   webHdfsOptionsFromProperties,
-} from '../../../src/storage/webhdfs.ts';
+} from '../../../src/storage/webhdfs/webhdfs.ts';
 import {
   hdfsOptions,
   hdfsServer,

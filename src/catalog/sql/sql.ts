@@ -17,8 +17,8 @@
  * altering an existing schema.
  */
 import * as nodePath from 'node:path';
-import { AlreadyExistsError, CommitConflictError, ConfigError } from '../errors.ts';
-import type { StorageResolver } from '../storage/router.ts';
+import { AlreadyExistsError, CommitConflictError, ConfigError } from '../../errors.ts';
+import type { StorageResolver } from '../../storage/router.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -26,7 +26,7 @@ import {
   type TableIdentifier,
   validateIdentifier,
   validateNamespace,
-} from './catalog.ts';
+} from '../catalog.ts';
 import {
   NodeSqliteDriver,
   PgDriver,

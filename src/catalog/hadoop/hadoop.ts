@@ -16,9 +16,9 @@
  * metadata directory) and names the file `v<N+1>.metadata.json` (`v<N+1>.gz.metadata.json`
  * when the proposed name ends in `.gz.metadata.json`), resolving that location.
  */
-import { AlreadyExistsError, CommitConflictError, ConfigError, NotFoundError } from '../errors.ts';
-import { toLocalPath } from '../storage/local.ts';
-import type { Storage } from '../storage/storage.ts';
+import { AlreadyExistsError, CommitConflictError, ConfigError, NotFoundError } from '../../errors.ts';
+import { toLocalPath } from '../../storage/local/local.ts';
+import type { Storage } from '../../storage/storage.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -26,7 +26,7 @@ import {
   type TableIdentifier,
   validateIdentifier,
   validateNamespace,
-} from './catalog.ts';
+} from '../catalog.ts';
 
 /** The version-hint file name. */
 export const VERSION_HINT = 'version-hint.text';

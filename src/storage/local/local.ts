@@ -12,8 +12,8 @@ import {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
-} from '../errors.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+} from '../../errors.ts';
+import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {

@@ -36,11 +36,11 @@ import {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
-} from '../errors.ts';
-import { concatBytes } from '../util/bytes.ts';
-import { definedOnly, propertyReader } from './properties.ts';
-import type { StorageRouter } from './router.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+} from '../../errors.ts';
+import { concatBytes } from '../../util/bytes.ts';
+import { definedOnly, propertyReader } from '../properties.ts';
+import type { StorageRouter } from '../router.ts';
+import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** The URI schemes served by {@link WebHdfsStorage}. */
 export const HDFS_SCHEMES: readonly string[] = ['hdfs', 'webhdfs', 'swebhdfs'];

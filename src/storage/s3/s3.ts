@@ -22,10 +22,10 @@ import {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
-} from '../errors.ts';
-import { definedOnly, propertyReader } from './properties.ts';
-import type { StorageRouter } from './router.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+} from '../../errors.ts';
+import { definedOnly, propertyReader } from '../properties.ts';
+import type { StorageRouter } from '../router.ts';
+import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** The URI schemes served by {@link S3Storage}. */
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
