@@ -25,7 +25,7 @@ import { readParquetFooter } from '../src/parquet/footer.ts';
 import { LocalStorage } from '../src/storage/local/local.ts';
 import { S3Storage } from '../src/storage/s3/s3.ts';
 import { openRangeReader, type Storage } from '../src/storage/storage.ts';
-import { WebHdfsStorage } from '../src/storage/webhdfs/webhdfs.ts';
+import { WebHdfsStorage } from '../src/storage/webhdfs/index.ts';
 
 const FILES = Number(process.argv[2] ?? 5_000);
 const FOOTERS = Number(process.argv[3] ?? 500);

@@ -81,7 +81,7 @@ export {
   WebHdfsStorage,
   type WebHdfsStorageOptions,
   webHdfsOptionsFromProperties,
-} from './storage/webhdfs/webhdfs.ts';
+} from './storage/webhdfs/index.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';
 export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';

@@ -21,7 +21,7 @@ import {
   parseHdfsPath,
   registerHdfsStorage,
   webHdfsOptionsFromProperties,
-} from '../storage/webhdfs/webhdfs.ts';
+} from '../storage/webhdfs/index.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
 
 /** Options shared by plan, sync and verify. */

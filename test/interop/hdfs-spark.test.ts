@@ -15,7 +15,7 @@ import { describe, it } from 'node:test';
 import { addFiles } from '../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
-import { registerHdfsStorage } from '../../src/storage/webhdfs/webhdfs.ts';
+import { registerHdfsStorage } from '../../src/storage/webhdfs/index.ts';
 import { hdfsServer, hdfsSkipReason, uniqueDir, uploadDirToHdfs } from '../helpers/hdfs.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { syncSampleInto } from '../helpers/sample-sync.ts';

@@ -8,7 +8,7 @@ import { storageRouter } from '../../../src/cli/context.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { LocalStorage } from '../../../src/storage/local/local.ts';
 import type { S3Storage } from '../../../src/storage/s3/s3.ts';
-import type { WebHdfsStorage } from '../../../src/storage/webhdfs/webhdfs.ts';
+import type { WebHdfsStorage } from '../../../src/storage/webhdfs/index.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const noEnv = { env: {} };

@@ -26,7 +26,7 @@ import {
   registerHdfsStorage,
   WebHdfsStorage,
   webHdfsOptionsFromProperties,
-} from '../../../src/storage/webhdfs/webhdfs.ts';
+} from '../../../src/storage/webhdfs/index.ts';
 import {
   hdfsOptions,
   hdfsServer,

@@ -16,7 +16,7 @@ import { addFiles } from '../../../src/addfiles/engine.ts';
 import { HadoopCatalog } from '../../../src/catalog/hadoop/hadoop.ts';
 import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { registerHdfsStorage, type WebHdfsStorage } from '../../../src/storage/webhdfs/webhdfs.ts';
+import { registerHdfsStorage, type WebHdfsStorage } from '../../../src/storage/webhdfs/index.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
 import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
