@@ -30,6 +30,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import type { StoragePrefixSettings } from '../storage/backend.ts';
+import { backendForLocation } from '../storage/registry.ts';
 
 /** A `type: sql` catalog (JdbcCatalog / PyIceberg SqlCatalog). */
 export interface SqlCatalogConfig {
@@ -61,12 +63,7 @@ export interface HadoopCatalogConfig {
 export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig;
 
 /** Storage settings for every path under one location (an entry of the `storage:` section). */
-export interface StoragePrefixConfig {
-  /** The location as written (`s3://bucket` or `s3://bucket/prefix`), without trailing slashes. */
-  readonly prefix: string;
-  /** Its settings, keys lower-cased (`s3.endpoint`, ...). */
-  readonly properties: Readonly<Record<string, string>>;
-}
+export type StoragePrefixConfig = StoragePrefixSettings;
 
 /** A whole configuration file. */
 export interface CatalogsConfig {
@@ -299,6 +296,13 @@ function parseStorage(source: string, raw: unknown): StoragePrefixConfig[] {
     const where = `${source}: storage.${location}`;
     if (!/^[a-zA-Z][a-zA-Z0-9+.-]+:\/\/[^/]+/.test(location)) {
       throw new ConfigError(`${where}: the key must be a location with a scheme and authority (s3://bucket)`);
+    }
+    // The backend's own check: a scheme none serves, or a malformed location, fails here.
+    const backend = backendForLocation(location, where);
+    try {
+      backend.parseLocation(location);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`, { cause: err });
     }
     if (!isObject(settings)) throw new ConfigError(`${where}: must be a mapping of settings`);
     const properties: Record<string, string> = {};

@@ -12,16 +12,8 @@ import {
 import { createCatalog } from '../catalog/index.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local/local.ts';
-import { StorageRouter } from '../storage/router.ts';
-import { parseS3Path, registerS3Storage, S3_SCHEMES, s3OptionsFromProperties } from '../storage/s3/s3.ts';
-import {
-  HDFS_SCHEMES,
-  type HdfsPrefixOptions,
-  hadoopNameservices,
-  parseHdfsPath,
-  registerHdfsStorage,
-  webHdfsOptionsFromProperties,
-} from '../storage/webhdfs/index.ts';
+import { createStorageRouter } from '../storage/registry.ts';
+import type { StorageRouter } from '../storage/router.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
 
 /** Options shared by plan, sync and verify. */
@@ -68,44 +60,16 @@ async function loadConfigFile(o: { config?: string }): Promise<CatalogsConfig | 
 }
 
 /**
- * The storage backends: local paths; S3 (`s3://`, `s3a://`, `s3n://`) with the catalog's `s3.*`
- * properties as defaults; HDFS over WebHDFS (`hdfs://`, `webhdfs://`, `swebhdfs://`) with the
- * catalog's `hdfs.*` properties as defaults and nameservices from its
- * `dfs.namenode.http-address.<ns>.<nn>` properties; and the `storage:` section's per-location
- * overrides for both.
+ * The storage router of a command: every backend of the registry (`storage/registry.ts`), with
+ * the catalog's properties as their defaults (`s3.*`, `hdfs.*`, Hadoop-style `dfs.*`
+ * nameservices) and the `storage:` section's per-location overrides.
  */
 export function storageRouter(
   catalogProperties: Readonly<Record<string, string>> = {},
   storage: readonly StoragePrefixConfig[] = [],
   where = 'catalog',
 ): StorageRouter {
-  const router = new StorageRouter();
-  const s3Prefixes: { prefix: string; options: ReturnType<typeof s3OptionsFromProperties> }[] = [];
-  const hdfsPrefixes: HdfsPrefixOptions[] = [];
-  // Nameservices defined the Hadoop way come first, so that storage: entries override them.
-  for (const [ns, namenodes] of hadoopNameservices(catalogProperties)) {
-    hdfsPrefixes.push({ prefix: `hdfs://${ns}`, options: { namenodes } });
-  }
-  for (const entry of storage) {
-    const scheme = entry.prefix.slice(0, entry.prefix.indexOf(':')).toLowerCase();
-    const at = `storage.${entry.prefix}`;
-    if (S3_SCHEMES.includes(scheme)) {
-      parseS3Path(entry.prefix);
-      s3Prefixes.push({ prefix: entry.prefix, options: s3OptionsFromProperties(entry.properties, at, true) });
-    } else if (HDFS_SCHEMES.includes(scheme)) {
-      parseHdfsPath(entry.prefix);
-      hdfsPrefixes.push({
-        prefix: entry.prefix,
-        options: webHdfsOptionsFromProperties(entry.properties, at, true),
-      });
-    } else {
-      throw new ConfigError(
-        `${at}: no storage backend for scheme '${scheme}' (${[...S3_SCHEMES, ...HDFS_SCHEMES].join(', ')})`,
-      );
-    }
-  }
-  registerS3Storage(router, s3OptionsFromProperties(catalogProperties, where), s3Prefixes);
-  return registerHdfsStorage(router, webHdfsOptionsFromProperties(catalogProperties, where), hdfsPrefixes);
+  return createStorageRouter({ properties: catalogProperties, storage, where });
 }
 
 /**

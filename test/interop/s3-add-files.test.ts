@@ -94,7 +94,7 @@ describe('add-files with the landing area and the DR metadata on S3', { skip }, 
         await uploadDir(server, s3Stage, bucket, 'landing/orders');
       },
     );
-    await (router.resolve(`s3://${bucket}/`) as S3Storage).destroy();
+    await (router.resolve(`s3://${bucket}/`) as S3Storage).close();
 
     const local = path.join(base, 'landing', 'orders');
     stage(local, regions.slice(0, 1));

@@ -39,7 +39,7 @@ describe('PyIceberg reads a table synced onto S3', { skip }, () => {
       metadataRoot: `s3://${bucket}/dr/sales/orders/metadata`,
       resolve: router.resolver,
     });
-    await (router.resolve(s3Location) as S3Storage).destroy();
+    await (router.resolve(s3Location) as S3Storage).close();
 
     const localWarehouse = path.join(base, 'replica', 'warehouse');
     cpSync(sampleWarehouse, localWarehouse, { recursive: true });

@@ -23,9 +23,11 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../../errors.ts';
+import { abortedError, throwIfAborted } from '../../util/abort.ts';
+import type { StorageRoute } from '../backend.ts';
 import { definedOnly, propertyReader } from '../properties.ts';
 import type { StorageRouter } from '../router.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** The URI schemes served by {@link S3Storage}. */
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
@@ -138,18 +140,24 @@ export class S3Storage implements Storage {
     return this.#options.endpoint ?? customEndpointFromEnv() ?? 'AWS S3';
   }
 
-  async stat(path: string): Promise<FileInfo | undefined> {
+  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) return undefined; // a directory, never a file
     const sdk = await loadSdk();
     try {
-      const r = await (await this.#s3()).send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await (await this.#s3()).send(
+        new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
       return {
         path,
         size: r.ContentLength ?? 0,
         ...(r.LastModified ? { mtimeMs: r.LastModified.getTime() } : {}),
       };
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       if (statusOf(err) !== 404) throw this.#translate(err, path, 'HeadObject');
       // HEAD errors have no body, so a missing bucket looks like a missing key: ask once per
       // bucket, lest a misspelt bucket read as "not replicated yet".
@@ -158,8 +166,10 @@ export class S3Storage implements Storage {
     }
   }
 
-  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+  async read(path: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (range && range.length <= 0) return new Uint8Array(0);
     const sdk = await loadSdk();
     try {
@@ -169,6 +179,7 @@ export class S3Storage implements Storage {
           Key: key,
           ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
         }),
+        sendOptions(signal),
       );
       const bytes = r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
       // A server that ignores Range answers 200 with the whole object: cut the range out.
@@ -177,26 +188,37 @@ export class S3Storage implements Storage {
       }
       return bytes;
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       // A range that starts at or past the end: no bytes, as a local read gives.
       if (range && statusOf(err) === 416) return new Uint8Array(0);
       throw this.#translate(err, path, 'GetObject');
     }
   }
 
-  async *readStream(path: string): AsyncIterable<Uint8Array> {
+  async *readStream(path: string, options?: CallOptions): AsyncIterable<Uint8Array> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     const sdk = await loadSdk();
     let body: AsyncIterable<Uint8Array> | undefined;
     try {
-      const r = await (await this.#s3()).send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await (await this.#s3()).send(
+        new sdk.GetObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
       body = r.Body as AsyncIterable<Uint8Array> | undefined;
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'GetObject');
     }
     if (!body) return;
     try {
-      for await (const chunk of body) yield chunk;
+      for await (const chunk of body) {
+        throwIfAborted(signal, path);
+        yield chunk;
+      }
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'GetObject (reading the body)');
     }
   }
@@ -207,6 +229,8 @@ export class S3Storage implements Storage {
     options?: WriteOptions,
   ): Promise<void> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) {
       throw new IcebergSyncError('INVALID_PATH', `'${path}': not an object key (empty, or ends in '/')`);
     }
@@ -215,26 +239,28 @@ export class S3Storage implements Storage {
       if (this.#options.conditionalWrites === false) {
         this.#warnRacy();
         // Racy by nature (see conditionalWrites): another writer may PUT between HEAD and PUT.
-        if (await this.stat(path)) throw new AlreadyExistsError(path);
+        if (await this.stat(path, options)) throw new AlreadyExistsError(path);
       } else {
         conditional = true;
       }
     }
     if (data instanceof Uint8Array) {
-      await this.#put(bucket, key, path, data, conditional);
+      await this.#put(bucket, key, path, data, conditional, signal);
       return;
     }
-    await this.#writeStream(bucket, key, path, data, conditional);
+    await this.#writeStream(bucket, key, path, data, conditional, signal);
   }
 
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const { bucket, key } = parseS3Path(dir);
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     const base = dir.endsWith('/') ? dir : `${dir}/`;
+    const signal = options?.signal;
     const sdk = await loadSdk();
     const s3 = await this.#s3();
     let token: string | undefined;
     do {
+      throwIfAborted(signal, dir);
       let page: S3.ListObjectsV2CommandOutput;
       try {
         page = await s3.send(
@@ -246,8 +272,10 @@ export class S3Storage implements Storage {
             ...(this.#options.listPageSize ? { MaxKeys: this.#options.listPageSize } : {}),
             ...(token ? { ContinuationToken: token } : {}),
           }),
+          sendOptions(signal),
         );
       } catch (err) {
+        if (signal?.aborted) throw abortedError(signal, dir);
         throw this.#translate(err, dir, 'ListObjectsV2');
       }
       for (const o of page.Contents ?? []) {
@@ -262,21 +290,27 @@ export class S3Storage implements Storage {
     } while (token);
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: CallOptions): Promise<void> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) return;
     const sdk = await loadSdk();
     try {
       // S3 answers 204 for a missing key too: deleting a missing file is not an error.
-      await (await this.#s3()).send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await (await this.#s3()).send(
+        new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       if (statusOf(err) === 404 && codeOf(err) !== 'NoSuchBucket') return;
       throw this.#translate(err, path, 'DeleteObject');
     }
   }
 
-  /** Closes the client's idle connections. The storage may still be used afterwards (it reconnects). */
-  async destroy(): Promise<void> {
+  /** Closes the client and its connections. The storage may still be used afterwards (it reconnects). */
+  async close(): Promise<void> {
     const c = this.#client;
     this.#client = undefined;
     if (c) (await c.catch(() => undefined))?.destroy();
@@ -288,6 +322,7 @@ export class S3Storage implements Storage {
     path: string,
     body: Uint8Array,
     conditional: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const sdk = await loadSdk();
     try {
@@ -299,8 +334,10 @@ export class S3Storage implements Storage {
           ContentLength: body.length,
           ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
+        sendOptions(signal),
       );
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'PutObject', conditional);
     }
   }
@@ -312,6 +349,7 @@ export class S3Storage implements Storage {
     path: string,
     data: AsyncIterable<Uint8Array>,
     conditional: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const partSize = this.#options.partSizeBytes ?? DEFAULT_PART_SIZE;
     const sdk = await loadSdk();
@@ -324,7 +362,10 @@ export class S3Storage implements Storage {
     const uploadPart = async (body: Uint8Array) => {
       if (uploadId === undefined) {
         op = 'CreateMultipartUpload';
-        const r = await s3.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const r = await s3.send(
+          new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }),
+          sendOptions(signal),
+        );
         if (!r.UploadId) throw new StorageError(`${path}: S3 CreateMultipartUpload returned no upload id`);
         uploadId = r.UploadId;
       }
@@ -339,12 +380,14 @@ export class S3Storage implements Storage {
           Body: body,
           ContentLength: body.length,
         }),
+        sendOptions(signal),
       );
       if (!r.ETag) throw new StorageError(`${path}: S3 UploadPart returned no ETag`);
       parts.push({ ETag: r.ETag, PartNumber });
     };
     try {
       for await (const chunk of data) {
+        throwIfAborted(signal, path);
         pending.push(chunk);
         pendingBytes += chunk.length;
         while (pendingBytes >= partSize) {
@@ -357,7 +400,7 @@ export class S3Storage implements Storage {
       }
       const last = concat(pending, pendingBytes);
       if (uploadId === undefined) {
-        await this.#put(bucket, key, path, last, conditional);
+        await this.#put(bucket, key, path, last, conditional, signal);
         return;
       }
       if (last.length > 0) await uploadPart(last);
@@ -370,14 +413,17 @@ export class S3Storage implements Storage {
           MultipartUpload: { Parts: parts },
           ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
+        sendOptions(signal),
       );
     } catch (err) {
       if (uploadId !== undefined) {
-        // Best effort: an upload left behind only costs storage until a lifecycle rule removes it.
+        // Best effort, and never under the caller's signal, so that an aborted write cleans up too:
+        // an upload left behind only costs storage until a lifecycle rule removes it.
         await s3
           .send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
           .catch(() => {});
       }
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, op, conditional && op === 'CompleteMultipartUpload');
     }
   }
@@ -540,6 +586,11 @@ const AUTH_ERROR_CODES: ReadonlySet<string> = new Set([
   'XAdminUserNotFound',
 ]);
 
+/** The SDK's per-request options carrying the caller's signal. */
+function sendOptions(signal: AbortSignal | undefined): { abortSignal: AbortSignal } | undefined {
+  return signal ? { abortSignal: signal } : undefined;
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
 }
@@ -638,17 +689,17 @@ export interface S3PrefixOptions {
 }
 
 /**
- * Registers S3 backends with a router: one with `defaults` for every `s3://`, `s3a://` and
- * `s3n://` path, and one per entry of `prefixes` (its options over the defaults) under each of the
- * three spellings, the longest prefix winning as the router does.
+ * The S3 storages and the prefixes they serve: one with `defaults` for every `s3://`, `s3a://`
+ * and `s3n://` path, and one per entry of `prefixes` (its options over the defaults) under each of
+ * the three spellings, the longest prefix winning as the router does.
  */
-export function registerS3Storage(
-  router: StorageRouter,
+export function s3Routes(
   defaults: S3StorageOptions = {},
   prefixes: readonly S3PrefixOptions[] = [],
-): StorageRouter {
+): StorageRoute[] {
+  const routes: StorageRoute[] = [];
   const fallback = new S3Storage(defaults);
-  for (const scheme of S3_SCHEMES) router.register(`${scheme}://`, fallback);
+  for (const scheme of S3_SCHEMES) routes.push({ prefix: `${scheme}://`, storage: fallback });
   for (const p of prefixes) {
     const { bucket, key } = parseS3Path(p.prefix);
     const merged = { ...defaults, ...p.options };
@@ -658,7 +709,17 @@ export function registerS3Storage(
     const storage = new S3Storage(merged);
     const rest = key.replace(/\/+$/, '');
     for (const scheme of S3_SCHEMES)
-      router.register(`${scheme}://${bucket}${rest ? `/${rest}` : ''}`, storage);
+      routes.push({ prefix: `${scheme}://${bucket}${rest ? `/${rest}` : ''}`, storage });
   }
+  return routes;
+}
+
+/** Registers {@link s3Routes} with a router. */
+export function registerS3Storage(
+  router: StorageRouter,
+  defaults: S3StorageOptions = {},
+  prefixes: readonly S3PrefixOptions[] = [],
+): StorageRouter {
+  for (const r of s3Routes(defaults, prefixes)) router.register(r.prefix, r.storage);
   return router;
 }

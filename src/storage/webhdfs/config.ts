@@ -2,6 +2,7 @@
  * WebHDFS settings: the `hdfs.*` properties, nameservices defined the Hadoop way
  * (`dfs.namenode.http-address.<ns>.<nn>`), and registering backends with a router.
  */
+import type { StorageRoute } from '../backend.ts';
 import { definedOnly, propertyReader } from '../properties.ts';
 import type { StorageRouter } from '../router.ts';
 import { HDFS_SCHEMES, normalizeNamenode, parseHdfsPath } from './location.ts';
@@ -86,25 +87,35 @@ export interface HdfsPrefixOptions {
 }
 
 /**
- * Registers HDFS backends with a router: one with `defaults` for every `hdfs://`, `webhdfs://` and
- * `swebhdfs://` path (NameNode from the path's authority unless `defaults.namenodes` is set), and
- * one per entry of `prefixes` (its options over the defaults), the longest prefix winning as the
- * router does.
+ * The HDFS storages and the prefixes they serve: one with `defaults` for every `hdfs://`,
+ * `webhdfs://` and `swebhdfs://` path (NameNode from the path's authority unless
+ * `defaults.namenodes` is set), and one per entry of `prefixes` (its options over the defaults),
+ * the longest prefix winning as the router does.
  */
-export function registerHdfsStorage(
-  router: StorageRouter,
+export function hdfsRoutes(
   defaults: WebHdfsStorageOptions = {},
   prefixes: readonly HdfsPrefixOptions[] = [],
-): StorageRouter {
+): StorageRoute[] {
+  const routes: StorageRoute[] = [];
   const fallback = new WebHdfsStorage(defaults);
-  for (const scheme of HDFS_SCHEMES) router.register(`${scheme}://`, fallback);
+  for (const scheme of HDFS_SCHEMES) routes.push({ prefix: `${scheme}://`, storage: fallback });
   for (const p of prefixes) {
     parseHdfsPath(p.prefix);
     const merged = { ...defaults, ...p.options };
     // A token and a user name go together with the entry that gives either.
     if (p.options.user !== undefined && p.options.delegationToken === undefined)
       delete merged.delegationToken;
-    router.register(p.prefix, new WebHdfsStorage(merged));
+    routes.push({ prefix: p.prefix, storage: new WebHdfsStorage(merged) });
   }
+  return routes;
+}
+
+/** Registers {@link hdfsRoutes} with a router. */
+export function registerHdfsStorage(
+  router: StorageRouter,
+  defaults: WebHdfsStorageOptions = {},
+  prefixes: readonly HdfsPrefixOptions[] = [],
+): StorageRouter {
+  for (const r of hdfsRoutes(defaults, prefixes)) router.register(r.prefix, r.storage);
   return router;
 }

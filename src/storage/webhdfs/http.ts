@@ -201,6 +201,7 @@ export function putToDataNode(
   url: string,
   data: Uint8Array | AsyncIterable<Uint8Array>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
@@ -213,6 +214,7 @@ export function putToDataNode(
           'content-type': 'application/octet-stream',
           ...(data instanceof Uint8Array ? { 'content-length': String(data.length) } : {}),
         },
+        ...(signal ? { signal } : {}),
       },
       (res) => {
         const parts: Buffer[] = [];

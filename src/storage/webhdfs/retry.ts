@@ -1,3 +1,5 @@
+import { abortableSleep, throwIfAborted } from '../../util/abort.ts';
+
 /**
  * The one retry loop of the WebHDFS client: rounds of attempts separated by exponential backoff
  * with jitter. A round may itself try several NameNodes (failover); what it reports decides
@@ -10,6 +12,8 @@ export interface RetryPolicy {
   readonly rounds: number;
   /** First backoff delay in milliseconds; doubled each round up to 10 s, with jitter. */
   readonly baseDelayMs: number;
+  /** Stops the loop (before a round, or during a backoff) with `AbortedError`. */
+  readonly signal?: AbortSignal;
 }
 
 /** What one round ends with: its value, or the failure after which the next round is tried. */
@@ -23,8 +27,6 @@ export function backoffMs(baseDelayMs: number, round: number): number {
   return Math.min(base, 10_000) * (0.5 + Math.random() / 2);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs `round` up to `policy.rounds` times with a backoff before each retry, and resolves the
  * first value a round gives. A round that throws ends the loop at once (a failure not worth
@@ -37,7 +39,8 @@ export async function retryRounds<T>(
 ): Promise<T> {
   let last: unknown;
   for (let n = 0; n < policy.rounds; n++) {
-    if (n > 0) await sleep(backoffMs(policy.baseDelayMs, n));
+    if (n > 0) await abortableSleep(backoffMs(policy.baseDelayMs, n), policy.signal);
+    throwIfAborted(policy.signal);
     const outcome = await round(n);
     if (outcome.ok) return outcome.value;
     last = outcome.failure;

@@ -4,6 +4,7 @@
  * {@link retryRounds}; every request has an inactivity timeout, so a silent server never hangs.
  */
 import { ConfigError, IcebergSyncError, StorageError } from '../../errors.ts';
+import { abortedError } from '../../util/abort.ts';
 import { concatBytes } from '../../util/bytes.ts';
 import {
   bodyChunks,
@@ -46,6 +47,17 @@ export interface OpenBody {
   readonly url: string;
 }
 
+/** Options of one request: the HDFS path it names, when not the location's, and the caller's signal. */
+export interface RequestOptions {
+  readonly hdfsPath?: string;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The inactivity timer's signal, joined with the caller's. */
+function joined(timer: Inactivity, signal: AbortSignal | undefined): AbortSignal {
+  return signal ? AbortSignal.any([timer.controller.signal, signal]) : timer.controller.signal;
+}
+
 /** Talks to the NameNodes of one file system (or, unconfigured, to the one each path names). */
 export class WebHdfsTransport {
   readonly #options: TransportOptions;
@@ -82,8 +94,8 @@ export class WebHdfsTransport {
     return this.#options.requestTimeoutMs ?? 60_000;
   }
 
-  #policy(rounds = this.maxAttempts): RetryPolicy {
-    return { rounds, baseDelayMs: this.#options.retryDelayMs ?? 200 };
+  #policy(signal: AbortSignal | undefined, rounds = this.maxAttempts): RetryPolicy {
+    return { rounds, baseDelayMs: this.#options.retryDelayMs ?? 200, ...(signal ? { signal } : {}) };
   }
 
   /** A NameNode operation whose answer is JSON. */
@@ -93,14 +105,15 @@ export class WebHdfsTransport {
     method: string,
     op: string,
     params: Record<string, string> = {},
-    hdfsPath = loc.path,
+    options: RequestOptions = {},
   ): Promise<unknown> {
-    const res = await this.namenodeCall(loc, path, method, op, params, hdfsPath);
+    const res = await this.namenodeCall(loc, path, method, op, params, options);
     const timer = new Inactivity(this.timeoutMs);
     try {
       const text = new TextDecoder().decode(concatBytes(await collect(bodyChunks(res, timer))));
       return text === '' ? {} : JSON.parse(text);
     } catch (err) {
+      if (options.signal?.aborted) throw abortedError(options.signal, path);
       throw new StorageError(`${path}: WebHDFS ${op}: unreadable answer: ${(err as Error).message}`, {
         cause: err,
       });
@@ -120,15 +133,16 @@ export class WebHdfsTransport {
     method: string,
     op: string,
     params: Record<string, string>,
-    hdfsPath = loc.path,
+    options: RequestOptions = {},
   ): Promise<Response> {
+    const { hdfsPath = loc.path, signal } = options;
     const namenodes = this.#namenodesFor(loc, path);
     const query = new URLSearchParams({ op, ...params });
     if (this.#options.delegationToken) query.set('delegation', this.#options.delegationToken);
     else if (this.#options.user) query.set('user.name', this.#options.user);
     const suffix = `/webhdfs/v1${encodePath(hdfsPath)}?${query.toString()}`;
     return retryRounds(
-      this.#policy(),
+      this.#policy(signal),
       async () => {
         let last: unknown;
         const first = this.#namenodes ? this.#active : 0;
@@ -138,9 +152,10 @@ export class WebHdfsTransport {
           const timer = new Inactivity(this.timeoutMs);
           let res: Response;
           try {
-            res = await fetch(url, { method, signal: timer.controller.signal, redirect: 'manual' });
+            res = await fetch(url, { method, signal: joined(timer, signal), redirect: 'manual' });
           } catch (err) {
             timer.stop();
+            if (signal?.aborted) throw abortedError(signal, path);
             last = toFailure(err, namenodes[i]!);
             continue; // the next NameNode
           }
@@ -164,18 +179,23 @@ export class WebHdfsTransport {
   }
 
   /** OPEN through the NameNode's redirect, with retries of the DataNode step. */
-  async open(loc: HdfsLocation, path: string, params: Record<string, string>): Promise<OpenBody> {
+  async open(
+    loc: HdfsLocation,
+    path: string,
+    params: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<OpenBody> {
     return retryRounds<OpenBody>(
-      this.#policy(),
+      this.#policy(signal),
       async () => {
-        const nn = await this.namenodeCall(loc, path, 'GET', 'OPEN', params);
+        const nn = await this.namenodeCall(loc, path, 'GET', 'OPEN', params, { signal });
         if (nn.status === 200) {
           return { ok: true, value: { res: nn, timer: new Inactivity(this.timeoutMs), url: path } };
         }
         const target = redirectTarget(nn, path, 'OPEN');
         const timer = new Inactivity(this.timeoutMs);
         try {
-          const res = await fetch(target, { signal: timer.controller.signal, redirect: 'manual' });
+          const res = await fetch(target, { signal: joined(timer, signal), redirect: 'manual' });
           if (res.ok) {
             timer.arm();
             return { ok: true, value: { res, timer, url: target } };
@@ -188,6 +208,7 @@ export class WebHdfsTransport {
         } catch (err) {
           timer.stop();
           if (err instanceof IcebergSyncError) throw err;
+          if (signal?.aborted) throw abortedError(signal, path);
           return { ok: false, failure: toFailure(err, target) };
         }
       },
@@ -201,11 +222,13 @@ export class WebHdfsTransport {
     path: string,
     params: Record<string, string>,
     consume: (res: Response, timer: Inactivity) => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
-    const { res, timer, url } = await this.open(loc, path, params);
+    const { res, timer, url } = await this.open(loc, path, params, signal);
     try {
       return await consume(res, timer);
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw translateFailure(toFailure(err, url), path, 'OPEN (reading the body)');
     } finally {
       timer.stop();
@@ -216,17 +239,22 @@ export class WebHdfsTransport {
    * CREATE's two steps: the NameNode's 307, then the bytes to the DataNode it names. Bytes in
    * memory are retried; a stream, which cannot be sent twice, is tried once.
    */
-  async create(loc: HdfsLocation, path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  async create(
+    loc: HdfsLocation,
+    path: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const rounds = data instanceof Uint8Array ? this.maxAttempts : 1;
     return retryRounds<void>(
-      this.#policy(rounds),
+      this.#policy(signal, rounds),
       async () => {
         // overwrite=true: the name is our own random temporary one, and a retry after a DataNode
         // failure must replace what the failed attempt may have left there.
-        const nn = await this.namenodeCall(loc, path, 'PUT', 'CREATE', { overwrite: 'true' });
+        const nn = await this.namenodeCall(loc, path, 'PUT', 'CREATE', { overwrite: 'true' }, { signal });
         const target = redirectTarget(nn, path, 'CREATE');
         try {
-          const res = await putToDataNode(target, data, this.timeoutMs);
+          const res = await putToDataNode(target, data, this.timeoutMs, signal);
           if (res.status === 201 || res.status === 200) return { ok: true, value: undefined };
           const failure = httpFailure(res.status, res.text);
           if (this.#standbyBehind(failure)) return { ok: false, failure };
@@ -234,6 +262,7 @@ export class WebHdfsTransport {
           return { ok: false, failure };
         } catch (err) {
           if (err instanceof IcebergSyncError) throw err;
+          if (signal?.aborted) throw abortedError(signal, path);
           return { ok: false, failure: toFailure(err, target) };
         }
       },

@@ -27,8 +27,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, IcebergSyncError, NotFoundError, StorageError } from '../../errors.ts';
+import { abortedError, throwIfAborted } from '../../util/abort.ts';
 import { concatBytes } from '../../util/bytes.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 import {
   bodyChunks,
   type HdfsFileStatus,
@@ -92,11 +93,13 @@ export class WebHdfsStorage implements Storage {
     return this.#t.activeNamenode;
   }
 
-  async stat(path: string): Promise<FileInfo | undefined> {
+  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
     const loc = parseHdfsPath(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     let st: HdfsFileStatus | undefined;
     try {
-      const json = (await this.#t.json(loc, path, 'GET', 'GETFILESTATUS')) as {
+      const json = (await this.#t.json(loc, path, 'GET', 'GETFILESTATUS', {}, { signal })) as {
         FileStatus?: HdfsFileStatus;
       };
       st = json.FileStatus;
@@ -112,24 +115,32 @@ export class WebHdfsStorage implements Storage {
     };
   }
 
-  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+  async read(path: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (range && range.length <= 0) return new Uint8Array(0);
     const loc = parseHdfsPath(path);
     const params: Record<string, string> = range
       ? { offset: String(range.offset), length: String(range.length) }
       : {};
     try {
-      return await this.#t.read(loc, path, params, async (res, timer) => {
-        const parts: Uint8Array[] = [];
-        let total = 0;
-        for await (const chunk of bodyChunks(res, timer)) {
-          parts.push(chunk);
-          total += chunk.length;
-        }
-        return parts.length === 1 && parts[0]?.length === total
-          ? (parts[0] as Uint8Array)
-          : concatBytes(parts, total);
-      });
+      return await this.#t.read(
+        loc,
+        path,
+        params,
+        async (res, timer) => {
+          const parts: Uint8Array[] = [];
+          let total = 0;
+          for await (const chunk of bodyChunks(res, timer)) {
+            parts.push(chunk);
+            total += chunk.length;
+          }
+          return parts.length === 1 && parts[0]?.length === total
+            ? (parts[0] as Uint8Array)
+            : concatBytes(parts, total);
+        },
+        signal,
+      );
     } catch (err) {
       // An offset at or past the end: no bytes, as a local read gives. (The DataNode refuses it with
       // "Offset=N out of the range [0, size)".)
@@ -140,14 +151,23 @@ export class WebHdfsStorage implements Storage {
     }
   }
 
-  async *readStream(path: string): AsyncIterable<Uint8Array> {
+  async *readStream(path: string, options?: CallOptions): AsyncIterable<Uint8Array> {
     const loc = parseHdfsPath(path);
-    const { res, timer, url } = await this.#t.open(loc, path, {});
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
+    const { res, timer, url } = await this.#t.open(loc, path, {}, signal);
+    const onAbort = () => void res.body?.cancel().catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const chunk of bodyChunks(res, timer)) yield chunk;
+      for await (const chunk of bodyChunks(res, timer)) {
+        throwIfAborted(signal, path);
+        yield chunk;
+      }
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw translateFailure(toFailure(err, url), path, 'OPEN (reading the body)');
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       timer.stop();
     }
   }
@@ -158,6 +178,8 @@ export class WebHdfsStorage implements Storage {
     options?: WriteOptions,
   ): Promise<void> {
     const loc = parseHdfsPath(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     const slash = loc.path.lastIndexOf('/');
     const name = loc.path.slice(slash + 1);
     if (name === '') throw new IcebergSyncError('INVALID_PATH', `'${path}': not a file path (ends in '/')`);
@@ -166,18 +188,20 @@ export class WebHdfsStorage implements Storage {
       path: `${loc.path.slice(0, slash)}/.${name}.${randomUUID().slice(0, 8)}.tmp`,
     };
     const tmpPath = `${path.slice(0, path.length - name.length)}${tmpLoc.path.slice(slash + 1)}`;
-    if (options?.ifNotExists && (await this.stat(path))) {
+    if (options?.ifNotExists && (await this.stat(path, options))) {
       // Not the guarantee (the RENAME below is): only saves uploading bytes that cannot win.
       throw new AlreadyExistsError(path);
     }
     // The parent first: a metadata call, which also finds the active NameNode of an HA pair before
     // a streamed body (which cannot be sent twice) goes out.
-    await this.#t.json(loc, path, 'PUT', 'MKDIRS', {}, loc.path.slice(0, slash) || '/');
+    await this.#t.json(loc, path, 'PUT', 'MKDIRS', {}, { hdfsPath: loc.path.slice(0, slash) || '/', signal });
     try {
       // Errors name the target, which is what the caller knows.
-      await this.#t.create(tmpLoc, path, data);
+      await this.#t.create(tmpLoc, path, data, signal);
+      // The last point to stop at: the RENAME below is the write's commit, run whole.
+      throwIfAborted(signal, path);
     } catch (err) {
-      // A body that failed half way may have left a partial temporary file.
+      // A body that failed (or was aborted) half way may have left a partial temporary file.
       await this.delete(tmpPath).catch(() => {});
       throw err;
     }
@@ -194,8 +218,9 @@ export class WebHdfsStorage implements Storage {
 
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const loc = parseHdfsPath(dir);
+    throwIfAborted(options?.signal, dir);
     const base = dir.endsWith('/') ? dir : `${dir}/`;
-    for await (const st of this.#listStatus(loc, dir)) {
+    for await (const st of this.#listStatus(loc, dir, options?.signal)) {
       const name = st.pathSuffix ?? '';
       if (name === '') continue; // LISTSTATUS of a file lists the file itself: not a directory
       if (st.type === 'DIRECTORY') {
@@ -210,17 +235,20 @@ export class WebHdfsStorage implements Storage {
     }
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: CallOptions): Promise<void> {
     const loc = parseHdfsPath(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     // {"boolean": false} for a missing path: deleting a missing file is not an error.
-    await this.#t.json(loc, path, 'DELETE', 'DELETE', { recursive: 'false' });
+    await this.#t.json(loc, path, 'DELETE', 'DELETE', { recursive: 'false' }, { signal });
   }
 
   /**
    * Renames a file, failing with `AlreadyExistsError` if the target exists (HDFS's `rename2`
    * without OVERWRITE, atomic in the NameNode). Creates the target's parent directories.
    */
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal, from);
     const src = parseHdfsPath(from);
     const dst = parseHdfsPath(to);
     if (src.authority !== dst.authority || src.scheme !== dst.scheme) {
@@ -235,13 +263,21 @@ export class WebHdfsStorage implements Storage {
     await this.#t.json(loc, path, 'PUT', 'MKDIRS');
   }
 
+  /** Nothing to release: requests go through Node's shared `fetch` and `http` agents. */
+  async close(): Promise<void> {}
+
   // --- Operations -------------------------------------------------------------------------------
 
   /** The entries of a directory: LISTSTATUS_BATCH pages, or one LISTSTATUS. Missing: none. */
-  async *#listStatus(loc: HdfsLocation, dir: string): AsyncIterable<HdfsFileStatus> {
+  async *#listStatus(
+    loc: HdfsLocation,
+    dir: string,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<HdfsFileStatus> {
     if (this.#batchListing) {
       let startAfter: string | undefined;
       for (;;) {
+        throwIfAborted(signal, dir);
         let json: {
           DirectoryListing?: {
             partialListing?: { FileStatuses?: { FileStatus?: HdfsFileStatus[] } };
@@ -255,6 +291,7 @@ export class WebHdfsStorage implements Storage {
             'GET',
             'LISTSTATUS_BATCH',
             startAfter !== undefined ? { startAfter } : {},
+            { signal },
           )) as typeof json;
         } catch (err) {
           if (err instanceof NotFoundError) return;
@@ -274,7 +311,7 @@ export class WebHdfsStorage implements Storage {
     }
     let json: { FileStatuses?: { FileStatus?: HdfsFileStatus[] } };
     try {
-      json = (await this.#t.json(loc, dir, 'GET', 'LISTSTATUS')) as typeof json;
+      json = (await this.#t.json(loc, dir, 'GET', 'LISTSTATUS', {}, { signal })) as typeof json;
     } catch (err) {
       if (err instanceof NotFoundError) return;
       throw err;
@@ -292,7 +329,9 @@ export class WebHdfsStorage implements Storage {
     makeParent = true,
   ): Promise<void> {
     const parent = dst.path.slice(0, dst.path.lastIndexOf('/')) || '/';
-    if (makeParent && parent !== '/') await this.#t.json(dst, dstPath, 'PUT', 'MKDIRS', {}, parent);
+    if (makeParent && parent !== '/') {
+      await this.#t.json(dst, dstPath, 'PUT', 'MKDIRS', {}, { hdfsPath: parent });
+    }
     if (this.#rename2) {
       let answer: { boolean?: boolean };
       try {

@@ -123,6 +123,7 @@ describe('HadoopCatalog', () => {
       readStream: (p) => local.readStream(p),
       list: (d, o) => local.list(d, o),
       delete: (p) => local.delete(p),
+      close: () => local.close(),
       write: async (p, data, o) => {
         if (p.endsWith('/v2.metadata.json')) await local.write(p, bytes('theirs'), { ifNotExists: true });
         return local.write(p, data, o);
@@ -195,6 +196,7 @@ describe('HadoopCatalog', () => {
       readStream: (p) => local.readStream(p),
       list: (d, o) => local.list(d, o),
       delete: (p) => local.delete(p),
+      close: () => local.close(),
       write: async (p, data, o) => {
         if (p.endsWith('/version-hint.text')) throw new StorageError(`${p}: quota exceeded`);
         return local.write(p, data, o);

@@ -79,7 +79,7 @@ describe('S3Storage on a real S3 server', { skip: s3SkipReason }, () => {
     s3 = open();
   });
   after(async () => {
-    for (const s of storages) await s.destroy();
+    for (const s of storages) await s.close();
   });
 
   it('stats files, and nothing for missing keys and directories', async () => {
@@ -367,7 +367,7 @@ describe('S3Storage on a real S3 server', { skip: s3SkipReason }, () => {
     const sp = `s3a://${bucket}/special/x`;
     await assert.rejects(router.resolve(sp).read(sp), PermissionDeniedError);
     assert.equal(router.resolve(`s3://${bucket}/specialist/x`), router.resolve(p));
-    for (const s of new Set([router.resolve(p), router.resolve(sp)])) await (s as S3Storage).destroy();
+    for (const s of new Set([router.resolve(p), router.resolve(sp)])) await s.close();
   });
 });
 
@@ -391,7 +391,7 @@ describe('S3Storage on a server that stalls', () => {
       requestTimeoutMs: 500,
     });
     const close = async () => {
-      await storage.destroy();
+      await storage.close();
       for (const s of sockets) s.destroy();
       await new Promise((r) => srv.close(r));
     };

@@ -480,6 +480,7 @@ describe('sync engine behaviour', () => {
       readStream: (p) => local.readStream(p),
       list: (d, o) => local.list(d, o),
       delete: (p) => local.delete(p),
+      close: () => local.close(),
       write: async (p) => {
         throw new PermissionDeniedError(p, 'EROFS');
       },

@@ -31,7 +31,7 @@ describe('sync with the replica and the DR metadata on S3', { skip: s3SkipReason
     await uploadDir(server, sampleWarehouse, bucket, 'warehouse');
   });
   after(async () => {
-    await s3?.destroy();
+    await s3?.close();
   });
 
   const onS3 = () => ({ storage: s3, resolve: router.resolver, base: `s3://${bucket}` });
