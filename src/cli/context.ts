@@ -1,5 +1,4 @@
 /** Turns command-line options into the library's inputs: catalog, table, locations, mapping. */
-import { mkdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
@@ -9,7 +8,7 @@ import {
   loadCatalogsConfig,
   type StoragePrefixConfig,
 } from '../catalog/config.ts';
-import { createCatalog } from '../catalog/index.ts';
+import { CATALOG_TYPES, catalogTypeFor, createCatalog } from '../catalog/registry.ts';
 import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local/local.ts';
 import { createStorageRouter } from '../storage/registry.ts';
@@ -94,45 +93,20 @@ async function resolveCatalogConfig(
 ): Promise<CatalogConfig> {
   let cfg: CatalogConfig | undefined;
   if (file) cfg = catalogConfig(file, o.catalog);
-  const type = o.catalogType ?? cfg?.type ?? 'sql';
-  const warehouse = o.warehouse ?? (cfg && 'warehouse' in cfg ? cfg.warehouse : undefined);
-  if (type === 'hadoop') {
-    if (!warehouse) throw new ConfigError('a hadoop catalog needs --warehouse (or warehouse in the config)');
-    return {
-      type: 'hadoop',
-      warehouse: absolutize(warehouse),
-      properties: cfg?.properties ?? {},
-      ...(cfg?.catalogName ? { catalogName: cfg.catalogName } : {}),
-    };
+  const typeName = o.catalogType ?? cfg?.type ?? 'sql';
+  const type = catalogTypeFor(typeName);
+  if (!type) {
+    throw new ConfigError(
+      `unsupported --catalog-type '${typeName}' (${CATALOG_TYPES.map((t) => t.type).join(' or ')})`,
+    );
   }
-  if (type !== 'sql') throw new ConfigError(`unsupported --catalog-type '${type}' (sql or hadoop)`);
-  let uri = o.catalogUri ?? (cfg?.type === 'sql' ? cfg.uri : undefined);
-  if (!uri) {
-    if (!warehouse) {
-      throw new ConfigError(
-        'name a catalog: --config FILE with --catalog NAME, or --warehouse DIR for the embedded SQLite catalog',
-      );
-    }
-    if (isRemote(warehouse)) {
-      throw new ConfigError(
-        `the embedded SQLite catalog lives in a local --warehouse, not ${warehouse}; give --catalog-uri (or a configured catalog's uri)`,
-      );
-    }
-    // The embedded default: a SQLite catalog file in the warehouse.
-    await mkdir(absolutize(warehouse), { recursive: true });
-    uri = `sqlite:///${absolutize(warehouse)}/iceberg_catalog.db`;
-  }
-  const base = cfg?.type === 'sql' ? cfg : undefined;
-  return {
-    type: 'sql',
-    uri,
-    initTables: base?.initTables ?? true,
-    properties: base?.properties ?? {},
+  const warehouse = o.warehouse ?? cfg?.warehouse;
+  const flags = {
+    ...(o.catalogUri ? { uri: o.catalogUri } : {}),
     ...(warehouse ? { warehouse: absolutize(warehouse) } : {}),
-    ...(base?.user ? { user: base.user } : {}),
-    ...(base?.password ? { password: base.password } : {}),
-    ...(base?.catalogName ? { catalogName: base.catalogName } : {}),
   };
+  // The descriptor gives that type's member of the union.
+  return (await type.fromFlags(flags, cfg)) as CatalogConfig;
 }
 
 /** Builds catalog, identifiers, locations and mapping rules from options. */

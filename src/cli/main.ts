@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
+import { CATALOG_TYPES } from '../catalog/registry.ts';
 import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
@@ -29,7 +30,9 @@ function tableOptions(cmd: Command): Command {
     )
     .option('--catalog <name>', 'catalog name in the configuration', 'dr')
     .addOption(
-      new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']),
+      new Option('--catalog-type <type>', 'catalog type when not configured').choices(
+        CATALOG_TYPES.map((t) => t.type),
+      ),
     )
     .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
     .option(
