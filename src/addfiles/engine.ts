@@ -47,10 +47,12 @@ import {
 import { type ParquetFooter, readParquetFooter } from '../parquet/footer.ts';
 import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/iceberg-schema.ts';
 import { parseMetricsMode } from '../parquet/metrics.ts';
+import { abortableResolver } from '../storage/abortable.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
 import { isUnderDir, pathKey } from '../sync/path-mapping.ts';
 import { acquireLock } from '../sync/state.ts';
+import { throwIfAborted } from '../util/abort.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
 import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
@@ -107,6 +109,11 @@ export interface AddFilesOptions {
   /** Plan only: read footers, write nothing. */
   readonly dryRun?: boolean;
   readonly onProgress?: (e: AddFilesProgress) => void;
+  /**
+   * Stops the run with `AbortedError`: between steps and in storage calls in flight, never once
+   * the catalog commit has begun. The lock is still released.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A file that was not added, and why. */
@@ -196,9 +203,12 @@ class AddFilesRun {
   readonly started = Date.now();
   readonly report: AddFilesReport;
   readonly metadataRoot: string;
+  /** The caller's resolver without the run's signal: for the lock and the checkpoint. */
+  readonly bookkeeping: StorageResolver;
 
   constructor(o: AddFilesOptions) {
-    this.o = o;
+    this.bookkeeping = o.resolve;
+    this.o = { ...o, resolve: abortableResolver(o.resolve, o.signal) };
     this.metadataRoot = o.metadataRoot.replace(/\/+$/, '');
     if (isUnderDir(this.metadataRoot, o.dataPath)) {
       throw new ConfigError(
@@ -231,6 +241,9 @@ class AddFilesRun {
 
   progress(e: AddFilesProgress): void {
     this.o.onProgress?.(e);
+    // Every step announces itself: the place to stop between steps (after the announcement, so
+    // that a host reacting to it stops the step it names).
+    throwIfAborted(this.o.signal);
   }
 
   async loadTable(location: string): Promise<LoadedTableState> {
@@ -352,7 +365,8 @@ class AddFilesRun {
 
   async run(): Promise<AddFilesReport> {
     const o = this.o;
-    const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot);
+    throwIfAborted(o.signal);
+    const lock = o.dryRun ? undefined : await acquireLock(this.bookkeeping, this.metadataRoot);
     try {
       await this.runLocked();
     } finally {
@@ -703,7 +717,7 @@ class AddFilesRun {
   async saveState(state: AddFilesState, location: string, tracked: Map<string, number>): Promise<void> {
     state.metadataLocation = location;
     state.tracked = Object.fromEntries(tracked);
-    await saveAddFilesState(this.o.resolve, this.metadataRoot, state);
+    await saveAddFilesState(this.bookkeeping, this.metadataRoot, state);
   }
 }
 

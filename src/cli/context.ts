@@ -140,6 +140,13 @@ export async function tableContext(o: TableCommandOptions): Promise<TableContext
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
 }
 
+/** Closes what a table command opened: the catalog, then every storage backend (both, whatever fails). */
+export async function closeTableContext(ctx: TableContext): Promise<void> {
+  const results = await Promise.allSettled([ctx.catalog.close(), ctx.router.close()]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Finds the replicated table: `--table-location`, or `<replicated-path>/<db>/<table>` or `<db>.db/<table>`. */
 export async function replicatedTableLocation(
   o: TableCommandOptions,

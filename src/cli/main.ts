@@ -13,6 +13,7 @@ import type { SyncReport } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
 import {
   absolutize,
+  closeTableContext,
   replicatedTableLocation,
   standaloneStorageRouter,
   type TableCommandOptions,
@@ -204,7 +205,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
     if (report.deferred.length) return ExitCode.BEHIND;
     return ExitCode.OK;
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -239,7 +240,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return STATUS_EXIT[report.status];
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -263,7 +264,7 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return report.ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -297,7 +298,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const report = await inspectTable(absolutize(location), {
           resolve: router.resolver,
           ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
-        });
+        }).finally(() => router.close());
         process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
         setExit(ExitCode.OK);
       },

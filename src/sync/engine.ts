@@ -23,8 +23,10 @@ import {
 import { readParquetFooter } from '../parquet/footer.ts';
 import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
+import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
+import { throwIfAborted } from '../util/abort.ts';
 import { isUnderDir, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import type { MissingFile, SyncReport } from './report.ts';
@@ -87,6 +89,11 @@ export interface SyncTableOptions {
   readonly concurrency?: number;
   /** Progress callback. */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Stops the run with `AbortedError`: between steps and in storage calls in flight, never once
+   * the catalog commit has begun. The lock and checkpoint are still released and saved.
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface ManifestRef {
@@ -122,6 +129,8 @@ function _errorText(err: unknown): string {
 class SyncRun {
   readonly opts: SyncTableOptions;
   readonly resolve: StorageResolver;
+  /** {@link resolve} without the run's signal: for the lock and checkpoints, saved even when aborted. */
+  readonly bookkeeping: StorageResolver;
   readonly presence: PresenceChecker;
   readonly limit: ReturnType<typeof pLimit>;
   readonly root: string;
@@ -137,7 +146,8 @@ class SyncRun {
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
-    this.resolve = opts.resolve ?? new StorageRouter().resolver;
+    this.bookkeeping = opts.resolve ?? new StorageRouter().resolver;
+    this.resolve = abortableResolver(this.bookkeeping, opts.signal);
     this.presence = new PresenceChecker(this.resolve);
     this.limit = pLimit(opts.concurrency ?? 8);
     this.root = opts.metadataRoot.replace(/\/+$/, '');
@@ -163,6 +173,9 @@ class SyncRun {
 
   progress(e: ProgressEvent): void {
     this.opts.onProgress?.(e);
+    // Every step announces itself: the place to stop between steps (after the announcement, so
+    // that a host reacting to it stops the step it names).
+    throwIfAborted(this.opts.signal);
   }
 
   async read(path: string): Promise<Uint8Array> {
@@ -526,7 +539,7 @@ class SyncRun {
   async checkpoint(force = false): Promise<void> {
     if (force || Date.now() - this.lastSave >= 5000) {
       this.lastSave = Date.now();
-      await saveState(this.resolve, this.root, this.state);
+      await saveState(this.bookkeeping, this.root, this.state);
     }
   }
 
@@ -598,14 +611,15 @@ class SyncRun {
         `metadata root ${this.root} lies inside the replicated table ${opts.tableLocation}; choose a location outside the replica (--metadata-root)`,
       );
     }
-    const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root);
+    throwIfAborted(opts.signal);
+    const lock = opts.dryRun ? undefined : await acquireLock(this.bookkeeping, this.root);
     try {
       await this.#run();
     } finally {
       report.listings = this.presence.listings;
       report.durationMs = Date.now() - start;
       if (lock) {
-        if (this.state) await saveState(this.resolve, this.root, this.state).catch(() => {});
+        if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});
         await lock.release();
       }
     }
@@ -734,6 +748,7 @@ class SyncRun {
       finish(behind ? 'behind' : 'up-to-date', chosen, current.metadataLocation);
       return;
     }
+    // The last point to stop at (progress checks the signal): the commit runs whole.
     this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
     if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
     // The catalog writes the file (never over an existing one) and swaps the pointer.
