@@ -4,9 +4,10 @@
  * the next run picks up where the last good one left off. On a copy of the bundled sample replica.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { addFiles } from '../../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { AbortedError, ExitCode, exitCodeFor } from '../../../src/errors.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
@@ -102,6 +103,66 @@ describe('aborting a sync run', () => {
       assert.equal(await catalog.loadTable(opts.table), undefined);
       assert.equal(existsSync(opts.metadataRoot), false, 'nothing written, not even the lock');
       assert.equal((await syncTable(opts)).status, 'committed', 'no lock was left behind');
+    } finally {
+      await catalog.close();
+    }
+  });
+});
+
+describe('aborting an add-files run', () => {
+  it('at the commit step: AbortedError, the table at its last snapshot, the lock released', async () => {
+    const base = scratchDir('abort-add-files');
+    const sampleData = path.join(
+      repoRoot,
+      'examples',
+      'replica',
+      'warehouse',
+      'sales',
+      'orders',
+      'data',
+      'region=emea',
+    );
+    const dataFiles = readdirSync(sampleData).filter((n) => n.endsWith('.parquet') && !n.includes('deletes'));
+    assert.ok(dataFiles.length >= 2, 'the sample has several data files');
+    const landing = path.join(base, 'landing');
+    mkdirSync(landing);
+    cpSync(path.join(sampleData, dataFiles[0]!), path.join(landing, dataFiles[0]!));
+    const resolve = new StorageRouter().resolver;
+    const catalog = await SqlCatalog.open({
+      name: 'dr',
+      uri: `sqlite:///${base}/iceberg_catalog.db`,
+      storageFor: resolve,
+    });
+    try {
+      const opts = {
+        table: { namespace: ['raw'], name: 'orders' },
+        catalog,
+        resolve,
+        dataPath: landing,
+        metadataRoot: path.join(base, 'dr', 'raw', 'orders', 'metadata'),
+        create: { partitionBy: [] },
+      };
+      const first = await addFiles(opts);
+      assert.equal(first.status, 'committed');
+      assert.equal(first.filesAdded, 1);
+      const good = (await catalog.loadTable(opts.table))?.metadataLocation;
+
+      cpSync(path.join(sampleData, dataFiles[1]!), path.join(landing, dataFiles[1]!));
+      const controller = new AbortController();
+      const onProgress = (e: { phase: string }) => {
+        if (e.phase === 'commit') controller.abort(new Error('stopped at commit'));
+      };
+      await assert.rejects(addFiles({ ...opts, signal: controller.signal, onProgress }), (err) => {
+        assert.ok(err instanceof AbortedError, `an AbortedError, not ${(err as Error)?.name}`);
+        assert.match(err.message, /stopped at commit/);
+        return true;
+      });
+      assert.equal((await catalog.loadTable(opts.table))?.metadataLocation, good, 'nothing committed');
+
+      const next = await addFiles(opts);
+      assert.equal(next.status, 'committed', 'the lock was released');
+      assert.equal(next.filesAdded, 1);
+      assert.notEqual(next.metadataLocation, good);
     } finally {
       await catalog.close();
     }
