@@ -13,7 +13,7 @@ import { describe, it } from 'node:test';
 import { addFiles } from '../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../src/storage/s3/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../src/storage/s3/index.ts';
 import { verifyTable } from '../../src/sync/verify.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';

@@ -11,7 +11,7 @@ import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { StorageRouter } from '../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../src/storage/s3/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../src/storage/s3/index.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';
 import { syncSampleInto } from '../helpers/sample-sync.ts';

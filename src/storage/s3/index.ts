@@ -1,19 +1,16 @@
 /** The S3 backend (`s3://`, `s3a://`, `s3n://`): Amazon S3 and S3-compatible servers. */
 import type { StorageBackend } from '../backend.ts';
-import { parseS3Path, S3_PROPERTY_KEYS, s3OptionsFromProperties, s3Routes } from './s3.ts';
+import { S3_PROPERTY_KEYS, s3OptionsFromProperties, s3Routes } from './config.ts';
+import { parseS3Path } from './s3.ts';
 
 export {
-  parseS3Path,
   registerS3Storage,
   S3_PROPERTY_KEYS,
-  S3_SCHEMES,
-  type S3Location,
   type S3PrefixOptions,
-  S3Storage,
-  type S3StorageOptions,
   s3OptionsFromProperties,
   s3Routes,
-} from './s3.ts';
+} from './config.ts';
+export { parseS3Path, S3_SCHEMES, type S3Location, S3Storage, type S3StorageOptions } from './s3.ts';
 
 /** The S3 backend's descriptor. */
 export const s3Backend: StorageBackend = {

@@ -14,7 +14,7 @@ import {
   S3Storage,
   type S3StorageOptions,
   s3OptionsFromProperties,
-} from '../../../src/storage/s3/s3.ts';
+} from '../../../src/storage/s3/index.ts';
 import {
   createBucket,
   freePort,

@@ -13,7 +13,7 @@ import { addFiles } from '../../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { StorageError } from '../../../src/errors.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { registerS3Storage } from '../../../src/storage/s3/s3.ts';
+import { registerS3Storage } from '../../../src/storage/s3/index.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';

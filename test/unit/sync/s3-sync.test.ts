@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../../src/storage/s3/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../../src/storage/s3/index.ts';
 import { repoRoot } from '../../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';
 import { checkSampleHadoopCatalogSync, checkSampleSync } from '../../helpers/sample-sync.ts';
