@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { addFiles } from '../src/addfiles/engine.ts';
-import { SqlCatalog } from '../src/catalog/sql.ts';
+import { SqlCatalog } from '../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../src/storage/router.ts';
 import { repoRoot } from '../test/helpers/paths.ts';
 

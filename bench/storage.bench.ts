@@ -22,10 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { readParquetFooter } from '../src/parquet/footer.ts';
-import { LocalStorage } from '../src/storage/local.ts';
-import { S3Storage } from '../src/storage/s3.ts';
+import { LocalStorage } from '../src/storage/local/local.ts';
+import { S3Storage } from '../src/storage/s3/s3.ts';
 import { openRangeReader, type Storage } from '../src/storage/storage.ts';
-import { WebHdfsStorage } from '../src/storage/webhdfs.ts';
+import { WebHdfsStorage } from '../src/storage/webhdfs/index.ts';
 
 const FILES = Number(process.argv[2] ?? 5_000);
 const FOOTERS = Number(process.argv[3] ?? 500);

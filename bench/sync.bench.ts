@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { SqlCatalog } from '../src/catalog/sql.ts';
+import { SqlCatalog } from '../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../src/storage/router.ts';
 import { type SyncTableOptions, syncTable } from '../src/sync/engine.ts';
 import type { PathMappingRule } from '../src/sync/path-mapping.ts';

@@ -30,4 +30,4 @@ trap 'stop_hdfs; stop_s3; stop_postgres' EXIT
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \
-  'test/unit/**/*.test.ts' 'test/interop/**/*.test.ts'
+  'test/unit/**/*.test.ts' 'test/contract/**/*.test.ts' 'test/interop/**/*.test.ts'

@@ -22,6 +22,8 @@ export const ExitCode = {
   STORAGE: 6,
   /** `verify` found problems. */
   VERIFY_FAILED: 7,
+  /** The run was stopped through its `AbortSignal` before it finished; nothing was committed. */
+  ABORTED: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -37,7 +39,8 @@ export type ErrorCode =
   | 'CONFIG'
   | 'COMMIT_CONFLICT'
   | 'LOCKED'
-  | 'VERIFY_FAILED';
+  | 'VERIFY_FAILED'
+  | 'ABORTED';
 
 /** Base class of every error this library raises on purpose. */
 export class IcebergSyncError extends Error {
@@ -116,6 +119,17 @@ export class CommitConflictError extends IcebergSyncError {
   }
 }
 
+/**
+ * A run (or one storage call) was stopped through its `AbortSignal`. Raised between steps and by
+ * storage calls in flight, never half way through a catalog commit: the catalog stays at the last
+ * snapshot committed before.
+ */
+export class AbortedError extends IcebergSyncError {
+  constructor(detail = 'aborted', options?: { cause?: unknown }) {
+    super('ABORTED', detail, options);
+  }
+}
+
 /** Maps an error to the CLI exit code. */
 export function exitCodeFor(err: unknown): ExitCode {
   if (!(err instanceof IcebergSyncError)) return ExitCode.INTERNAL;
@@ -132,6 +146,8 @@ export function exitCodeFor(err: unknown): ExitCode {
       return ExitCode.CONFLICT;
     case 'VERIFY_FAILED':
       return ExitCode.VERIFY_FAILED;
+    case 'ABORTED':
+      return ExitCode.ABORTED;
     default:
       return ExitCode.STORAGE;
   }

@@ -64,7 +64,29 @@ export {
   readPuffinFooter,
   rewritePuffinFooter,
 } from './puffin/puffin.ts';
-export { LocalStorage, toLocalPath } from './storage/local.ts';
+export type {
+  BackendSettings,
+  SchemeInfo,
+  StorageBackend,
+  StorageLocation,
+  StoragePrefixSettings,
+  StorageRoute,
+} from './storage/backend.ts';
+export { LocalStorage, localBackend, toLocalPath } from './storage/local/index.ts';
+export {
+  MEMORY_SCHEME,
+  MemoryStorage,
+  type MemoryStorageOptions,
+  memoryBackend,
+} from './storage/memory/index.ts';
+export {
+  backendForLocation,
+  backendForScheme,
+  createStorageRouter,
+  knownSchemes,
+  STORAGE_BACKENDS,
+  type StorageRouterSettings,
+} from './storage/registry.ts';
 export { type StorageResolver, StorageRouter } from './storage/router.ts';
 export {
   parseS3Path,
@@ -75,23 +97,28 @@ export {
   type S3PrefixOptions,
   S3Storage,
   type S3StorageOptions,
+  s3Backend,
   s3OptionsFromProperties,
-} from './storage/s3.ts';
+  s3Routes,
+} from './storage/s3/index.ts';
 export * from './storage/storage.ts';
 export {
   DEFAULT_NAMENODE_HTTP_PORT,
+  DEFAULT_NAMENODE_RPC_PORT,
   HDFS_PROPERTY_KEYS,
   HDFS_SCHEMES,
   type HdfsLocation,
   type HdfsPrefixOptions,
   hadoopNameservices,
+  hdfsRoutes,
   normalizeNamenode,
   parseHdfsPath,
   registerHdfsStorage,
   WebHdfsStorage,
   type WebHdfsStorageOptions,
+  webHdfsBackend,
   webHdfsOptionsFromProperties,
-} from './storage/webhdfs.ts';
+} from './storage/webhdfs/index.ts';
 export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
 export * from './sync/path-mapping.ts';
 export {

@@ -47,6 +47,7 @@ import {
 import { type ParquetFooter, readParquetFooter } from '../parquet/footer.ts';
 import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/iceberg-schema.ts';
 import { parseMetricsMode } from '../parquet/metrics.ts';
+import { abortableResolver } from '../storage/abortable.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
 import { pathKey } from '../sync/path-mapping.ts';
@@ -56,6 +57,7 @@ import {
   type ReplicaGuardOptions,
 } from '../sync/replica-guard.ts';
 import { acquireLock } from '../sync/state.ts';
+import { throwIfAborted } from '../util/abort.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
@@ -117,6 +119,11 @@ export interface AddFilesOptions {
   readonly logger?: Logger;
   /** How the replica guard recognises HDFS locations (see {@link ReplicaGuardOptions}). */
   readonly replicaGuard?: ReplicaGuardOptions;
+  /**
+   * Stops the run with `AbortedError`: between steps and in storage calls in flight, never once
+   * the catalog commit has begun. The lock is still released.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A file that was not added, and why. */
@@ -206,9 +213,12 @@ class AddFilesRun {
   readonly started = Date.now();
   readonly report: AddFilesReport;
   readonly metadataRoot: string;
+  /** The caller's resolver without the run's signal: for the lock and the checkpoint. */
+  readonly bookkeeping: StorageResolver;
 
   constructor(o: AddFilesOptions) {
-    this.o = o;
+    this.bookkeeping = o.resolve;
+    this.o = { ...o, resolve: abortableResolver(o.resolve, o.signal) };
     this.metadataRoot = o.metadataRoot.replace(/\/+$/, '');
     this.report = {
       status: 'up-to-date',
@@ -236,6 +246,9 @@ class AddFilesRun {
 
   progress(e: AddFilesProgress): void {
     this.o.onProgress?.(e);
+    // Every step announces itself: the place to stop between steps (after the announcement, so
+    // that a host reacting to it stops the step it names).
+    throwIfAborted(this.o.signal);
   }
 
   async loadTable(location: string): Promise<LoadedTableState> {
@@ -370,7 +383,8 @@ class AddFilesRun {
       ],
       o.replicaGuard,
     );
-    const lock = o.dryRun ? undefined : await acquireLock(o.resolve, this.metadataRoot, o.logger);
+    throwIfAborted(o.signal);
+    const lock = o.dryRun ? undefined : await acquireLock(this.bookkeeping, this.metadataRoot, o.logger);
     try {
       await this.runLocked();
     } finally {
@@ -723,7 +737,7 @@ class AddFilesRun {
   async saveState(state: AddFilesState, location: string, tracked: Map<string, number>): Promise<void> {
     state.metadataLocation = location;
     state.tracked = Object.fromEntries(tracked);
-    await saveAddFilesState(this.o.resolve, this.metadataRoot, state);
+    await saveAddFilesState(this.bookkeeping, this.metadataRoot, state);
   }
 }
 

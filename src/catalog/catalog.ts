@@ -1,8 +1,19 @@
 /**
  * The catalog contract. A catalog maps a table identifier to the location of the table's
- * current metadata.json and moves that pointer with an atomic compare-and-swap. The SQL
- * (JDBC/PyIceberg) and Hadoop file catalogs implement it here; REST and Hive Metastore
- * catalogs will implement the same contract.
+ * current metadata.json, moves that pointer with an atomic compare-and-swap, and lists what it
+ * holds. The catalog types of `registry.ts` implement it (SQL for JdbcCatalog/PyIceberg, the
+ * Hadoop layout); test/contract/catalog.contract.ts is its executable form.
+ *
+ * What the contract assumes, said plainly: a commit here is "write a complete metadata file,
+ * then swap the pointer". That is how the SQL, Hadoop (and Hive Metastore) catalogs work. A REST
+ * catalog does not: its commit is server-side (`POST .../tables/{table}` with requirements and
+ * updates; the server writes the metadata file and picks its name), and its registration takes a
+ * location the server then owns. {@link Catalog.commitTable} is shaped so that such a catalog can
+ * still implement it: it resolves the location *committed* (which the server chooses) rather
+ * than echoing the proposed one, it receives the full new metadata (from which the changes
+ * against `expected` can be derived), and {@link Catalog.nextMetadataLocation} may answer
+ * `undefined`. Deriving those updates from two metadata files is not built: a REST catalog type
+ * will need it (or a richer commit type), and the SQL/Hadoop behaviour below stays as it is.
  */
 import { ConfigError } from '../errors.ts';
 
@@ -55,6 +66,14 @@ export interface Catalog {
   ): Promise<string>;
   /** Creates the namespace if it does not exist, so that other engines list it. Idempotent. */
   ensureNamespace(namespace: readonly string[]): Promise<void>;
+  /**
+   * The namespaces directly below `parent` (every top-level namespace without one), each as its
+   * full list of levels, sorted. A namespace exists when it has a table or (where the catalog
+   * records them) properties, at its level or below, as JdbcCatalog and PyIceberg count them.
+   */
+  listNamespaces(parent?: readonly string[]): Promise<string[][]>;
+  /** The tables directly in `namespace` (not below it), sorted by name; none when it does not exist. */
+  listTables(namespace: readonly string[]): Promise<TableIdentifier[]>;
   /** Unregisters a table (never deletes files). Resolves `false` when it was not registered. */
   dropTable?(id: TableIdentifier): Promise<boolean>;
   /** Releases connections. */

@@ -5,7 +5,7 @@
  * ```yaml
  * catalog:            # `catalogs` is accepted too
  *   dr:
- *     type: sql       # or jdbc; hadoop (alias file)
+ *     type: sql       # or jdbc; hadoop (alias file): the types of registry.ts
  *     uri: sqlite:////srv/dr/catalog.db
  *     warehouse: file:///srv/dr/warehouse
  * ```
@@ -28,46 +28,22 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { bool, positiveInt } from '../options/values.ts';
+import type { StoragePrefixSettings } from '../storage/backend.ts';
+import { backendForLocation } from '../storage/registry.ts';
+import { scalar } from './config-schema.ts';
+import type { HadoopCatalogConfig } from './hadoop/index.ts';
+import { CATALOG_TYPES, catalogTypeNames, orList, requireCatalogType } from './registry.ts';
+import type { SqlCatalogConfig } from './sql/index.ts';
 
-/** A `type: sql` catalog (JdbcCatalog / PyIceberg SqlCatalog). */
-export interface SqlCatalogConfig {
-  readonly type: 'sql';
-  /** The `catalog_name` the rows carry, when it differs from the (lower-cased) config key. */
-  readonly catalogName?: string;
-  readonly uri: string;
-  readonly warehouse?: string;
-  /** `jdbc.user` / `jdbc.password`, as JdbcCatalog takes them. */
-  readonly user?: string;
-  readonly password?: string;
-  /** `busy-timeout-ms`: SQLite lock wait. */
-  readonly busyTimeoutMs?: number;
-  /** `init_catalog_tables` (PyIceberg) or `jdbc.init-catalog-tables` (Java); default true. */
-  readonly initTables: boolean;
-  /** Every key as given (lower-cased), for settings other modules read (e.g. `s3.*`). */
-  readonly properties: Readonly<Record<string, string>>;
-}
+export type { HadoopCatalogConfig } from './hadoop/index.ts';
+export type { SqlCatalogConfig } from './sql/index.ts';
 
-/** A `type: hadoop` catalog. */
-export interface HadoopCatalogConfig {
-  readonly type: 'hadoop';
-  readonly catalogName?: string;
-  readonly warehouse: string;
-  readonly properties: Readonly<Record<string, string>>;
-}
-
-/** One catalog's configuration. */
+/** One catalog's configuration: one member per catalog type of the registry (`registry.ts`). */
 export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig;
 
 /** Storage settings for every path under one location (an entry of the `storage:` section). */
-export interface StoragePrefixConfig {
-  /** The location as written (`s3://bucket` or `s3://bucket/prefix`), without trailing slashes. */
-  readonly prefix: string;
-  /** Its settings, keys lower-cased (`s3.endpoint`, ...). */
-  readonly properties: Readonly<Record<string, string>>;
-}
+export type StoragePrefixConfig = StoragePrefixSettings;
 
 /** A whole configuration file. */
 export interface CatalogsConfig {
@@ -88,13 +64,6 @@ export interface ParseOptions {
 }
 
 const ENV_PREFIXES = ['PYICEBERG_', 'ICEBERG_SYNC_'] as const;
-
-const TYPE_ALIASES: Record<string, 'sql' | 'hadoop'> = {
-  sql: 'sql',
-  jdbc: 'sql',
-  hadoop: 'hadoop',
-  file: 'hadoop',
-};
 
 type Raw = Record<string, unknown>;
 
@@ -141,42 +110,6 @@ function applyEnv(doc: Raw, catalogsKey: string, env: Readonly<Record<string, st
   }
 }
 
-const text = () =>
-  z
-    .string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a string') })
-    .min(1, 'must not be empty');
-const scalar = z.union([z.string(), z.number(), z.boolean()], {
-  error: 'must be a string, number or boolean',
-});
-const sqlSchema = z.object({
-  uri: text().refine((u) => /^(sqlite|postgres|jdbc:)/i.test(u), {
-    error: 'must be a sqlite:///, jdbc:sqlite:, postgresql:// or jdbc:postgresql:// URI',
-  }),
-  warehouse: text().optional(),
-  'jdbc.user': z.string().optional(),
-  'jdbc.password': z.string().optional(),
-  'busy-timeout-ms': positiveInt.optional(),
-  init_catalog_tables: bool.optional(),
-  'init-catalog-tables': bool.optional(),
-  'jdbc.init-catalog-tables': bool.optional(),
-  'catalog-name': text().optional(),
-});
-
-const hadoopSchema = z.object({
-  warehouse: text().refine((w) => w.startsWith('/') || /^[a-z][a-z0-9+.-]+:/i.test(w), {
-    error: 'must be an absolute path or a URI',
-  }),
-  'catalog-name': text().optional(),
-});
-
-function fail(where: string, issues: readonly z.core.$ZodIssue[]): never {
-  const lines = issues.map((i) => {
-    const path = i.path.length > 0 ? `${where}.${i.path.join('.')}` : where;
-    return `${path}: ${i.message}`;
-  });
-  throw new ConfigError(lines.join('; '));
-}
-
 function parseCatalog(where: string, raw: unknown): CatalogConfig {
   if (!isObject(raw)) throw new ConfigError(`${where}: must be a mapping of settings`);
   const properties: Record<string, string> = {};
@@ -186,45 +119,10 @@ function parseCatalog(where: string, raw: unknown): CatalogConfig {
     properties[k] = String(r.data);
   }
   let type: string | undefined = properties.type?.toLowerCase();
-  if (
-    type === undefined &&
-    properties.uri !== undefined &&
-    /^(sqlite|postgres|jdbc:)/i.test(properties.uri)
-  ) {
-    type = 'sql'; // PyIceberg infers the type from the URI scheme too
-  }
-  if (type === undefined) throw new ConfigError(`${where}.type: required (sql, jdbc, hadoop or file)`);
-  const kind = TYPE_ALIASES[type];
-  if (!kind) {
-    throw new ConfigError(
-      `${where}.type: unsupported catalog type '${type}' (expected sql, jdbc, hadoop or file)`,
-    );
-  }
-  if (kind === 'hadoop') {
-    const r = hadoopSchema.safeParse(raw);
-    if (!r.success) fail(where, r.error.issues);
-    return {
-      type: 'hadoop',
-      warehouse: r.data.warehouse,
-      ...(r.data['catalog-name'] ? { catalogName: r.data['catalog-name'] } : {}),
-      properties,
-    };
-  }
-  const r = sqlSchema.safeParse(raw);
-  if (!r.success) fail(where, r.error.issues);
-  const d = r.data;
-  const init = d['jdbc.init-catalog-tables'] ?? d.init_catalog_tables ?? d['init-catalog-tables'] ?? true;
-  return {
-    type: 'sql',
-    uri: d.uri,
-    initTables: init,
-    properties,
-    ...(d['catalog-name'] ? { catalogName: d['catalog-name'] } : {}),
-    ...(d.warehouse !== undefined ? { warehouse: d.warehouse } : {}),
-    ...(d['jdbc.user'] !== undefined ? { user: d['jdbc.user'] } : {}),
-    ...(d['jdbc.password'] !== undefined ? { password: d['jdbc.password'] } : {}),
-    ...(d['busy-timeout-ms'] !== undefined ? { busyTimeoutMs: d['busy-timeout-ms'] } : {}),
-  };
+  if (type === undefined) type = CATALOG_TYPES.find((t) => t.inferFrom?.(properties))?.type;
+  if (type === undefined) throw new ConfigError(`${where}.type: required (${orList(catalogTypeNames())})`);
+  // The descriptor's parse gives that type's member of the union.
+  return requireCatalogType(type, `${where}.type`).parse(where, raw, properties) as CatalogConfig;
 }
 
 /** Parses a configuration document (YAML or JSON text), applying environment overrides. */
@@ -285,6 +183,13 @@ function parseStorage(source: string, raw: unknown): StoragePrefixConfig[] {
     const where = `${source}: storage.${location}`;
     if (!/^[a-zA-Z][a-zA-Z0-9+.-]+:\/\/[^/]+/.test(location)) {
       throw new ConfigError(`${where}: the key must be a location with a scheme and authority (s3://bucket)`);
+    }
+    // The backend's own check: a scheme none serves, or a malformed location, fails here.
+    const backend = backendForLocation(location, where);
+    try {
+      backend.parseLocation(location);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`, { cause: err });
     }
     if (!isObject(settings)) throw new ConfigError(`${where}: must be a mapping of settings`);
     const properties: Record<string, string> = {};

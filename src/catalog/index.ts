@@ -1,16 +1,10 @@
 /**
- * Catalogs: the {@link Catalog} contract, the SQL (JdbcCatalog/PyIceberg) and Hadoop
- * implementations, their configuration, and {@link createCatalog} to build one from it.
+ * Catalogs: the {@link Catalog} contract, the catalog types of the registry (SQL for
+ * JdbcCatalog/PyIceberg, Hadoop), their configuration, and {@link createCatalog} to open one.
  */
-import { ConfigError } from '../errors.ts';
-import type { StorageResolver } from '../storage/router.ts';
-import type { Catalog } from './catalog.ts';
-import type { CatalogConfig } from './config.ts';
-import { HadoopCatalog } from './hadoop.ts';
-import { SqlCatalog } from './sql.ts';
-
 export type { Catalog, LoadedTable, TableIdentifier } from './catalog.ts';
 export { formatIdentifier, parseIdentifier, validateIdentifier, validateNamespace } from './catalog.ts';
+export type { CatalogConfigBase, CatalogFlags, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
 export type {
   CatalogConfig,
   CatalogsConfig,
@@ -20,56 +14,31 @@ export type {
   StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig, selectCatalogName } from './config.ts';
-export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop.ts';
-export { HadoopCatalog, metadataFileVersion, VERSION_HINT } from './hadoop.ts';
-export type { SqlCatalogOptions, SqlSchemaVersion, SqlTarget } from './sql.ts';
-export { parseSqlUri, redactUri, SQL_CATALOG_DDL, SqlCatalog } from './sql.ts';
-export type { SqlDriver, SqlExecutor, SqliteDriverOptions, SqlRow, SqlValue } from './sql-driver.ts';
-export { NodeSqliteDriver, PgDriver } from './sql-driver.ts';
-
-/** Options of {@link createCatalog}. */
-export interface CreateCatalogOptions {
-  /** Non-fatal problems (e.g. a version hint that could not be written). */
-  readonly onWarning?: (message: string) => void;
-  /** Base for relative SQLite paths (default the working directory, as SQLAlchemy resolves them). */
-  readonly cwd?: string;
-  /** Open for reading only and create nothing (see {@link SqlCatalogOptions.readOnly}). */
-  readonly readOnly?: boolean;
-}
-
-/**
- * Opens the catalog `name` described by `config`. `storageFor` supplies the storage for a
- * path: the warehouse of a Hadoop catalog, metadata files a SQL catalog writes. The caller
- * closes the catalog.
- */
-export async function createCatalog(
-  name: string,
-  config: CatalogConfig,
-  storageFor: StorageResolver,
-  options: CreateCatalogOptions = {},
-): Promise<Catalog> {
-  const catalogName = config.catalogName ?? name;
-  switch (config.type) {
-    case 'sql':
-      return SqlCatalog.open({
-        name: catalogName,
-        uri: config.uri,
-        user: config.user,
-        password: config.password,
-        busyTimeoutMs: config.busyTimeoutMs,
-        initTables: config.initTables,
-        storageFor,
-        cwd: options.cwd,
-        readOnly: options.readOnly,
-      });
-    case 'hadoop':
-      return new HadoopCatalog({
-        name: catalogName,
-        warehouse: config.warehouse,
-        storage: storageFor(config.warehouse),
-        onWarning: options.onWarning,
-      });
-    default:
-      throw new ConfigError(`unsupported catalog type '${(config as { type: string }).type}'`);
-  }
-}
+export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/index.ts';
+export { HadoopCatalog, hadoopCatalogType, metadataFileVersion, VERSION_HINT } from './hadoop/index.ts';
+export {
+  CATALOG_TYPES,
+  type CreateCatalogOptions,
+  catalogTypeFor,
+  catalogTypeNames,
+  createCatalog,
+} from './registry.ts';
+export type {
+  SqlCatalogOptions,
+  SqlDriver,
+  SqlExecutor,
+  SqliteDriverOptions,
+  SqlRow,
+  SqlSchemaVersion,
+  SqlTarget,
+  SqlValue,
+} from './sql/index.ts';
+export {
+  NodeSqliteDriver,
+  PgDriver,
+  parseSqlUri,
+  redactUri,
+  SQL_CATALOG_DDL,
+  SqlCatalog,
+  sqlCatalogType,
+} from './sql/index.ts';

@@ -10,19 +10,11 @@ import {
   type StoragePrefixConfig,
   selectCatalogName,
 } from '../catalog/config.ts';
-import { createCatalog } from '../catalog/index.ts';
+import { CATALOG_TYPES, catalogTypeFor, createCatalog } from '../catalog/registry.ts';
 import { ConfigError } from '../errors.ts';
-import { toLocalPath } from '../storage/local.ts';
-import { StorageRouter } from '../storage/router.ts';
-import { parseS3Path, registerS3Storage, S3_SCHEMES, s3OptionsFromProperties } from '../storage/s3.ts';
-import {
-  HDFS_SCHEMES,
-  type HdfsPrefixOptions,
-  hadoopNameservices,
-  parseHdfsPath,
-  registerHdfsStorage,
-  webHdfsOptionsFromProperties,
-} from '../storage/webhdfs.ts';
+import { toLocalPath } from '../storage/local/local.ts';
+import { createStorageRouter } from '../storage/registry.ts';
+import type { StorageRouter } from '../storage/router.ts';
 import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
 import { type GuardedLocation, replicaLocations } from '../sync/replica-guard.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
@@ -72,11 +64,9 @@ async function loadConfigFile(o: { config?: string }): Promise<CatalogsConfig | 
 }
 
 /**
- * The storage backends: local paths; S3 (`s3://`, `s3a://`, `s3n://`) with the catalog's `s3.*`
- * properties as defaults; HDFS over WebHDFS (`hdfs://`, `webhdfs://`, `swebhdfs://`) with the
- * catalog's `hdfs.*` properties as defaults and nameservices from its
- * `dfs.namenode.http-address.<ns>.<nn>` properties; and the `storage:` section's per-location
- * overrides for both.
+ * The storage router of a command: every backend of the registry (`storage/registry.ts`), with
+ * the catalog's properties as their defaults (`s3.*`, `hdfs.*`, Hadoop-style `dfs.*`
+ * nameservices) and the `storage:` section's per-location overrides.
  */
 export function storageRouter(
   catalogProperties: Readonly<Record<string, string>> = {},
@@ -84,41 +74,12 @@ export function storageRouter(
   where = 'catalog',
   logger: Logger = defaultLogger,
 ): StorageRouter {
-  const router = new StorageRouter();
-  const warn = { onWarning: (m: string) => logger.warn(m) };
-  const s3Prefixes: { prefix: string; options: ReturnType<typeof s3OptionsFromProperties> }[] = [];
-  const hdfsPrefixes: HdfsPrefixOptions[] = [];
-  // Nameservices defined the Hadoop way come first, so that storage: entries override them.
-  for (const [ns, namenodes] of hadoopNameservices(catalogProperties)) {
-    hdfsPrefixes.push({ prefix: `hdfs://${ns}`, options: { namenodes } });
-  }
-  for (const entry of storage) {
-    const scheme = entry.prefix.slice(0, entry.prefix.indexOf(':')).toLowerCase();
-    const at = `storage.${entry.prefix}`;
-    if (S3_SCHEMES.includes(scheme)) {
-      parseS3Path(entry.prefix);
-      s3Prefixes.push({
-        prefix: entry.prefix,
-        options: { ...s3OptionsFromProperties(entry.properties, at, true), ...warn },
-      });
-    } else if (HDFS_SCHEMES.includes(scheme)) {
-      parseHdfsPath(entry.prefix);
-      hdfsPrefixes.push({
-        prefix: entry.prefix,
-        options: { ...webHdfsOptionsFromProperties(entry.properties, at, true), ...warn },
-      });
-    } else {
-      throw new ConfigError(
-        `${at}: no storage backend for scheme '${scheme}' (${[...S3_SCHEMES, ...HDFS_SCHEMES].join(', ')})`,
-      );
-    }
-  }
-  registerS3Storage(router, { ...s3OptionsFromProperties(catalogProperties, where), ...warn }, s3Prefixes);
-  return registerHdfsStorage(
-    router,
-    { ...webHdfsOptionsFromProperties(catalogProperties, where), ...warn },
-    hdfsPrefixes,
-  );
+  return createStorageRouter({
+    properties: catalogProperties,
+    storage,
+    where,
+    onWarning: (m) => logger.warn(m),
+  });
 }
 
 /**
@@ -145,44 +106,20 @@ async function resolveCatalogConfig(
   let cfg: CatalogConfig | undefined;
   if (file && (o.catalog !== undefined || Object.keys(file.catalogs).length > 0))
     cfg = catalogConfig(file, name);
-  const type = o.catalogType ?? cfg?.type ?? 'sql';
-  const warehouse = o.warehouse ?? (cfg && 'warehouse' in cfg ? cfg.warehouse : undefined);
-  if (type === 'hadoop') {
-    if (!warehouse) throw new ConfigError('a hadoop catalog needs --warehouse (or warehouse in the config)');
-    return {
-      type: 'hadoop',
-      warehouse: absolutize(warehouse),
-      properties: cfg?.properties ?? {},
-      ...(cfg?.catalogName ? { catalogName: cfg.catalogName } : {}),
-    };
+  const typeName = o.catalogType ?? cfg?.type ?? 'sql';
+  const type = catalogTypeFor(typeName);
+  if (!type) {
+    throw new ConfigError(
+      `unsupported --catalog-type '${typeName}' (${CATALOG_TYPES.map((t) => t.type).join(' or ')})`,
+    );
   }
-  if (type !== 'sql') throw new ConfigError(`unsupported --catalog-type '${type}' (sql or hadoop)`);
-  let uri = o.catalogUri ?? (cfg?.type === 'sql' ? cfg.uri : undefined);
-  if (!uri) {
-    if (!warehouse) {
-      throw new ConfigError(
-        'name a catalog: --config FILE with --catalog NAME, or --warehouse DIR for the embedded SQLite catalog',
-      );
-    }
-    if (isRemote(warehouse)) {
-      throw new ConfigError(
-        `the embedded SQLite catalog lives in a local --warehouse, not ${warehouse}; give --catalog-uri (or a configured catalog's uri)`,
-      );
-    }
-    // The embedded default: a SQLite catalog file in the warehouse (created by tableContext).
-    uri = `sqlite:///${absolutize(warehouse)}/iceberg_catalog.db`;
-  }
-  const base = cfg?.type === 'sql' ? cfg : undefined;
-  return {
-    type: 'sql',
-    uri,
-    initTables: base?.initTables ?? true,
-    properties: base?.properties ?? {},
+  const warehouse = o.warehouse ?? cfg?.warehouse;
+  const flags = {
+    ...(o.catalogUri ? { uri: o.catalogUri } : {}),
     ...(warehouse ? { warehouse: absolutize(warehouse) } : {}),
-    ...(base?.user ? { user: base.user } : {}),
-    ...(base?.password ? { password: base.password } : {}),
-    ...(base?.catalogName ? { catalogName: base.catalogName } : {}),
   };
+  // The descriptor gives that type's member of the union.
+  return (await type.fromFlags(flags, cfg)) as CatalogConfig;
 }
 
 /** How a command uses its table context. */
@@ -241,6 +178,13 @@ export async function tableContext(
     ...(use.readOnly ? { readOnly: true } : {}),
   });
   return { catalog, catalogConfig: cfg, table, router, mappings, metadataRoot, warehouse };
+}
+
+/** Closes what a table command opened: the catalog, then every storage backend (both, whatever fails). */
+export async function closeTableContext(ctx: TableContext): Promise<void> {
+  const results = await Promise.allSettled([ctx.catalog.close(), ctx.router.close()]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Finds the replicated table: `--table-location`, or `<replicated-path>/<db>/<table>` or `<db>.db/<table>`. */

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
+import { CATALOG_TYPES } from '../catalog/registry.ts';
 import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
 import { duration, flag, oneOf, positiveInt } from '../options/values.ts';
@@ -14,6 +15,7 @@ import { verifyTable } from '../sync/verify.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   absolutize,
+  closeTableContext,
   replicatedTableLocation,
   standaloneStorageRouter,
   type TableCommandOptions,
@@ -60,7 +62,9 @@ function tableOptions(cmd: Command): Command {
       "catalog name in the configuration (default: its default-catalog, else its only catalog, else 'dr')",
     )
     .addOption(
-      new Option('--catalog-type <type>', 'catalog type when not configured').choices(['sql', 'hadoop']),
+      new Option('--catalog-type <type>', 'catalog type when not configured').choices(
+        CATALOG_TYPES.map((t) => t.type),
+      ),
     )
     .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
     .option(
@@ -221,7 +225,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
     if (report.deferred.length) return ExitCode.BEHIND;
     return ExitCode.OK;
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -263,7 +267,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return STATUS_EXIT[report.status];
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -288,7 +292,7 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
     return report.ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
   } finally {
-    await ctx.catalog.close();
+    await closeTableContext(ctx);
   }
 }
 
@@ -325,7 +329,7 @@ export function buildProgram(
       const report = await inspectTable(absolutize(location), {
         resolve: router.resolver,
         ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
-      });
+      }).finally(() => router.close());
       if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
       else printOut(formatInspectReport(report));
       setExit(ExitCode.OK);

@@ -3,9 +3,9 @@
  * warehouse), the metadata root and what lies below it, and extra outputs such as the copy plan.
  */
 import type { CatalogConfig } from '../catalog/config.ts';
-import { parseSqlUri } from '../catalog/sql.ts';
+import { parseSqlUri } from '../catalog/sql/index.ts';
 import type { StorageRouter } from '../storage/router.ts';
-import { WebHdfsStorage } from '../storage/webhdfs.ts';
+import { WebHdfsStorage } from '../storage/webhdfs/index.ts';
 import { assertOutsideReplica, type GuardedLocation, metadataRootOutputs } from '../sync/replica-guard.ts';
 
 /** Refuses (ConfigError, exit 2) any output inside a replica location. Reads only. */

@@ -1,9 +1,14 @@
 /**
- * The storage interface. Every backend (local/POSIX, S3, WebHDFS, ADLS, GCS) implements
- * this one small contract; nothing above it knows which backend it talks to.
+ * The storage interface. Every backend (local/POSIX, in-memory, S3, WebHDFS; see
+ * `registry.ts`) implements this one small contract; nothing above it knows which backend it
+ * talks to. test/contract/storage.contract.ts is its executable form: a new backend runs it.
  *
  * Paths are the backend's own absolute URIs or paths (`/ifs/dr/x`, `s3://bucket/key`,
  * `hdfs://nn/x`). Sizes are numbers: byte counts stay far below 2^53.
+ *
+ * Every call takes an optional `signal`: once it aborts, a call in flight fails with
+ * `AbortedError` as soon as the backend can stop it (a request cancelled, a stream closed, at
+ * the latest before its next request), and calls made afterwards fail at once.
  */
 
 import { NotFoundError } from '../errors.ts';
@@ -30,8 +35,14 @@ export interface ByteRange {
   readonly length: number;
 }
 
+/** Options every storage call takes. */
+export interface CallOptions {
+  /** Stops the call with `AbortedError` when aborted. */
+  readonly signal?: AbortSignal;
+}
+
 /** Options of {@link Storage.write}. */
-export interface WriteOptions {
+export interface WriteOptions extends CallOptions {
   /**
    * Fail with `AlreadyExistsError` if the path exists. Backends that cannot do this atomically
    * document their fallback.
@@ -40,7 +51,7 @@ export interface WriteOptions {
 }
 
 /** Options of {@link Storage.list}. */
-export interface ListOptions {
+export interface ListOptions extends CallOptions {
   /** Descend into sub-directories (default false). */
   readonly recursive?: boolean;
   /**
@@ -53,11 +64,14 @@ export interface ListOptions {
 /** The contract every storage backend implements. */
 export interface Storage {
   /** Size and mtime of a file, or `undefined` when it does not exist. */
-  stat(path: string): Promise<FileInfo | undefined>;
-  /** Reads a whole file, or one byte range of it. Throws `NotFoundError` when absent. */
-  read(path: string, range?: ByteRange): Promise<Uint8Array>;
+  stat(path: string, options?: CallOptions): Promise<FileInfo | undefined>;
+  /**
+   * Reads a whole file, or one byte range of it (short at the end of the file, empty past it).
+   * Throws `NotFoundError` when absent.
+   */
+  read(path: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array>;
   /** Streams a file in chunks, so that files of any size are never held whole. */
-  readStream(path: string): AsyncIterable<Uint8Array>;
+  readStream(path: string, options?: CallOptions): AsyncIterable<Uint8Array>;
   /** Writes a file (creating parent directories as needed). */
   write(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void>;
   /**
@@ -66,12 +80,18 @@ export interface Storage {
    */
   list(dir: string, options?: ListOptions): AsyncIterable<FileInfo>;
   /** Deletes a file; deleting a missing file is not an error. */
-  delete(path: string): Promise<void>;
+  delete(path: string, options?: CallOptions): Promise<void>;
   /**
    * Renames a file atomically, failing with `AlreadyExistsError` if the target exists.
    * Optional: object stores have no atomic rename.
    */
-  rename?(from: string, to: string): Promise<void>;
+  rename?(from: string, to: string, options?: CallOptions): Promise<void>;
+  /**
+   * Releases what the backend holds (connections, clients). Idempotent. Called once at the end of
+   * a run (`StorageRouter.close` closes every backend it routes to); a backend may reconnect if
+   * used afterwards, but callers should not rely on it.
+   */
+  close(): Promise<void>;
 }
 
 /** A random-access view of one file, as codecs that read footers need it. */

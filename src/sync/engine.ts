@@ -29,8 +29,10 @@ import {
 import { readParquetFooter } from '../parquet/footer.ts';
 import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
+import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
+import { throwIfAborted } from '../util/abort.ts';
 import type { Logger } from '../util/logger.ts';
 import { PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
@@ -99,6 +101,11 @@ export interface SyncTableOptions {
   readonly logger?: Logger;
   /** How the replica guard recognises HDFS locations (see {@link ReplicaGuardOptions}). */
   readonly replicaGuard?: ReplicaGuardOptions;
+  /**
+   * Stops the run with `AbortedError`: between steps and in storage calls in flight, never once
+   * the catalog commit has begun. The lock and checkpoint are still released and saved.
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface ManifestRef {
@@ -134,6 +141,8 @@ function _errorText(err: unknown): string {
 class SyncRun {
   readonly opts: SyncTableOptions;
   readonly resolve: StorageResolver;
+  /** {@link resolve} without the run's signal: for the lock and checkpoints, saved even when aborted. */
+  readonly bookkeeping: StorageResolver;
   readonly presence: PresenceChecker;
   readonly limit: ReturnType<typeof pLimit>;
   readonly root: string;
@@ -151,7 +160,8 @@ class SyncRun {
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
-    this.resolve = opts.resolve ?? new StorageRouter().resolver;
+    this.bookkeeping = opts.resolve ?? new StorageRouter().resolver;
+    this.resolve = abortableResolver(this.bookkeeping, opts.signal);
     // The replica's roots: a symlinked directory below them is not followed.
     this.presence = new PresenceChecker(this.resolve, {
       roots: [opts.tableLocation, ...(opts.mappings ?? []).map((r) => r.target)],
@@ -180,6 +190,9 @@ class SyncRun {
 
   progress(e: ProgressEvent): void {
     this.opts.onProgress?.(e);
+    // Every step announces itself: the place to stop between steps (after the announcement, so
+    // that a host reacting to it stops the step it names).
+    throwIfAborted(this.opts.signal);
   }
 
   async read(path: string): Promise<Uint8Array> {
@@ -554,7 +567,7 @@ class SyncRun {
   async checkpoint(force = false): Promise<void> {
     if (force || Date.now() - this.lastSave >= 5000) {
       this.lastSave = Date.now();
-      await saveState(this.resolve, this.root, this.state);
+      await saveState(this.bookkeeping, this.root, this.state);
     }
   }
 
@@ -633,14 +646,15 @@ class SyncRun {
       ],
       opts.replicaGuard,
     );
-    const lock = opts.dryRun ? undefined : await acquireLock(this.resolve, this.root, opts.logger);
+    throwIfAborted(opts.signal);
+    const lock = opts.dryRun ? undefined : await acquireLock(this.bookkeeping, this.root, opts.logger);
     try {
       await this.#run();
     } finally {
       report.listings = this.presence.listings;
       report.durationMs = Date.now() - start;
       if (lock) {
-        if (this.state) await saveState(this.resolve, this.root, this.state).catch(() => {});
+        if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});
         await lock.release();
       }
     }
@@ -773,6 +787,7 @@ class SyncRun {
       finish(behind ? 'behind' : 'up-to-date', chosen, current.metadataLocation);
       return;
     }
+    // The last point to stop at (progress checks the signal): the commit runs whole.
     this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
     if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
     // The catalog writes the file (never over an existing one) and swaps the pointer.

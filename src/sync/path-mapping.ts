@@ -4,10 +4,12 @@
  * Prefixes are literal (never patterns) and match whole path segments. Paths are compared in a
  * normalised form, so that the spellings one location takes in real tables map alike:
  * `s3a://` / `s3n://` / `s3://`; `file:/x` / `file:///x` / `/x`; `hdfs://nn:8020/x` / `hdfs://nn/x`
- * (8020 is the NameNode's default port); repeated and trailing slashes. The longest matching
+ * (8020 is the NameNode's default port); repeated and trailing slashes. The aliases and default
+ * ports come from the storage backends' descriptors (`storage/registry.ts`). The longest matching
  * source prefix wins. A mapped path may not escape its target prefix.
  */
 import { IcebergSyncError } from '../errors.ts';
+import { STORAGE_BACKENDS } from '../storage/registry.ts';
 
 /** One mapping rule. */
 export interface PathMappingRule {
@@ -48,8 +50,18 @@ export class InvalidPathError extends IcebergSyncError {
   }
 }
 
-const SCHEME_ALIASES: Record<string, string> = { s3a: 's3', s3n: 's3', file: '' };
-const DEFAULT_PORTS: Record<string, string> = { hdfs: '8020', webhdfs: '9870', viewfs: '' };
+/** Spellings of one location's scheme (`s3a` → `s3`, `file` → `''`), from the storage registry. */
+const SCHEME_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  STORAGE_BACKENDS.flatMap((b) =>
+    b.schemes.flatMap((s) => (s.sameAs === undefined ? [] : [[s.scheme, s.sameAs]])),
+  ),
+);
+/** The port an authority means when it names none (`hdfs` → 8020), from the storage registry. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.fromEntries(
+  STORAGE_BACKENDS.flatMap((b) =>
+    b.schemes.filter((s) => s.defaultPort !== undefined).map((s) => [s.scheme, String(s.defaultPort)]),
+  ),
+);
 
 /** A path split into its normalised location (`scheme://authority`) and its segments. */
 interface NormalPath {

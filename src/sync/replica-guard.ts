@@ -18,7 +18,7 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { toLocalPath } from '../storage/local.ts';
+import { toLocalPath } from '../storage/local/index.ts';
 import { isUnderDir, normalizePath } from './path-mapping.ts';
 
 /** A location with what it is, for messages: `metadata root`, `--replicated-path`. */

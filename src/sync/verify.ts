@@ -9,6 +9,7 @@ import { readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { IcebergSyncError } from '../errors.ts';
 import { decodeMetadata } from '../iceberg/metadata-json.ts';
+import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
@@ -24,6 +25,8 @@ export interface VerifyOptions {
   /** The metadata root the sync wrote to: files below it are checked for leftover source paths. */
   readonly metadataRoot: string;
   readonly resolve?: StorageResolver;
+  /** Stops the check with `AbortedError` (verify writes nothing, so there is nothing to undo). */
+  readonly signal?: AbortSignal;
 }
 
 /** One problem found. */
@@ -58,7 +61,7 @@ function collectStrings(v: unknown, out: string[]): void {
 
 /** Verifies the DR table as committed in the catalog. */
 export async function verifyTable(options: VerifyOptions): Promise<VerifyReport> {
-  const resolve = options.resolve ?? new StorageRouter().resolver;
+  const resolve = abortableResolver(options.resolve ?? new StorageRouter().resolver, options.signal);
   const report: VerifyReport = {
     ok: false,
     metadataLocation: null,

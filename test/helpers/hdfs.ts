@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { WebHdfsStorageOptions } from '../../src/storage/webhdfs.ts';
+import type { WebHdfsStorageOptions } from '../../src/storage/webhdfs/index.ts';
 import { relativeFiles } from './s3.ts';
 
 /** Where a WebHDFS NameNode answers, and the HDFS superuser. */

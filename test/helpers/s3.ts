@@ -9,7 +9,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { S3StorageOptions } from '../../src/storage/s3.ts';
+import type { S3StorageOptions } from '../../src/storage/s3/s3.ts';
 
 /** Where an S3 server answers and its credentials. */
 export interface S3Server {

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { HadoopCatalog } from '../../src/catalog/hadoop.ts';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
+import { HadoopCatalog } from '../../src/catalog/hadoop/hadoop.ts';
+import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
 import type { StorageResolver } from '../../src/storage/router.ts';
 import type { Storage } from '../../src/storage/storage.ts';

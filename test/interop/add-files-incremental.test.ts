@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type AddFilesOptions, addFiles } from '../../src/addfiles/engine.ts';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { scratchDir } from '../helpers/paths.ts';
 import { type Engine, readTables } from './harness.ts';

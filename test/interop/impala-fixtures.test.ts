@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { syncTable } from '../../src/sync/engine.ts';

@@ -19,12 +19,12 @@ import {
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeAvroFile, readAvroFile } from '../../src/avro/container.ts';
-import { HadoopCatalog } from '../../src/catalog/hadoop.ts';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
+import { HadoopCatalog } from '../../src/catalog/hadoop/hadoop.ts';
+import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { decodeMetadata, encodeMetadata } from '../../src/iceberg/metadata-json.ts';
 import { rewritePositionDeleteFile } from '../../src/parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../../src/puffin/puffin.ts';
-import { LocalStorage } from '../../src/storage/local.ts';
+import { LocalStorage } from '../../src/storage/local/local.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
 import { syncTable } from '../../src/sync/engine.ts';
 import { verifyTable } from '../../src/sync/verify.ts';

@@ -11,9 +11,9 @@ import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { addFiles } from '../../src/addfiles/engine.ts';
-import { SqlCatalog } from '../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../src/storage/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../src/storage/s3/index.ts';
 import { verifyTable } from '../../src/sync/verify.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';
@@ -94,7 +94,7 @@ describe('add-files with the landing area and the DR metadata on S3', { skip }, 
         await uploadDir(server, s3Stage, bucket, 'landing/orders');
       },
     );
-    await (router.resolve(`s3://${bucket}/`) as S3Storage).destroy();
+    await (router.resolve(`s3://${bucket}/`) as S3Storage).close();
 
     const local = path.join(base, 'landing', 'orders');
     stage(local, regions.slice(0, 1));

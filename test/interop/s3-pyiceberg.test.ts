@@ -11,7 +11,7 @@ import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { StorageRouter } from '../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../src/storage/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../src/storage/s3/index.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../helpers/s3.ts';
 import { syncSampleInto } from '../helpers/sample-sync.ts';
@@ -39,7 +39,7 @@ describe('PyIceberg reads a table synced onto S3', { skip }, () => {
       metadataRoot: `s3://${bucket}/dr/sales/orders/metadata`,
       resolve: router.resolver,
     });
-    await (router.resolve(s3Location) as S3Storage).destroy();
+    await (router.resolve(s3Location) as S3Storage).close();
 
     const localWarehouse = path.join(base, 'replica', 'warehouse');
     cpSync(sampleWarehouse, localWarehouse, { recursive: true });

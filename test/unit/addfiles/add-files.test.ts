@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type AddFilesOptions, addFiles, planAddFiles } from '../../../src/addfiles/engine.ts';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { ConfigError, NotFoundError } from '../../../src/errors.ts';
 import {
   type ManifestEntryView,

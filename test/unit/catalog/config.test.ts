@@ -6,9 +6,9 @@ import { catalogConfig, loadCatalogsConfig, parseCatalogsConfig } from '../../..
 import { createCatalog } from '../../../src/catalog/index.ts';
 import { storageRouter } from '../../../src/cli/context.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
-import type { S3Storage } from '../../../src/storage/s3.ts';
-import type { WebHdfsStorage } from '../../../src/storage/webhdfs.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
+import type { S3Storage } from '../../../src/storage/s3/s3.ts';
+import type { WebHdfsStorage } from '../../../src/storage/webhdfs/index.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const noEnv = { env: {} };
@@ -284,6 +284,10 @@ Storage:
       'dr.yaml: storage.replica-bucket: the key must be a location with a scheme and authority (s3://bucket)',
     );
     configError(
+      () => parseCatalogsConfig(doc('  abfs://c@acct:\n    x: y\n'), { ...noEnv, source: 'dr.yaml' }),
+      "dr.yaml: storage.abfs://c@acct: no storage backend for scheme 'abfs' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, memory)",
+    );
+    configError(
       () => parseCatalogsConfig(doc('  s3://b: http://x\n'), { ...noEnv, source: 'dr.yaml' }),
       'dr.yaml: storage.s3://b: must be a mapping of settings',
     );
@@ -304,7 +308,7 @@ Storage:
     assert.equal(router.resolve('s3n://replica'), replica);
     configError(
       () => storageRouter({}, [{ prefix: 'abfs://c@acct', properties: {} }]),
-      "storage.abfs://c@acct: no storage backend for scheme 'abfs' (s3, s3a, s3n, hdfs, webhdfs, swebhdfs)",
+      "storage.abfs://c@acct: no storage backend for scheme 'abfs' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, memory)",
     );
     configError(
       () => storageRouter({ 's3.max-attempts': 'x' }, [], 'catalog.dr'),

@@ -3,7 +3,7 @@
  * argv[2], waits until argv[3] (a start time in ms) so that all children collide, commits
  * argv[4] over the expected location argv[5], and prints `won` or `lost`.
  */
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { CommitConflictError } from '../../../src/errors.ts';
 
 const [file, startAt, mine, expected] = process.argv.slice(2) as [string, string, string, string];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/index.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { scratchDir } from '../../helpers/paths.ts';

@@ -6,10 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseSqlUri, redactUri, SqlCatalog } from '../../../src/catalog/sql.ts';
-import { NodeSqliteDriver, numberPlaceholders } from '../../../src/catalog/sql-driver.ts';
+import { parseSqlUri, redactUri, SqlCatalog } from '../../../src/catalog/sql/sql.ts';
+import { NodeSqliteDriver, numberPlaceholders } from '../../../src/catalog/sql/sql-driver.ts';
 import { CommitConflictError, ConfigError } from '../../../src/errors.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const t1 = { namespace: ['db'], name: 't1' };
@@ -99,6 +99,8 @@ describe('numberPlaceholders', () => {
   });
 });
 
+// The catalog contract (test/contract/catalog.contract.ts) runs over SQLite too: load, register,
+// compare-and-swap, two racing committers, namespaces, listing, drop. What follows is SQL's own.
 describe('SqlCatalog on SQLite', () => {
   it('creates the JdbcCatalog V1 schema exactly', async () => {
     const file = dbFile('sql-schema');
@@ -198,41 +200,6 @@ describe('SqlCatalog on SQLite', () => {
     } finally {
       await a.close();
       await b.close();
-    }
-  });
-
-  it('lets exactly one of two concurrent committers win', async () => {
-    const file = dbFile('sql-race');
-    const one = await open(file);
-    const two = await open(file);
-    try {
-      await one.commitTable(t1, undefined, '/v0.metadata.json');
-      let current = '/v0.metadata.json';
-      for (let round = 1; round <= 20; round++) {
-        const [seenOne, seenTwo] = await Promise.all([one.loadTable(t1), two.loadTable(t1)]);
-        assert.equal(seenOne?.metadataLocation, current);
-        assert.equal(seenTwo?.metadataLocation, current);
-        const results = await Promise.allSettled([
-          one.commitTable(t1, current, `/one-${round}.metadata.json`),
-          two.commitTable(t1, current, `/two-${round}.metadata.json`),
-        ]);
-        const won = results.filter((r) => r.status === 'fulfilled');
-        const lost = results.filter((r) => r.status === 'rejected');
-        assert.equal(won.length, 1);
-        assert.ok(lost[0]?.status === 'rejected' && lost[0].reason instanceof CommitConflictError);
-        current = (won[0] as PromiseFulfilledResult<string>).value;
-        assert.deepEqual(await two.loadTable(t1), { metadataLocation: current });
-      }
-      // Concurrent registration of a new table: one wins too.
-      const t2 = { namespace: ['db'], name: 't2' };
-      const results = await Promise.allSettled([
-        one.commitTable(t2, undefined, '/one.metadata.json'),
-        two.commitTable(t2, undefined, '/two.metadata.json'),
-      ]);
-      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    } finally {
-      await one.close();
-      await two.close();
     }
   });
 

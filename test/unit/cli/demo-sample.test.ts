@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { inspectTable } from '../../../src/inspect/inspect.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';

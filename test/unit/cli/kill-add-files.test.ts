@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import {
   manifestEntryView,
   manifestFileView,

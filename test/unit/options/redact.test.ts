@@ -1,7 +1,7 @@
 /** Credentials in URLs never reach a message: userinfo passwords and secret query parameters. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactUri } from '../../../src/catalog/sql.ts';
+import { redactUri } from '../../../src/catalog/sql/index.ts';
 import { NotFoundError, StorageError } from '../../../src/errors.ts';
 import { isSecretName, redactSecrets, redactUrl } from '../../../src/util/redact.ts';
 

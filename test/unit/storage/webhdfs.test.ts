@@ -26,7 +26,7 @@ import {
   registerHdfsStorage,
   WebHdfsStorage,
   webHdfsOptionsFromProperties,
-} from '../../../src/storage/webhdfs.ts';
+} from '../../../src/storage/webhdfs/index.ts';
 import {
   hdfsOptions,
   hdfsServer,
@@ -85,29 +85,6 @@ describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', requireServer('HDFS',
     root = `hdfs://testns${uniqueDir()}`;
   });
 
-  it('writes, stats and reads whole files and byte ranges', async () => {
-    const p = `${root}/rw/a.bin`;
-    const bytes = pattern(100_000);
-    await hdfs.write(p, bytes);
-    const st = await hdfs.stat(p);
-    assert.equal(st?.path, p);
-    assert.equal(st?.size, 100_000);
-    assert.ok(st?.mtimeMs && Math.abs(st.mtimeMs - Date.now()) < 600_000);
-    assert.deepEqual(await hdfs.read(p), bytes);
-    assert.deepEqual(await hdfs.read(p, { offset: 0, length: 8 }), bytes.subarray(0, 8));
-    assert.deepEqual(await hdfs.read(p, { offset: 99_992, length: 8 }), bytes.subarray(99_992));
-    assert.deepEqual(await hdfs.read(p, { offset: 12_345, length: 54_321 }), bytes.subarray(12_345, 66_666));
-    // A range running past the end is cut short; one starting at or past the end is empty.
-    assert.deepEqual(await hdfs.read(p, { offset: 99_990, length: 100 }), bytes.subarray(99_990));
-    assert.equal((await hdfs.read(p, { offset: 100_000, length: 10 })).length, 0);
-    assert.equal((await hdfs.read(p, { offset: 200_000, length: 10 })).length, 0);
-    assert.equal((await hdfs.read(p, { offset: 5, length: 0 })).length, 0);
-    // An empty file.
-    await hdfs.write(`${root}/rw/empty`, new Uint8Array(0));
-    assert.equal((await hdfs.stat(`${root}/rw/empty`))?.size, 0);
-    assert.equal((await hdfs.read(`${root}/rw/empty`)).length, 0);
-  });
-
   it('streams a multi-block file in both directions', async () => {
     const p = `${root}/stream/big.bin`;
     const bytes = pattern(5 * MiB + 123, 11);
@@ -116,55 +93,6 @@ describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', requireServer('HDFS',
     const back = await collectBytes(hdfs.readStream(p));
     assert.equal(back.length, bytes.length);
     assert.ok(Buffer.from(back).equals(Buffer.from(bytes)));
-  });
-
-  it('reports missing files and directories as such', async () => {
-    assert.equal(await hdfs.stat(`${root}/missing/x`), undefined);
-    await hdfs.write(`${root}/dir/file`, text('x'));
-    assert.equal(await hdfs.stat(`${root}/dir`), undefined, 'a directory is not a file');
-    await assert.rejects(hdfs.read(`${root}/missing/x`), (e: unknown) => {
-      assert.ok(e instanceof NotFoundError);
-      assert.equal(e.path, `${root}/missing/x`);
-      return true;
-    });
-    await assert.rejects(
-      async () => {
-        for await (const _ of hdfs.readStream(`${root}/missing/y`));
-      },
-      (e: unknown) => e instanceof NotFoundError && e.message.includes(`${root}/missing/y`),
-    );
-    assert.deepEqual(await listAll(hdfs, `${root}/missing`), []);
-    assert.deepEqual(await listAll(hdfs, `${root}/dir/file`), [], 'a file lists as an empty directory');
-  });
-
-  it('lists a directory, flat and recursively, with sizes and times', async () => {
-    const d = `${root}/list`;
-    await hdfs.write(`${d}/a.txt`, text('a'));
-    await hdfs.write(`${d}/b.txt`, text('bb'));
-    await hdfs.write(`${d}/sub/c.txt`, text('ccc'));
-    await hdfs.write(`${d}/sub/deeper/d.txt`, text('dddd'));
-    await hdfs.write(`${d}/k=a b/e.txt`, text('e'));
-    const flat = await listAll(hdfs, d);
-    assert.deepEqual(
-      flat.map((f) => [f.path, f.size]),
-      [
-        [`${d}/a.txt`, 1],
-        [`${d}/b.txt`, 2],
-      ],
-    );
-    assert.ok(flat.every((f) => typeof f.mtimeMs === 'number'));
-    const deep = await listAll(hdfs, `${d}/`, true);
-    assert.deepEqual(
-      deep.map((f) => [f.path, f.size]),
-      [
-        [`${d}/a.txt`, 1],
-        [`${d}/b.txt`, 2],
-        [`${d}/k=a b/e.txt`, 1],
-        [`${d}/sub/c.txt`, 3],
-        [`${d}/sub/deeper/d.txt`, 4],
-      ],
-    );
-    assert.equal(decode(await hdfs.read(`${d}/k=a b/e.txt`)), 'e');
   });
 
   it('pages through directories larger than one LISTSTATUS_BATCH', async () => {
@@ -184,76 +112,15 @@ describe('WebHdfsStorage on a real HDFS (MiniDFSCluster)', requireServer('HDFS',
     assert.equal((await listAll(hdfs, d, true)).length, 258);
   });
 
-  it('writes if-not-exists atomically: one of many concurrent writers wins', async () => {
-    const p = `${root}/excl/lock`;
-    await hdfs.write(p, text('first'), { ifNotExists: true });
-    await assert.rejects(hdfs.write(p, text('second'), { ifNotExists: true }), (e: unknown) => {
-      assert.ok(e instanceof AlreadyExistsError);
-      assert.equal(e.path, p);
-      return true;
-    });
-    assert.equal(decode(await hdfs.read(p)), 'first');
-    const q = `${root}/excl/race`;
-    const results = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => hdfs.write(q, text(`writer ${i}`), { ifNotExists: true })),
-    );
-    const won = results.filter((r) => r.status === 'fulfilled');
-    assert.equal(won.length, 1, 'exactly one writer wins');
-    for (const r of results) {
-      if (r.status === 'rejected') assert.ok(r.reason instanceof AlreadyExistsError, String(r.reason));
-    }
-    assert.match(decode(await hdfs.read(q)), /^writer \d$/);
-    // No temporary files are left behind, by winners or losers.
-    assert.deepEqual(
-      (await listAll(hdfs, `${root}/excl`)).map((f) => f.path),
-      [p, q],
-    );
-  });
-
-  it('overwrites without ifNotExists, and never shows a half-written file', async () => {
-    const p = `${root}/over/meta.json`;
-    await hdfs.write(p, text('{"v":1}'));
-    await hdfs.write(p, text('{"v":2,"longer":true}'));
-    assert.equal(decode(await hdfs.read(p)), '{"v":2,"longer":true}');
-    // A stream that fails half way: the target keeps its old bytes and no temporary file stays.
-    async function* failing(): AsyncIterable<Uint8Array> {
-      yield text('{"v":3');
-      throw new Error('source went away');
-    }
-    await assert.rejects(hdfs.write(p, failing()));
-    assert.equal(decode(await hdfs.read(p)), '{"v":2,"longer":true}');
-    assert.deepEqual(
-      (await listAll(hdfs, `${root}/over`)).map((f) => f.path),
-      [p],
-    );
-  });
-
-  it('renames, refusing an existing target and a missing source', async () => {
+  // The storage contract (test/contract/storage.contract.ts) runs over WebHDFS too: stat, reads
+  // and ranges, streams, if-not-exists writes (concurrent ones), overwrites, listing, rename,
+  // delete, missing files, abort. What follows is HDFS's own.
+  it('refuses a rename onto an existing directory (a plain RENAME would move the source into it)', async () => {
     const a = `${root}/ren/a`;
-    const b = `${root}/ren/new/dir/b`;
     await hdfs.write(a, text('A'));
-    await hdfs.rename(a, b);
-    assert.equal(await hdfs.stat(a), undefined);
-    assert.equal(decode(await hdfs.read(b)), 'A');
-    await hdfs.write(a, text('A2'));
-    await assert.rejects(hdfs.rename(a, b), (e: unknown) => e instanceof AlreadyExistsError && e.path === b);
-    assert.equal(decode(await hdfs.read(a)), 'A2', 'the source stays');
-    assert.equal(decode(await hdfs.read(b)), 'A', 'the target is not replaced');
-    await assert.rejects(
-      hdfs.rename(`${root}/ren/none`, `${root}/ren/c`),
-      (e: unknown) => e instanceof NotFoundError && e.path === `${root}/ren/none`,
-    );
-    // A directory as the target is "exists" too (a plain RENAME would move the source into it).
+    await hdfs.write(`${root}/ren/new/dir/b`, text('B'));
     await assert.rejects(hdfs.rename(a, `${root}/ren/new`), AlreadyExistsError);
-  });
-
-  it('deletes files; deleting a missing one is fine', async () => {
-    const p = `${root}/del/x`;
-    await hdfs.write(p, text('x'));
-    await hdfs.delete(p);
-    assert.equal(await hdfs.stat(p), undefined);
-    await hdfs.delete(p);
-    await hdfs.delete(`${root}/del/never/was`);
+    assert.equal(decode(await hdfs.read(a)), 'A', 'the source stays');
   });
 
   it('maps AccessControlException to PermissionDeniedError naming the path, without a stack trace', async () => {

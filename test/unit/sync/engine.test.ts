@@ -21,12 +21,12 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
-import { HadoopCatalog } from '../../../src/catalog/hadoop.ts';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { HadoopCatalog } from '../../../src/catalog/hadoop/hadoop.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { CorruptFileError, PermissionDeniedError, UnsupportedError } from '../../../src/errors.ts';
 import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { readParquetFooter } from '../../../src/parquet/footer.ts';
-import { LocalStorage } from '../../../src/storage/local.ts';
+import { LocalStorage } from '../../../src/storage/local/local.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { bytesRangeReader, type Storage } from '../../../src/storage/storage.ts';
 import { planSync, type SyncTableOptions, syncTable } from '../../../src/sync/engine.ts';
@@ -481,6 +481,7 @@ describe('sync engine behaviour', requireFixtures(), () => {
       readStream: (p) => local.readStream(p),
       list: (d, o) => local.list(d, o),
       delete: (p) => local.delete(p),
+      close: () => local.close(),
       write: async (p) => {
         throw new PermissionDeniedError(p, 'EROFS');
       },

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { addFiles } from '../../../src/addfiles/engine.ts';
-import { SqlCatalog } from '../../../src/catalog/sql.ts';
+import { SqlCatalog } from '../../../src/catalog/sql/index.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { syncTable } from '../../../src/sync/engine.ts';

@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { registerS3Storage, type S3Storage } from '../../../src/storage/s3.ts';
+import { registerS3Storage, type S3Storage } from '../../../src/storage/s3/index.ts';
 import { repoRoot } from '../../helpers/paths.ts';
 import { requireServer } from '../../helpers/requires.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions, uploadDir } from '../../helpers/s3.ts';
@@ -32,7 +32,7 @@ describe('sync with the replica and the DR metadata on S3', requireServer('S3', 
     await uploadDir(server, sampleWarehouse, bucket, 'warehouse');
   });
   after(async () => {
-    await s3?.destroy();
+    await s3?.close();
   });
 
   const onS3 = () => ({ storage: s3, resolve: router.resolver, base: `s3://${bucket}` });

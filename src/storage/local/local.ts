@@ -12,8 +12,9 @@ import {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
-} from '../errors.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+} from '../../errors.ts';
+import { abortedError, throwIfAborted } from '../../util/abort.ts';
+import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -22,8 +23,9 @@ export function toLocalPath(path: string): string {
   return path;
 }
 
-function translate(err: unknown, path: string): Error {
+function translate(err: unknown, path: string, signal?: AbortSignal): Error {
   if (err instanceof IcebergSyncError) return err;
+  if (signal?.aborted) return abortedError(signal, path);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new NotFoundError(path, { cause: err });
   if (code === 'EEXIST') return new AlreadyExistsError(path, { cause: err });
@@ -33,9 +35,14 @@ function translate(err: unknown, path: string): Error {
   return new StorageError(`${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
-/** Storage on the local file system (including network mounts). */
+/**
+ * Storage on the local file system (including network mounts). An abort stops whole-file reads,
+ * streams and writes in flight (Node's fs takes a signal there) and is checked before every other
+ * call and between the files of a listing.
+ */
 export class LocalStorage implements Storage {
-  async stat(path: string): Promise<FileInfo | undefined> {
+  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
+    throwIfAborted(options?.signal, path);
     try {
       const st = await fs.stat(toLocalPath(path));
       if (!st.isFile()) return undefined;
@@ -47,10 +54,12 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+  async read(path: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
     const local = toLocalPath(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     try {
-      if (!range) return new Uint8Array(await fs.readFile(local));
+      if (!range) return new Uint8Array(await fs.readFile(local, signal ? { signal } : {}));
       const fh = await fs.open(local, 'r');
       try {
         const buf = new Uint8Array(range.length);
@@ -65,17 +74,21 @@ export class LocalStorage implements Storage {
         await fh.close();
       }
     } catch (err) {
-      throw translate(err, path);
+      throw translate(err, path, signal);
     }
   }
 
-  async *readStream(path: string): AsyncIterable<Uint8Array> {
+  async *readStream(path: string, options?: CallOptions): AsyncIterable<Uint8Array> {
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     try {
-      for await (const chunk of createReadStream(toLocalPath(path), { highWaterMark: 1 << 20 })) {
-        yield chunk as Uint8Array;
-      }
+      const stream = createReadStream(toLocalPath(path), {
+        highWaterMark: 1 << 20,
+        ...(signal ? { signal } : {}),
+      });
+      for await (const chunk of stream) yield chunk as Uint8Array;
     } catch (err) {
-      throw translate(err, path);
+      throw translate(err, path, signal);
     }
   }
 
@@ -85,13 +98,15 @@ export class LocalStorage implements Storage {
     options?: WriteOptions,
   ): Promise<void> {
     const local = toLocalPath(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     try {
       await ensureDir(nodePath.dirname(local));
       if (options?.ifNotExists) {
         // Write to a private temporary name, then link() it into place: link fails with EEXIST
         // atomically, and readers never see a partly written file.
         const tmp = tempName(local);
-        await writeAll(tmp, data);
+        await writeAll(tmp, data, signal);
         try {
           await fs.link(tmp, local);
         } finally {
@@ -100,15 +115,17 @@ export class LocalStorage implements Storage {
         return;
       }
       const tmp = tempName(local);
-      await writeAll(tmp, data);
+      await writeAll(tmp, data, signal);
       await fs.rename(tmp, local);
     } catch (err) {
-      throw translate(err, path);
+      throw translate(err, path, signal);
     }
   }
 
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const local = toLocalPath(dir);
+    const signal = options?.signal;
+    throwIfAborted(signal, dir);
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(local, { withFileTypes: true });
@@ -123,6 +140,7 @@ export class LocalStorage implements Storage {
     // on NFS/SMB mounts cost a round trip each.
     const BATCH = 64;
     for (let i = 0; i < entries.length; i += BATCH) {
+      throwIfAborted(signal, dir);
       const batch = entries.slice(i, i + BATCH);
       const infos = await Promise.all(
         batch.map(async (e) => {
@@ -146,7 +164,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal, path);
     try {
       await fs.rm(toLocalPath(path), { force: true });
     } catch (err) {
@@ -154,7 +173,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal, from);
     const src = toLocalPath(from);
     const dst = toLocalPath(to);
     try {
@@ -166,6 +186,9 @@ export class LocalStorage implements Storage {
       throw translate(err, (err as NodeJS.ErrnoException).code === 'EEXIST' ? to : from);
     }
   }
+
+  /** Nothing to release: every call opens and closes its own files. */
+  async close(): Promise<void> {}
 }
 
 /** A listed symbolic link: its own size and mtime, and what it points at (never followed further). */
@@ -220,14 +243,27 @@ function tempName(path: string): string {
   return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
-async function writeAll(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+async function writeAll(
+  path: string,
+  data: Uint8Array | AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<void> {
   if (data instanceof Uint8Array) {
-    await fs.writeFile(path, data, { flag: 'wx' });
+    try {
+      await fs.writeFile(path, data, { flag: 'wx', ...(signal ? { signal } : {}) });
+    } catch (err) {
+      // An aborted write leaves what it had written under the temporary name.
+      if (signal?.aborted) await fs.rm(path, { force: true });
+      throw err;
+    }
     return;
   }
   const fh = await fs.open(path, 'wx');
   try {
-    for await (const chunk of data) await fh.write(chunk);
+    for await (const chunk of data) {
+      throwIfAborted(signal, path);
+      await fh.write(chunk);
+    }
     await fh.sync();
   } catch (err) {
     await fh.close();

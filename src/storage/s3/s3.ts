@@ -13,6 +13,9 @@
  * {@link WriteOptions.ifNotExists}.
  *
  * The SDK is imported on first use, so that commands on local paths do not pay for loading it.
+ *
+ * One concern at some 600 lines: the storage operations over one SDK client, and the translation
+ * of that SDK's errors they all share. Settings and routing are in `config.ts`.
  */
 import type * as S3 from '@aws-sdk/client-s3';
 import {
@@ -22,12 +25,11 @@ import {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
-} from '../errors.ts';
-import { defaultLogger } from '../util/logger.ts';
-import { redactUrl } from '../util/redact.ts';
-import { definedOnly, propertyReader } from './properties.ts';
-import type { StorageRouter } from './router.ts';
-import type { ByteRange, FileInfo, ListOptions, Storage, WriteOptions } from './storage.ts';
+} from '../../errors.ts';
+import { abortedError, throwIfAborted } from '../../util/abort.ts';
+import { defaultLogger } from '../../util/logger.ts';
+import { redactUrl } from '../../util/redact.ts';
+import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 
 /** The URI schemes served by {@link S3Storage}. */
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
@@ -140,18 +142,24 @@ export class S3Storage implements Storage {
     return redactUrl(this.#options.endpoint ?? customEndpointFromEnv() ?? 'AWS S3');
   }
 
-  async stat(path: string): Promise<FileInfo | undefined> {
+  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) return undefined; // a directory, never a file
     const sdk = await loadSdk();
     try {
-      const r = await (await this.#s3()).send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await (await this.#s3()).send(
+        new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
       return {
         path,
         size: r.ContentLength ?? 0,
         ...(r.LastModified ? { mtimeMs: r.LastModified.getTime() } : {}),
       };
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       if (statusOf(err) !== 404) throw this.#translate(err, path, 'HeadObject');
       // HEAD errors have no body, so a missing bucket looks like a missing key: ask once per
       // bucket, lest a misspelt bucket read as "not replicated yet".
@@ -160,8 +168,10 @@ export class S3Storage implements Storage {
     }
   }
 
-  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+  async read(path: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (range && range.length <= 0) return new Uint8Array(0);
     const sdk = await loadSdk();
     try {
@@ -171,6 +181,7 @@ export class S3Storage implements Storage {
           Key: key,
           ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
         }),
+        sendOptions(signal),
       );
       const bytes = r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
       // A server that ignores Range answers 200 with the whole object: cut the range out.
@@ -179,26 +190,37 @@ export class S3Storage implements Storage {
       }
       return bytes;
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       // A range that starts at or past the end: no bytes, as a local read gives.
       if (range && statusOf(err) === 416) return new Uint8Array(0);
       throw this.#translate(err, path, 'GetObject');
     }
   }
 
-  async *readStream(path: string): AsyncIterable<Uint8Array> {
+  async *readStream(path: string, options?: CallOptions): AsyncIterable<Uint8Array> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     const sdk = await loadSdk();
     let body: AsyncIterable<Uint8Array> | undefined;
     try {
-      const r = await (await this.#s3()).send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await (await this.#s3()).send(
+        new sdk.GetObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
       body = r.Body as AsyncIterable<Uint8Array> | undefined;
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'GetObject');
     }
     if (!body) return;
     try {
-      for await (const chunk of body) yield chunk;
+      for await (const chunk of body) {
+        throwIfAborted(signal, path);
+        yield chunk;
+      }
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'GetObject (reading the body)');
     }
   }
@@ -209,6 +231,8 @@ export class S3Storage implements Storage {
     options?: WriteOptions,
   ): Promise<void> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) {
       throw new IcebergSyncError('INVALID_PATH', `'${path}': not an object key (empty, or ends in '/')`);
     }
@@ -217,26 +241,28 @@ export class S3Storage implements Storage {
       if (this.#options.conditionalWrites === false) {
         this.#warnRacy();
         // Racy by nature (see conditionalWrites): another writer may PUT between HEAD and PUT.
-        if (await this.stat(path)) throw new AlreadyExistsError(path);
+        if (await this.stat(path, options)) throw new AlreadyExistsError(path);
       } else {
         conditional = true;
       }
     }
     if (data instanceof Uint8Array) {
-      await this.#put(bucket, key, path, data, conditional);
+      await this.#put(bucket, key, path, data, conditional, signal);
       return;
     }
-    await this.#writeStream(bucket, key, path, data, conditional);
+    await this.#writeStream(bucket, key, path, data, conditional, signal);
   }
 
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const { bucket, key } = parseS3Path(dir);
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     const base = dir.endsWith('/') ? dir : `${dir}/`;
+    const signal = options?.signal;
     const sdk = await loadSdk();
     const s3 = await this.#s3();
     let token: string | undefined;
     do {
+      throwIfAborted(signal, dir);
       let page: S3.ListObjectsV2CommandOutput;
       try {
         page = await s3.send(
@@ -248,8 +274,10 @@ export class S3Storage implements Storage {
             ...(this.#options.listPageSize ? { MaxKeys: this.#options.listPageSize } : {}),
             ...(token ? { ContinuationToken: token } : {}),
           }),
+          sendOptions(signal),
         );
       } catch (err) {
+        if (signal?.aborted) throw abortedError(signal, dir);
         throw this.#translate(err, dir, 'ListObjectsV2');
       }
       for (const o of page.Contents ?? []) {
@@ -264,21 +292,27 @@ export class S3Storage implements Storage {
     } while (token);
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: CallOptions): Promise<void> {
     const { bucket, key } = parseS3Path(path);
+    const signal = options?.signal;
+    throwIfAborted(signal, path);
     if (key === '' || key.endsWith('/')) return;
     const sdk = await loadSdk();
     try {
       // S3 answers 204 for a missing key too: deleting a missing file is not an error.
-      await (await this.#s3()).send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await (await this.#s3()).send(
+        new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }),
+        sendOptions(signal),
+      );
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       if (statusOf(err) === 404 && codeOf(err) !== 'NoSuchBucket') return;
       throw this.#translate(err, path, 'DeleteObject');
     }
   }
 
-  /** Closes the client's idle connections. The storage may still be used afterwards (it reconnects). */
-  async destroy(): Promise<void> {
+  /** Closes the client and its connections. The storage may still be used afterwards (it reconnects). */
+  async close(): Promise<void> {
     const c = this.#client;
     this.#client = undefined;
     if (c) (await c.catch(() => undefined))?.destroy();
@@ -290,6 +324,7 @@ export class S3Storage implements Storage {
     path: string,
     body: Uint8Array,
     conditional: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const sdk = await loadSdk();
     try {
@@ -301,8 +336,10 @@ export class S3Storage implements Storage {
           ContentLength: body.length,
           ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
+        sendOptions(signal),
       );
     } catch (err) {
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, 'PutObject', conditional);
     }
   }
@@ -314,6 +351,7 @@ export class S3Storage implements Storage {
     path: string,
     data: AsyncIterable<Uint8Array>,
     conditional: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const partSize = this.#options.partSizeBytes ?? DEFAULT_PART_SIZE;
     const sdk = await loadSdk();
@@ -326,7 +364,10 @@ export class S3Storage implements Storage {
     const uploadPart = async (body: Uint8Array) => {
       if (uploadId === undefined) {
         op = 'CreateMultipartUpload';
-        const r = await s3.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const r = await s3.send(
+          new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }),
+          sendOptions(signal),
+        );
         if (!r.UploadId) throw new StorageError(`${path}: S3 CreateMultipartUpload returned no upload id`);
         uploadId = r.UploadId;
       }
@@ -341,12 +382,14 @@ export class S3Storage implements Storage {
           Body: body,
           ContentLength: body.length,
         }),
+        sendOptions(signal),
       );
       if (!r.ETag) throw new StorageError(`${path}: S3 UploadPart returned no ETag`);
       parts.push({ ETag: r.ETag, PartNumber });
     };
     try {
       for await (const chunk of data) {
+        throwIfAborted(signal, path);
         pending.push(chunk);
         pendingBytes += chunk.length;
         while (pendingBytes >= partSize) {
@@ -359,7 +402,7 @@ export class S3Storage implements Storage {
       }
       const last = concat(pending, pendingBytes);
       if (uploadId === undefined) {
-        await this.#put(bucket, key, path, last, conditional);
+        await this.#put(bucket, key, path, last, conditional, signal);
         return;
       }
       if (last.length > 0) await uploadPart(last);
@@ -372,14 +415,17 @@ export class S3Storage implements Storage {
           MultipartUpload: { Parts: parts },
           ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
+        sendOptions(signal),
       );
     } catch (err) {
       if (uploadId !== undefined) {
-        // Best effort: an upload left behind only costs storage until a lifecycle rule removes it.
+        // Best effort, and never under the caller's signal, so that an aborted write cleans up too:
+        // an upload left behind only costs storage until a lifecycle rule removes it.
         await s3
           .send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
           .catch(() => {});
       }
+      if (signal?.aborted) throw abortedError(signal, path);
       throw this.#translate(err, path, op, conditional && op === 'CompleteMultipartUpload');
     }
   }
@@ -542,6 +588,11 @@ const AUTH_ERROR_CODES: ReadonlySet<string> = new Set([
   'XAdminUserNotFound',
 ]);
 
+/** The SDK's per-request options carrying the caller's signal. */
+function sendOptions(signal: AbortSignal | undefined): { abortSignal: AbortSignal } | undefined {
+  return signal ? { abortSignal: signal } : undefined;
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
 }
@@ -565,102 +616,4 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
     at += c.length;
   }
   return out;
-}
-
-// --- Configuration ------------------------------------------------------------------------------
-
-/** The `s3.*` keys {@link s3OptionsFromProperties} reads. */
-export const S3_PROPERTY_KEYS: readonly string[] = [
-  's3.endpoint',
-  's3.region',
-  's3.access-key-id',
-  's3.secret-access-key',
-  's3.session-token',
-  's3.path-style-access',
-  's3.conditional-writes',
-  's3.max-attempts',
-  's3.connect-timeout',
-  's3.request-timeout',
-];
-
-/**
- * Reads {@link S3StorageOptions} from PyIceberg-style properties (`s3.endpoint`,
- * `s3.access-key-id`, `s3.secret-access-key`, `s3.session-token`, `s3.region`,
- * `s3.path-style-access`, plus `s3.conditional-writes`, `s3.max-attempts`, and PyIceberg's
- * `s3.connect-timeout` / `s3.request-timeout` in seconds). Other keys are ignored, unless
- * `strict`, where an unknown `s3.*` key (a typo) is an error. `where` names the source in errors.
- */
-export function s3OptionsFromProperties(
-  properties: Readonly<Record<string, string>>,
-  where = 's3',
-  strict = false,
-): S3StorageOptions {
-  const { get, bool, positive, secondsAsMs, fail } = propertyReader(
-    properties,
-    where,
-    S3_PROPERTY_KEYS,
-    strict,
-  );
-  const endpoint = get('s3.endpoint');
-  if (endpoint !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      fail('s3.endpoint', 'must be an http:// or https:// URL');
-    }
-  }
-  const accessKeyId = get('s3.access-key-id');
-  const secretAccessKey = get('s3.secret-access-key');
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw new ConfigError(`${where}: give both s3.access-key-id and s3.secret-access-key, or neither`);
-  }
-  return definedOnly<S3StorageOptions>({
-    endpoint,
-    region: get('s3.region'),
-    accessKeyId,
-    secretAccessKey,
-    sessionToken: get('s3.session-token'),
-    pathStyle: bool('s3.path-style-access'),
-    conditionalWrites: bool('s3.conditional-writes'),
-    maxAttempts: positive('s3.max-attempts', true),
-    connectTimeoutMs: secondsAsMs('s3.connect-timeout'),
-    requestTimeoutMs: secondsAsMs('s3.request-timeout'),
-  });
-}
-
-/** One prefix with its own S3 settings (a bucket, or a key prefix in one). */
-export interface S3PrefixOptions {
-  /** `s3://bucket` or `s3://bucket/prefix` (any of the three schemes; all three are served). */
-  readonly prefix: string;
-  readonly options: S3StorageOptions;
-}
-
-/**
- * Registers S3 backends with a router: one with `defaults` for every `s3://`, `s3a://` and
- * `s3n://` path, and one per entry of `prefixes` (its options over the defaults) under each of the
- * three spellings, the longest prefix winning as the router does.
- */
-export function registerS3Storage(
-  router: StorageRouter,
-  defaults: S3StorageOptions = {},
-  prefixes: readonly S3PrefixOptions[] = [],
-): StorageRouter {
-  const fallback = new S3Storage(defaults);
-  for (const scheme of S3_SCHEMES) router.register(`${scheme}://`, fallback);
-  for (const p of prefixes) {
-    const { bucket, key } = parseS3Path(p.prefix);
-    const merged = { ...defaults, ...p.options };
-    // Credentials go together: a prefix's own key pair never borrows the defaults' session token.
-    if (p.options.accessKeyId !== undefined && p.options.sessionToken === undefined)
-      delete merged.sessionToken;
-    const storage = new S3Storage(merged);
-    const rest = key.replace(/\/+$/, '');
-    for (const scheme of S3_SCHEMES)
-      router.register(`${scheme}://${bucket}${rest ? `/${rest}` : ''}`, storage);
-  }
-  return router;
 }

@@ -16,9 +16,9 @@
  * metadata directory) and names the file `v<N+1>.metadata.json` (`v<N+1>.gz.metadata.json`
  * when the proposed name ends in `.gz.metadata.json`), resolving that location.
  */
-import { AlreadyExistsError, CommitConflictError, ConfigError, NotFoundError } from '../errors.ts';
-import { toLocalPath } from '../storage/local.ts';
-import type { Storage } from '../storage/storage.ts';
+import { AlreadyExistsError, CommitConflictError, ConfigError, NotFoundError } from '../../errors.ts';
+import { toLocalPath } from '../../storage/local/local.ts';
+import type { Storage } from '../../storage/storage.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -26,7 +26,7 @@ import {
   type TableIdentifier,
   validateIdentifier,
   validateNamespace,
-} from './catalog.ts';
+} from '../catalog.ts';
 
 /** The version-hint file name. */
 export const VERSION_HINT = 'version-hint.text';
@@ -194,6 +194,50 @@ export class HadoopCatalog implements Catalog {
   /** Nothing to do: namespaces are directories, created with the first table's files. */
   async ensureNamespace(namespace: readonly string[]): Promise<void> {
     validateNamespace(namespace, '/');
+  }
+
+  /**
+   * The namespaces directly below `parent`: directories on the way to a table (a directory with
+   * `metadata/v<N>.metadata.json`), as the file layout knows no empty namespace. This lists the
+   * whole subtree, data files included: fine for a DR warehouse's occasional listing, not for a
+   * hot path.
+   */
+  async listNamespaces(parent: readonly string[] = []): Promise<string[][]> {
+    if (parent.length > 0) validateNamespace(parent, '/');
+    const found = new Map<string, string[]>();
+    for (const table of await this.#tableDirs(parent)) {
+      if (table.length < parent.length + 2) continue; // a table directly in `parent`
+      const child = table.slice(0, parent.length + 1);
+      found.set(child.join('/'), child);
+    }
+    return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+
+  /** The tables directly in `namespace`: its sub-directories holding `metadata/v<N>.metadata.json`. */
+  async listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
+    validateNamespace(namespace, '/');
+    return (await this.#tableDirs(namespace))
+      .filter((t) => t.length === namespace.length + 1)
+      .map((t) => t.at(-1)!)
+      .sort()
+      .map((name) => ({ namespace: [...namespace], name }));
+  }
+
+  /** Every table directory below `under` (levels from the warehouse), outermost tables only. */
+  async #tableDirs(under: readonly string[]): Promise<string[][]> {
+    const root = [this.warehouse, ...under].join('/');
+    const tables = new Map<string, string[]>();
+    for await (const f of this.#storage.list(root, { recursive: true })) {
+      const rel = f.path.slice(root.length + 1).split('/');
+      // <table...>/metadata/v<N>.metadata.json, the table at least one level below `root`.
+      if (rel.length < 3 || rel.at(-2) !== 'metadata' || metadataFileVersion(rel.at(-1)!) === undefined)
+        continue;
+      const table = [...under, ...rel.slice(0, -2)];
+      tables.set(table.join('/'), table);
+    }
+    // A table inside another table's directory is that table's own business, not the catalog's.
+    const keys = [...tables.keys()];
+    return keys.filter((k) => !keys.some((o) => o !== k && k.startsWith(`${o}/`))).map((k) => tables.get(k)!);
   }
 
   async close(): Promise<void> {}

@@ -8,7 +8,7 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { StorageError } from '../errors.ts';
+import { StorageError } from '../../errors.ts';
 
 /** A value bound to a `?` placeholder. */
 export type SqlValue = string | number | null;

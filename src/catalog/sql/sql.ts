@@ -18,9 +18,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { AlreadyExistsError, CommitConflictError, ConfigError } from '../errors.ts';
-import type { StorageResolver } from '../storage/router.ts';
-import { redactUrl } from '../util/redact.ts';
+import { AlreadyExistsError, CommitConflictError, ConfigError } from '../../errors.ts';
+import type { StorageResolver } from '../../storage/router.ts';
+import { redactUrl } from '../../util/redact.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -28,7 +28,7 @@ import {
   type TableIdentifier,
   validateIdentifier,
   validateNamespace,
-} from './catalog.ts';
+} from '../catalog.ts';
 import {
   NodeSqliteDriver,
   PgDriver,
@@ -275,6 +275,51 @@ export class SqlCatalog implements Catalog {
         "VALUES (?, ?, 'exists', 'true') ON CONFLICT DO NOTHING",
       [this.name, ns],
     );
+  }
+
+  /**
+   * The namespaces directly below `parent`, as JdbcCatalog lists them: every namespace named by a
+   * table row or a property row, at that level or deeper (cut to one level below `parent`).
+   */
+  async listNamespaces(parent: readonly string[] = []): Promise<string[][]> {
+    if (parent.length > 0) validateNamespace(parent);
+    const ns = parent.join('.');
+    const filter = (column: string) =>
+      parent.length > 0 ? ` AND (${column} = ? OR ${column} LIKE ? ESCAPE '!')` : '';
+    const params = parent.length > 0 ? [this.name, ns, likePrefix(ns)] : [this.name];
+    const names = new Set<string>();
+    for (const [table, column] of [
+      ['iceberg_tables', 'table_namespace'],
+      ['iceberg_namespace_properties', 'namespace'],
+    ] as const) {
+      const rows = await this.#driver.query<{ ns: string }>(
+        `SELECT DISTINCT ${column} AS ns FROM ${table} WHERE catalog_name = ?${filter(column)}`,
+        params,
+      );
+      for (const r of rows) names.add(String(r.ns));
+    }
+    const below = new Map<string, string[]>();
+    for (const name of names) {
+      const levels = name.split('.');
+      if (levels.length <= parent.length) continue; // the parent itself
+      const child = levels.slice(0, parent.length + 1);
+      below.set(child.join('.'), child);
+    }
+    return [...below.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+
+  /** The tables of `namespace` (views excluded), by name. */
+  async listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
+    validateNamespace(namespace);
+    const typeFilter = this.schemaVersion === 'V1' ? ` AND ${IS_TABLE}` : '';
+    const rows = await this.#driver.query<{ table_name: string }>(
+      `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${typeFilter}`,
+      [this.name, namespace.join('.')],
+    );
+    return rows
+      .map((r) => String(r.table_name))
+      .sort()
+      .map((name) => ({ namespace: [...namespace], name }));
   }
 
   /**

@@ -1,0 +1,57 @@
+/**
+ * The storage contract run over every backend: local, in-memory, S3 (when IMSYNC_S3_ENDPOINT names
+ * a server) and WebHDFS (when IMSYNC_HDFS_NAMENODE does). A suite whose server is absent is skipped
+ * with the reason. A new backend adds its harness here.
+ */
+import { LocalStorage } from '../../src/storage/local/local.ts';
+import { MemoryStorage } from '../../src/storage/memory/memory.ts';
+import { S3Storage } from '../../src/storage/s3/s3.ts';
+import { WebHdfsStorage } from '../../src/storage/webhdfs/webhdfs.ts';
+import { hdfsOptions, hdfsServer, hdfsSkipReason, uniqueDir } from '../helpers/hdfs.ts';
+import { scratchDir } from '../helpers/paths.ts';
+import { createBucket, s3Server, s3SkipReason, storageOptions } from '../helpers/s3.ts';
+import { type StorageHarness, storageContract } from './storage.contract.ts';
+
+let run = 0;
+
+const harnesses: StorageHarness[] = [
+  {
+    name: 'local',
+    skip: false,
+    open: async () => ({ storage: new LocalStorage(), root: scratchDir('contract-local') }),
+  },
+  {
+    name: 'local (file: URIs)',
+    skip: false,
+    open: async () => ({ storage: new LocalStorage(), root: `file://${scratchDir('contract-file')}` }),
+  },
+  {
+    name: 'memory',
+    skip: false,
+    open: async () => ({
+      storage: new MemoryStorage({ chunkSize: 100_000 }),
+      root: `memory://contract/run${run++}`,
+    }),
+  },
+  {
+    name: 'S3',
+    skip: s3SkipReason,
+    open: async () => {
+      const server = s3Server!;
+      return {
+        storage: new S3Storage(storageOptions(server)),
+        root: `s3://${await createBucket(server)}/run`,
+      };
+    },
+  },
+  {
+    name: 'WebHDFS',
+    skip: hdfsSkipReason,
+    open: async () => ({
+      storage: new WebHdfsStorage(hdfsOptions(hdfsServer!)),
+      root: `hdfs://contract${uniqueDir()}`,
+    }),
+  },
+];
+
+for (const h of harnesses) storageContract(h);
