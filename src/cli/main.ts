@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
 import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
-import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
+import { formatInspectReport, inspectExitCode, inspectTable } from '../inspect/inspect.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
 import type { SyncReport } from '../sync/report.ts';
@@ -296,7 +296,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
           ...(mapper ? { mapRead: (p: string) => mapper.map(p) } : {}),
         });
         process.stdout.write(o.json ? `${toJsonLine(report)}\n` : `${formatInspectReport(report)}\n`);
-        setExit(ExitCode.OK);
+        const code = inspectExitCode(report);
+        if (code !== ExitCode.OK) {
+          const first = report.unreadable[0]!;
+          process.stderr.write(
+            `iceberg-sync: error: the summary is partial: ${report.unreadable.length} file(s) could not be read (first: ${first.reason})\n`,
+          );
+        }
+        setExit(code);
       },
     );
 

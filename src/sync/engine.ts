@@ -700,6 +700,7 @@ class SyncRun {
     // log does not name follow, newest first: older versions that another layout named otherwise.
     const listedSet = new Set(listed);
     const listedDir = top.path.slice(0, top.path.lastIndexOf('/'));
+    this.checkMetadataPaths(top);
     const lineage = [top.path];
     for (const e of [...top.doc.metadata.metadataLog].reverse()) {
       const mapped = this.mapper.map(e.metadataFile, { file: top.path, field: 'metadata-log.metadata-file' });
