@@ -26,6 +26,7 @@ export * from './catalog/index.ts';
 export * from './errors.ts';
 export * from './iceberg/metadata.ts';
 export * from './iceberg/metadata-json.ts';
+export * from './iceberg/metadata-validate.ts';
 export {
   NAME_MAPPING_PROPERTY,
   type NameMapping,
@@ -33,7 +34,12 @@ export {
   nameMappingToJson,
   parseNameMapping,
 } from './iceberg/name-mapping.ts';
-export { formatInspectReport, type InspectReport, inspectTable } from './inspect/inspect.ts';
+export {
+  formatInspectReport,
+  type InspectReport,
+  inspectExitCode,
+  inspectTable,
+} from './inspect/inspect.ts';
 export {
   bool,
   duration,

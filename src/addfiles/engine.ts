@@ -23,6 +23,7 @@ import {
 } from '../iceberg/manifest-codec.ts';
 import type { FormatVersion } from '../iceberg/metadata.ts';
 import { decodeMetadata, encodeMetadata, metadataVersionOf } from '../iceberg/metadata-json.ts';
+import { validateTableMetadata } from '../iceberg/metadata-validate.ts';
 import {
   NAME_MAPPING_PROPERTY,
   type NameMapping,
@@ -254,6 +255,7 @@ class AddFilesRun {
   async loadTable(location: string): Promise<LoadedTableState> {
     const doc = decodeMetadata(await readText(this.o.resolve, location), location);
     const json = doc.json;
+    validateTableMetadata(json, location);
     return {
       location,
       json,
@@ -708,6 +710,13 @@ class AddFilesRun {
       properties,
     });
 
+    const version = (table ? (metadataVersionOf(table.location) ?? snapshots.length) : 0) + 1;
+    const proposed =
+      o.catalog.nextMetadataLocation(o.table, table?.location) ??
+      `${this.metadataRoot}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+    // Never commit metadata an Iceberg reader would refuse (e.g. carried over from a broken
+    // current table); checked before anything is written.
+    validateTableMetadata(next, proposed);
     this.progress({
       phase: 'commit',
       message: `writing manifests (${added.length} files added, ${removed.size} removed)`,
@@ -717,10 +726,6 @@ class AddFilesRun {
     if (files.manifest)
       await o.resolve(manifestPath).write(manifestPath, files.manifest, { ifNotExists: true });
     await o.resolve(listPath).write(listPath, files.manifestList, { ifNotExists: true });
-    const version = (table ? (metadataVersionOf(table.location) ?? snapshots.length) : 0) + 1;
-    const proposed =
-      o.catalog.nextMetadataLocation(o.table, table?.location) ??
-      `${this.metadataRoot}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
     this.progress({ phase: 'commit', message: `committing snapshot ${snapshotId}` });
     if (!table) await o.catalog.ensureNamespace(o.table.namespace);
     const committed = await o.catalog.commitTable(o.table, table?.location, proposed, encodeMetadata(next));

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { type AddFilesReport, addFiles, planAddFiles } from '../addfiles/engine.ts';
 import { CATALOG_TYPES } from '../catalog/registry.ts';
 import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
-import { formatInspectReport, inspectTable } from '../inspect/inspect.ts';
+import { formatInspectReport, inspectExitCode, inspectTable } from '../inspect/inspect.ts';
 import { duration, flag, oneOf, positiveInt } from '../options/values.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
 import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
@@ -332,7 +332,14 @@ export function buildProgram(
       }).finally(() => router.close());
       if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
       else printOut(formatInspectReport(report));
-      setExit(ExitCode.OK);
+      const code = inspectExitCode(report);
+      if (code !== ExitCode.OK) {
+        const first = report.unreadable[0]!;
+        cliLogger(o).error(
+          `the summary is partial: ${report.unreadable.length} file(s) could not be read (first: ${first.reason})`,
+        );
+      }
+      setExit(code);
     },
   );
 

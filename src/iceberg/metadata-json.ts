@@ -30,6 +30,49 @@ export function isGzipMetadataName(path: string): boolean {
   return path.endsWith('.gz.metadata.json') || path.endsWith('.metadata.json.gz');
 }
 
+/**
+ * Whether Iceberg's readers take a metadata file name for gzip. They pick the codec from the
+ * name, never from the bytes: Java (`TableMetadataParser.Codec.fromFileName`) reads
+ * `*.metadata.json.gz` and `*.gz.metadata.json` as gzip, PyIceberg only `*.gz.metadata.json`.
+ */
+export function readersTakeNameAsGzip(path: string): { java: boolean; pyiceberg: boolean } {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const at = base.lastIndexOf('.metadata.json');
+  const java = base.endsWith('.metadata.json.gz') || (at >= 0 && base.slice(0, at).endsWith('.gz'));
+  return { java, pyiceberg: base.endsWith('.gz.metadata.json') };
+}
+
+/**
+ * The name a metadata file with this content gets: the source's name with its metadata suffix
+ * replaced by the one every reader decodes as the content is (`.gz.metadata.json` for gzip,
+ * `.metadata.json` otherwise). `v8.metadata.json` holding gzip becomes `v8.gz.metadata.json`;
+ * `v8.gz.metadata.json` or `v8.metadata.json.gz` holding plain JSON becomes `v8.metadata.json`.
+ */
+export function metadataNameFor(name: string, gzip: boolean): string {
+  let stem = name;
+  for (const suffix of ['.gz.metadata.json', '.metadata.json.gz', '.metadata.json']) {
+    if (stem.endsWith(suffix)) {
+      stem = stem.slice(0, -suffix.length);
+      break;
+    }
+  }
+  return `${stem}${gzip ? '.gz' : ''}.metadata.json`;
+}
+
+/**
+ * Why Iceberg readers could not decode this metadata file under its name (the codec the name
+ * claims is not the content's), or `undefined` when Java Iceberg and PyIceberg both can.
+ */
+export function metadataNameMismatch(path: string, gzip: boolean): string | undefined {
+  const by = readersTakeNameAsGzip(path);
+  const wrong = [by.java !== gzip ? 'Java Iceberg' : '', by.pyiceberg !== gzip ? 'PyIceberg' : '']
+    .filter((x) => x !== '')
+    .join(' and ');
+  if (!wrong) return undefined;
+  const content = gzip ? 'gzip-compressed' : 'plain (uncompressed)';
+  return `the content is ${content} JSON but ${wrong} would read it as ${gzip ? 'plain' : 'gzip'} by its name; a name matching the content is ${metadataNameFor(path.slice(path.lastIndexOf('/') + 1), gzip)}`;
+}
+
 /** True for any metadata.json file name (plain or compressed). */
 export function isMetadataFileName(path: string): boolean {
   return path.endsWith('.metadata.json') || path.endsWith('.metadata.json.gz');

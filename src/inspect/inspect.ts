@@ -4,12 +4,12 @@
  */
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { NotFoundError } from '../errors.ts';
+import { CorruptFileError, ExitCode, exitCodeFor, IcebergSyncError, NotFoundError } from '../errors.ts';
 import { decodeMetadata, isMetadataFileName, metadataVersionOf } from '../iceberg/metadata-json.ts';
 import { decodePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { normalizePath } from '../sync/path-mapping.ts';
-import { emptyWalkSummary, type WalkSummary, walkTable } from '../sync/walk.ts';
+import { type UnreadableFile, type WalkSummary, walkTable } from '../sync/walk.ts';
 
 /** A distinct location prefix found in the metadata. */
 export interface PrefixUse {
@@ -36,8 +36,23 @@ export interface InspectReport extends WalkSummary {
   }[];
   refs: { name: string; type: string; snapshotId: string }[];
   prefixes: PrefixUse[];
-  /** Set when `readable` was false: manifests could not be read (e.g. source paths not mapped). */
-  manifestsUnreadable?: string;
+  /**
+   * True when some manifest list, manifest or delete file could not be read: the counts and
+   * prefixes then cover only what was read, and {@link unreadable} says what was not and why.
+   */
+  partial: boolean;
+  /** The files that could not be read (empty when the summary is complete). */
+  unreadable: UnreadableFile[];
+}
+
+/**
+ * The exit code a partial summary earns: 4 (bad input) when a file is corrupt, unsupported or
+ * names an invalid path, else 6 (storage: missing, permission denied, unreachable); 0 when complete.
+ */
+export function inspectExitCode(report: InspectReport): number {
+  if (!report.partial) return ExitCode.OK;
+  const codes = report.unreadable.map((u) => exitCodeFor(new IcebergSyncError(u.code, u.reason)));
+  return codes.includes(ExitCode.BAD_INPUT) ? ExitCode.BAD_INPUT : ExitCode.STORAGE;
 }
 
 /** Finds the newest metadata file of a table location (version-hint ignored: listing is authoritative). */
@@ -94,7 +109,6 @@ export async function inspectTable(
     e.fields.add(field);
   };
   note(file, 'metadata file');
-  let summary: WalkSummary = emptyWalkSummary();
   const tableDir = file.slice(
     0,
     file.lastIndexOf('/metadata/') >= 0 ? file.lastIndexOf('/metadata/') : file.lastIndexOf('/'),
@@ -103,43 +117,49 @@ export async function inspectTable(
   const mapRead =
     options.mapRead ??
     ((p: string) => (p.startsWith(md.location) ? tableDir + p.slice(md.location.length) : p));
-  let manifestsUnreadable: string | undefined;
-  const deleteFiles = new Map<string, string>();
-  try {
-    summary = await walkTable(
-      doc,
-      file,
-      resolve,
-      (f) => {
-        note(f.path, f.field);
-        if (f.live && (f.kind === 'position-deletes' || f.kind === 'deletion-vector'))
-          deleteFiles.set(f.path, f.kind);
-      },
-      mapRead,
-    );
-    // Paths inside delete files often take another spelling than the manifests (hdfs://nn/x vs /x).
-    for (const [path, kind] of deleteFiles) {
+  const unreadable: UnreadableFile[] = [];
+  const deleteFiles = new Map<string, { kind: string; in: string }>();
+  const summary = await walkTable(
+    doc,
+    file,
+    resolve,
+    (f) => {
+      note(f.path, f.field);
+      if (f.live && (f.kind === 'position-deletes' || f.kind === 'deletion-vector'))
+        deleteFiles.set(f.path, { kind: f.kind, in: f.in });
+    },
+    mapRead,
+    // Go on past an unreadable manifest, and say which ones were not read.
+    { onUnreadable: (u) => unreadable.push(u) },
+  );
+  // Paths inside delete files often take another spelling than the manifests (hdfs://nn/x vs /x).
+  for (const [path, { kind, in: from }] of deleteFiles) {
+    try {
       const readable = mapRead(path);
-      try {
-        const bytes = await resolve(readable).read(readable);
-        if (kind === 'deletion-vector') {
-          const footer = decodePuffinFooter(bytes, readable);
-          for (const b of footer.blobs) {
-            const ref = b.properties['referenced-data-file'];
-            if (ref) note(ref, 'puffin referenced-data-file');
-          }
-        } else if (readable.endsWith('.parquet')) {
-          const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-          const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-          for (const p of new Set(rows.map((r) => r.file_path)))
-            if (typeof p === 'string') note(p, 'delete file_path column');
+      const bytes = await resolve(readable).read(readable);
+      if (kind === 'deletion-vector') {
+        const footer = decodePuffinFooter(bytes, readable);
+        for (const b of footer.blobs) {
+          const ref = b.properties['referenced-data-file'];
+          if (ref) note(ref, 'puffin referenced-data-file');
         }
-      } catch (err) {
-        manifestsUnreadable ??= `delete file not read: ${(err as Error).message}`;
+      } else if (readable.endsWith('.parquet')) {
+        const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+        let rows: Record<string, unknown>[];
+        try {
+          rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
+        } catch (err) {
+          // The Parquet reader's own errors are not ours: say which file it could not decode.
+          const why = `not a readable position-delete file (${(err as Error).message})`;
+          throw new CorruptFileError(readable, why, { cause: err });
+        }
+        for (const p of new Set(rows.map((r) => r.file_path)))
+          if (typeof p === 'string') note(p, 'delete file_path column');
       }
+    } catch (err) {
+      if (!(err instanceof IcebergSyncError)) throw err;
+      unreadable.push({ path, field: 'data_file.file_path', in: from, reason: err.message, code: err.code });
     }
-  } catch (err) {
-    manifestsUnreadable = (err as Error).message;
   }
   return {
     metadataFile: file,
@@ -164,7 +184,8 @@ export async function inspectTable(
     prefixes: [...prefixes.entries()]
       .map(([prefix, e]) => ({ prefix, count: e.count, fields: [...e.fields].sort() }))
       .sort((a, b) => b.count - a.count),
-    ...(manifestsUnreadable ? { manifestsUnreadable } : {}),
+    partial: unreadable.length > 0,
+    unreadable,
   };
 }
 
@@ -189,7 +210,13 @@ export function formatInspectReport(r: InspectReport): string {
     `files      ${r.manifestLists} manifest lists, ${r.manifests} manifests, ${r.dataFiles} data files, ` +
       `${r.positionDeleteFiles} position-delete files, ${r.deletionVectors} deletion vectors, ${r.equalityDeleteFiles} equality-delete files`,
   );
-  if (r.manifestsUnreadable) lines.push(`warning    manifests not read: ${r.manifestsUnreadable}`);
+  if (r.partial) {
+    lines.push(
+      `PARTIAL    ${r.unreadable.length} file(s) could not be read; the counts and prefixes cover only what was read`,
+    );
+    for (const u of r.unreadable.slice(0, 20)) lines.push(`  ${u.path} (${u.field} in ${u.in}): ${u.reason}`);
+    if (r.unreadable.length > 20) lines.push(`  ... and ${r.unreadable.length - 20} more`);
+  }
   lines.push('prefixes');
   for (const p of r.prefixes) lines.push(`  ${p.prefix}  (${p.count} paths: ${p.fields.join(', ')})`);
   return lines.join('\n');

@@ -24,8 +24,10 @@ import {
   encodeMetadata,
   isMetadataFileName,
   type MetadataDocument,
+  metadataNameFor,
   metadataVersionOf,
 } from '../iceberg/metadata-json.ts';
+import { validateTableMetadata } from '../iceberg/metadata-validate.ts';
 import { readParquetFooter } from '../parquet/footer.ts';
 import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
@@ -34,7 +36,13 @@ import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
 import { throwIfAborted } from '../util/abort.ts';
 import type { Logger } from '../util/logger.ts';
-import { PathMapper, type PathMappingRule } from './path-mapping.ts';
+import {
+  InvalidPathError,
+  isUnderDir,
+  normalizePath,
+  PathMapper,
+  type PathMappingRule,
+} from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { assertOutsideReplica, metadataRootOutputs, type ReplicaGuardOptions } from './replica-guard.ts';
 import type { MissingFile, SyncReport } from './report.ts';
@@ -43,6 +51,7 @@ import {
   contentOf,
   formatOf,
   mapDeletePathBounds,
+  metadataPaths,
   rewriteMetadataJson,
   setDeletePathBounds,
 } from './rewrite.ts';
@@ -226,7 +235,10 @@ class SyncRun {
   async loadCandidate(path: string): Promise<Candidate> {
     if (this.symlinks.has(path)) return { path, error: 'is a symlink (not followed)' };
     try {
-      return { path, doc: decodeMetadata(await this.read(path), path) };
+      const doc = decodeMetadata(await this.read(path), path);
+      // Metadata Iceberg readers would refuse is no candidate, as a corrupt file is not.
+      validateTableMetadata(doc.json, path);
+      return { path, doc };
     } catch (err) {
       if (err instanceof UnsupportedError) throw err;
       if (err instanceof IcebergSyncError) return { path, error: err.message };
@@ -234,7 +246,14 @@ class SyncRun {
     }
   }
 
-  mapperFor(doc: MetadataDocument): PathMapper {
+  mapperFor(doc: MetadataDocument, file: string): PathMapper {
+    const location = doc.metadata.location;
+    if (
+      !this.opts.mappings?.length &&
+      normalizePath(location).segments.some((s) => s === '.' || s === '..')
+    ) {
+      throw new InvalidPathError(location, "path contains '.' or '..' segments", { file, field: 'location' });
+    }
     const rules =
       this.opts.mappings && this.opts.mappings.length > 0
         ? this.opts.mappings
@@ -328,6 +347,7 @@ class SyncRun {
           path: String(r.manifest_path),
           length: toBigInt(r.manifest_length),
         }));
+        for (const r of refs) this.mapper.map(r.path, { file: target, field: 'manifest_path' });
         this.listManifests.set(path, refs);
         const results = await Promise.all(refs.map((r) => this.checkManifest(r)));
         return results.flat();
@@ -335,6 +355,15 @@ class SyncRun {
       this.listChecks.set(path, p);
     }
     return p;
+  }
+
+  /**
+   * Maps every path-bearing field of a candidate's metadata.json up front, so that a path no rule
+   * maps, or one with `..`, is refused naming the file and the field (JSON path).
+   */
+  checkMetadataPaths(c: Candidate): void {
+    const fields = metadataPaths(c.doc!.json, { keepPathProperties: this.opts.keepPathProperties ?? false });
+    for (const f of fields) this.mapper.map(f.path, { file: c.path, field: f.field });
   }
 
   /** Every file the version needs that is not at the DR site with the recorded size. */
@@ -610,8 +639,11 @@ class SyncRun {
       manifestOutput: (src) => this.state.manifests[src]!.outputPath,
       metadataOutput: (mapped) => this.state.metadata[mapped],
     });
+    // Named for its content: readers pick the codec from the name, whatever the source was called.
+    const location = joinPath(this.root, metadataNameFor(baseName(c.path), doc.gzip));
+    validateTableMetadata(json, location);
     const bytes = encodeMetadata(json, { gzip: doc.gzip, pretty: doc.pretty });
-    return { location: joinPath(this.root, baseName(c.path)), bytes };
+    return { location, bytes };
   }
 
   async writeCopyPlan(missing: MissingFile[]): Promise<void> {
@@ -676,10 +708,14 @@ class SyncRun {
       report.skippedVersions.push({ metadata: path, reason: c.error ?? 'unreadable' });
     }
     if (!top?.doc) {
-      throw new CorruptFileError(listed[0]!, 'no readable metadata.json among the replicated metadata files');
+      const why = report.skippedVersions[0]?.reason;
+      throw new CorruptFileError(
+        listed[0]!,
+        `no readable, valid metadata.json among the replicated metadata files${why ? ` (newest: ${why})` : ''}`,
+      );
     }
     report.newestSourceMetadata = top.path;
-    this.mapper = this.mapperFor(top.doc);
+    this.mapper = this.mapperFor(top.doc, top.path);
     const loaded = await loadState(this.resolve, this.root, opts.logger);
     const fingerprint = mappingFingerprint(this.mapper.rules);
     if (loaded && loaded.mappingFingerprint !== fingerprint) {
@@ -713,6 +749,7 @@ class SyncRun {
     // log does not name follow, newest first: older versions that another layout named otherwise.
     const listedSet = new Set(listed);
     const listedDir = top.path.slice(0, top.path.lastIndexOf('/'));
+    this.checkMetadataPaths(top);
     const lineage = [top.path];
     for (const e of [...top.doc.metadata.metadataLog].reverse()) {
       const mapped = this.mapper.map(e.metadataFile, { file: top.path, field: 'metadata-log.metadata-file' });
@@ -739,6 +776,7 @@ class SyncRun {
         continue;
       }
       this.progress({ phase: 'check', message: `checking ${baseName(path)}` });
+      this.checkMetadataPaths(c);
       const missing = await this.checkClosure(c.doc);
       if (newestMissing === undefined) newestMissing = missing;
       if (missing.length === 0) {

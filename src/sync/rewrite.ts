@@ -83,6 +83,45 @@ export function rewriteMetadataJson(source: JsonObject, ctx: MetadataRewriteCont
   return json;
 }
 
+/** A path held by a field of metadata.json, and the field's JSON path (`snapshots[2].manifest-list`). */
+export interface MetadataPathField {
+  readonly path: string;
+  readonly field: string;
+}
+
+/**
+ * Every path-bearing field of metadata.json that {@link rewriteMetadataJson} maps or replaces:
+ * `location`, `metadata-log`, `manifest-list`, v1 `manifests`, statistics and
+ * partition-statistics paths, and the path-valued `write.*` properties (unless kept).
+ */
+export function metadataPaths(
+  json: JsonObject,
+  options: { keepPathProperties?: boolean } = {},
+): MetadataPathField[] {
+  const out: MetadataPathField[] = [];
+  const add = (v: JsonValue | undefined, field: string) => {
+    if (typeof v === 'string') out.push({ path: v, field });
+  };
+  add(json.location, 'location');
+  const each = (key: string, fn: (e: JsonObject, at: string) => void) => {
+    const list = json[key];
+    if (!Array.isArray(list)) return;
+    for (const [i, e] of list.entries()) if (isJsonObject(e)) fn(e, `${key}[${i}]`);
+  };
+  each('metadata-log', (e, at) => add(e['metadata-file'], `${at}.metadata-file`));
+  each('snapshots', (s, at) => {
+    add(s['manifest-list'], `${at}.manifest-list`);
+    if (Array.isArray(s.manifests))
+      for (const [j, m] of s.manifests.entries()) add(m, `${at}.manifests[${j}]`);
+  });
+  each('statistics', (e, at) => add(e['statistics-path'], `${at}.statistics-path`));
+  each('partition-statistics', (e, at) => add(e['statistics-path'], `${at}.statistics-path`));
+  if (!options.keepPathProperties && isJsonObject(json.properties)) {
+    for (const key of PATH_PROPERTIES) add(json.properties[key], `properties.${key}`);
+  }
+  return out;
+}
+
 /** Reads a bounds map (`lower_bounds` / `upper_bounds`) in either decoded form. */
 function boundsEntries(v: unknown): { key: number; set: (b: Uint8Array) => void; value: Uint8Array }[] {
   if (v instanceof Map) {

@@ -8,9 +8,11 @@ import { compressors } from 'hyparquet-compressors';
 import { readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { IcebergSyncError } from '../errors.ts';
-import { decodeMetadata } from '../iceberg/metadata-json.ts';
+import { decodeMetadata, metadataNameMismatch } from '../iceberg/metadata-json.ts';
+import { findMetadataProblems } from '../iceberg/metadata-validate.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
+import type { JsonObject } from '../util/json.ts';
 import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { symlinkText } from './report.ts';
@@ -113,10 +115,19 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     }
   };
 
+  /** A metadata file Iceberg readers cannot load: its name claims another codec, or it breaks their rules. */
+  const checkMetadataFile = (path: string, gzip: boolean, json: JsonObject) => {
+    const mismatch = metadataNameMismatch(path, gzip);
+    if (mismatch) report.problems.push({ path, problem: `name does not match content: ${mismatch}` });
+    for (const p of findMetadataProblems(json))
+      report.problems.push({ path, problem: `invalid table metadata: ${p.field}: ${p.detail}` });
+  };
+
   const metaBytes = await resolve(location).read(location);
   const doc = decodeMetadata(metaBytes, location);
   report.outputFilesScanned++;
   scanBytes(location, metaBytes);
+  checkMetadataFile(location, doc.gzip, doc.json);
   const presence = new PresenceChecker(resolve, { roots: options.mappings.map((r) => r.target) });
   const scanned = new Set<string>();
   const checked = new Set<string>();
@@ -126,6 +137,23 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
         path: found.in,
         problem: `${found.field} still names source path '${found.path}'`,
       });
+      return;
+    }
+    if (found.kind === 'metadata' && ours(found.path) && !scanned.has(found.path)) {
+      // Older metadata this tool wrote: readers load it for time travel and rollback.
+      scanned.add(found.path);
+      const info = await resolve(found.path).stat(found.path);
+      if (!info) return; // removed after commit (write.metadata.delete-after-commit): not needed
+      report.outputFilesScanned++;
+      const bytes = await resolve(found.path).read(found.path);
+      scanBytes(found.path, bytes);
+      try {
+        const old = decodeMetadata(bytes, found.path);
+        checkMetadataFile(found.path, old.gzip, old.json);
+      } catch (err) {
+        if (!(err instanceof IcebergSyncError)) throw err;
+        report.problems.push({ path: found.path, problem: err.message });
+      }
       return;
     }
     if (!found.live || checked.has(found.path)) return;

@@ -3,6 +3,7 @@
  * Shared by `inspect` and `verify`; reads every manifest, so it is for whole-table tools only.
  */
 import { readAvroFile } from '../avro/container.ts';
+import { type ErrorCode, IcebergSyncError } from '../errors.ts';
 import type { MetadataDocument } from '../iceberg/metadata-json.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { type AvroRecordValue, contentOf, formatOf } from './rewrite.ts';
@@ -21,7 +22,27 @@ export interface FoundPath {
   readonly kind: string;
 }
 
-/** Totals of a walk. */
+/** A file the walk could not read: the path as the metadata names it, where, and why. */
+export interface UnreadableFile {
+  readonly path: string;
+  readonly field: string;
+  /** The file whose field names it. */
+  readonly in: string;
+  /** The error's message (it names the file). */
+  readonly reason: string;
+  /** The error's code: `CORRUPT_FILE`, `NOT_FOUND`, `PERMISSION_DENIED`, `STORAGE`, ... */
+  readonly code: ErrorCode;
+}
+
+/** Options of {@link walkTable}. */
+export interface WalkOptions {
+  /**
+   * Called for a manifest list or manifest that cannot be read, after which the walk goes on
+   * without its entries. Without it, the first such error ends the walk.
+   */
+  readonly onUnreadable?: (file: UnreadableFile) => void;
+}
+
 /** A summary with every count at zero. */
 export function emptyWalkSummary(): WalkSummary {
   return {
@@ -34,6 +55,7 @@ export function emptyWalkSummary(): WalkSummary {
   };
 }
 
+/** Totals of a walk. */
 export interface WalkSummary {
   manifestLists: number;
   manifests: number;
@@ -53,8 +75,20 @@ export async function walkTable(
   resolve: StorageResolver,
   visit: (p: FoundPath) => void | Promise<void>,
   resolveRead: (p: string) => string = (p) => p,
+  options: WalkOptions = {},
 ): Promise<WalkSummary> {
   const summary = emptyWalkSummary();
+  /** The records of an Avro file the metadata names, or `undefined` when it is reported unreadable. */
+  const readRecords = async (path: string, field: string, from: string) => {
+    try {
+      const readable = resolveRead(path);
+      return { readable, records: readAvroFile(await resolve(readable).read(readable), readable).records };
+    } catch (err) {
+      if (!options.onUnreadable || !(err instanceof IcebergSyncError)) throw err;
+      options.onUnreadable({ path, field, in: from, reason: err.message, code: err.code });
+      return undefined;
+    }
+  };
   const md = doc.metadata;
   await visit({
     path: md.location,
@@ -116,8 +150,9 @@ export async function walkTable(
     if (seenManifests.has(path)) return;
     seenManifests.add(path);
     summary.manifests++;
-    const readable = resolveRead(path);
-    const { records } = readAvroFile(await resolve(readable).read(readable), readable);
+    const read = await readRecords(path, 'manifest_path', from);
+    if (!read) return;
+    const { readable, records } = read;
     for (const entry of records as AvroRecordValue[]) {
       const df = entry.data_file as AvroRecordValue;
       const filePath = String(df.file_path);
@@ -170,8 +205,9 @@ export async function walkTable(
       if (seenLists.has(s.manifestList)) continue;
       seenLists.add(s.manifestList);
       summary.manifestLists++;
-      const readable = resolveRead(s.manifestList);
-      const { records } = readAvroFile(await resolve(readable).read(readable), readable);
+      const read = await readRecords(s.manifestList, 'manifest-list', metadataFile);
+      if (!read) continue;
+      const { readable, records } = read;
       for (const r of records as AvroRecordValue[]) {
         const len = r.manifest_length;
         await visitManifest(String(r.manifest_path), typeof len === 'bigint' ? len : undefined, readable);

@@ -114,7 +114,12 @@ describe('sync engine over every Impala fixture table', requireFixtures(), () =>
           );
           assert.ok(name.endsWith('_orc'), `${name}: unexpected refusal ${err.message}`);
         } else if (err instanceof UnmappedPathError) {
-          assert.match(err.message, /: data_file\.file_path '.*' matches no --map rule$/);
+          // Every path of the metadata.json is mapped before any manifest is read, so the
+          // refusal names the metadata file and the property that points outside the table.
+          assert.match(
+            err.message,
+            /\/metadata\/v\d+\.metadata\.json: properties\.write\.data\.path '.*' matches no --map rule$/,
+          );
           assert.equal(name, 'iceberg_multiple_storage_locations');
         } else throw err;
         assert.equal(await catalog.loadTable(table), undefined, 'a failed first sync registers nothing');
