@@ -518,7 +518,7 @@ async function commitExternal(f: Fixture, deleteFile: string, drop = false): Pro
       'parent-snapshot-id': parent.snapshotId,
       'sequence-number': sequenceNumber,
       'timestamp-ms': BigInt(Date.now()),
-      summary: { operation: drop ? 'replace' : 'overwrite' },
+      summary: { operation: drop ? 'replace' : 'overwrite', 'total-delete-files': drop ? '0' : '1' },
       'manifest-list': listPath,
       'schema-id': 0n,
     },
