@@ -1,7 +1,7 @@
 /**
  * A new data file entry from a Parquet footer: columns resolved to the table schema, metrics,
  * and the partition tuple from Hive-style directory names or from the footer's bounds. A file
- * that does not fit is rejected with the reason, never guessed.
+ * that does not fit, or is an Iceberg delete file, is rejected with the reason, never guessed.
  */
 import type { NameMapping } from '../iceberg/name-mapping.ts';
 import {
@@ -15,6 +15,7 @@ import { compareValues, type IcebergValue } from '../iceberg/values.ts';
 import type { ParquetFooter } from '../parquet/footer.ts';
 import { hasFieldIds, parquetTree, resolveColumns } from '../parquet/iceberg-schema.ts';
 import { type DataFileMetrics, footerMetrics } from '../parquet/metrics.ts';
+import { deleteFileEvidence, deleteFileRejection } from './delete-files.ts';
 
 /** The table as add-files needs it. */
 export interface TableShape {
@@ -131,8 +132,9 @@ function partitionValue(
 }
 
 /**
- * Builds the entry of one file from its footer, or the reason it cannot be added.
- * @param relative the file's path below the scanned directory (for Hive directory names).
+ * Builds the entry of one file from its footer, or the reason it cannot be added. A delete file
+ * (see delete-files.ts) is always rejected, whatever its columns.
+ * @param hive the Hive-style partition values of the file's directories.
  */
 export function dataFileFromFooter(
   table: TableShape,
@@ -141,6 +143,8 @@ export function dataFileFromFooter(
   hive: ReadonlyMap<string, string>,
   footer: ParquetFooter,
 ): DataFileOutcome {
+  const deletes = deleteFileEvidence(footer, path, table.schema);
+  if (deletes) return { rejected: deleteFileRejection(deletes) };
   const root = parquetTree(footer);
   const useIds = hasFieldIds(footer);
   const resolution = resolveColumns(root, table.schema, table.nameMapping, useIds);

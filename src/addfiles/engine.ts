@@ -16,6 +16,7 @@ import {
   UnsupportedError,
 } from '../errors.ts';
 import {
+  type ManifestFileView,
   manifestEntryView,
   manifestFileView,
   readManifest,
@@ -63,9 +64,16 @@ import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
 import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
+import {
+  deleteFileEvidence,
+  deleteFileRejection,
+  isPuffinFile,
+  puffinRejection,
+  trackedDeleteRejection,
+} from './delete-files.ts';
 import { type Removal, removeFiles } from './remove.ts';
 import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
-import { type AddFilesState, loadAddFilesState, saveAddFilesState } from './state.ts';
+import { type AddFilesState, loadAddFilesState, saveAddFilesState, type TrackedDeleteFile } from './state.ts';
 
 /** Progress of a run. */
 export interface AddFilesProgress {
@@ -158,7 +166,7 @@ export interface AddFilesReport {
   missing: string[];
   /** Footers read by this run (only new files are read). */
   footersRead: number;
-  /** Files that cannot be added as they are (corrupt, wrong schema, unknown partition). */
+  /** Files that cannot be added as they are (corrupt, wrong schema, unknown partition, delete files). */
   rejected: SkippedFile[];
   /** Files left for a later run (still being written, or too recent). */
   deferred: SkippedFile[];
@@ -207,6 +215,15 @@ const PARTITION_SUFFIX: Record<string, string> = {
   day: '_day',
   hour: '_hour',
 };
+
+/** A footer read, or why the file cannot be read as Parquet. */
+type FooterOutcome = { readonly footer: ParquetFooter } | { readonly reason: string };
+
+/** An error's message without the leading file name (the report names the file). */
+function reasonOf(err: IcebergSyncError, path: string): string {
+  const m = err.message;
+  return m.startsWith(`${path}: `) ? m.slice(path.length + 2) : m;
+}
 
 /** One add-files run. */
 class AddFilesRun {
@@ -266,8 +283,14 @@ class AddFilesRun {
     };
   }
 
-  /** Data files the table's current snapshot tracks, read from its manifests. */
-  async trackedFromManifests(table: LoadedTableState): Promise<Map<string, number>> {
+  /**
+   * Data files the table's current snapshot tracks, read from its manifests. Entries of its
+   * data manifests that are delete files (a malformed table) go to `deletes`, not to the result.
+   */
+  async trackedFromManifests(
+    table: LoadedTableState,
+    deletes: Map<string, TrackedDeleteFile>,
+  ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const sid = table.json['current-snapshot-id'];
     if (typeof sid !== 'bigint' || sid === -1n) return out;
@@ -287,8 +310,61 @@ class AddFilesRun {
       const manifest = await readManifest(await readText(this.o.resolve, mf.manifestPath), mf.manifestPath);
       for (const r of manifest.records) {
         const e = manifestEntryView(r, mf.manifestPath);
-        if (e.status !== 2) out.set(pathKey(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
+        const content = e.dataFile.content;
+        if (content !== 0) {
+          const snapshotId = e.snapshotId ?? mf.addedSnapshotId ?? sid;
+          deletes.set(pathKey(e.dataFile.filePath), { content, snapshotId: snapshotId.toString() });
+        } else if (e.status !== 2) out.set(pathKey(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
       }
+    }
+    return out;
+  }
+
+  /**
+   * Every file that some snapshot of the table tracks as a delete file (live or not: a delete
+   * file that compaction dropped is still no data file), read from the delete manifests of the
+   * snapshots. Skipped: snapshots whose summary says `total-delete-files` is 0 (every delete
+   * file is live in the snapshot that added it, so none is missed; without this, a table of
+   * n appends costs n manifest lists of up to n entries). Format v1 has no delete files.
+   */
+  async deleteFilesFromManifests(table: LoadedTableState): Promise<Map<string, TrackedDeleteFile>> {
+    const out = new Map<string, TrackedDeleteFile>();
+    if (table.formatVersion < 2 || !Array.isArray(table.json.snapshots)) return out;
+    const lists = (table.json.snapshots as JsonObject[])
+      .filter((s) => !isJsonObject(s.summary) || s.summary['total-delete-files'] !== '0')
+      .map((s) => s['manifest-list'])
+      .filter((p): p is string => typeof p === 'string');
+    if (!lists.length) return out;
+    this.progress({ phase: 'discover', message: "reading the table's delete manifests" });
+    const limit = pLimit(this.o.concurrency ?? 16);
+    const perList = await Promise.all(
+      lists.map((listPath) =>
+        limit(async () => {
+          const list = await readManifestList(await readText(this.o.resolve, listPath), listPath);
+          return list.records.map((rec) => manifestFileView(rec, listPath)).filter((mf) => mf.content === 1);
+        }),
+      ),
+    );
+    const manifests = new Map<string, ManifestFileView>();
+    for (const mf of perList.flat()) if (!manifests.has(mf.manifestPath)) manifests.set(mf.manifestPath, mf);
+    const entries = await Promise.all(
+      [...manifests.values()].map((mf) =>
+        limit(async () => {
+          const manifest = await readManifest(
+            await readText(this.o.resolve, mf.manifestPath),
+            mf.manifestPath,
+          );
+          return manifest.records.map((r) => ({ mf, e: manifestEntryView(r, mf.manifestPath) }));
+        }),
+      ),
+    );
+    // In snapshot order; the entry that added a file names the snapshot that added it.
+    for (const { mf, e } of entries.flat()) {
+      const content = e.dataFile.content;
+      if (content === 0) continue;
+      const key = pathKey(e.dataFile.filePath);
+      const snapshotId = (e.snapshotId ?? mf.addedSnapshotId)?.toString() ?? 'unknown';
+      if (!out.has(key) || e.status === 1) out.set(key, { content, snapshotId });
     }
     return out;
   }
@@ -297,6 +373,15 @@ class AddFilesRun {
     const reader = await openRangeReader(this.o.resolve(f.path), f.path, f.size);
     this.report.footersRead++;
     return readParquetFooter(reader, f.path);
+  }
+
+  /** Whether a file that is no Parquet file is a Puffin file (false when that cannot be read). */
+  async isPuffin(f: ScannedFile): Promise<boolean> {
+    try {
+      return await isPuffinFile(await openRangeReader(this.o.resolve(f.path), f.path, f.size));
+    } catch {
+      return false;
+    }
   }
 
   /** The schema, spec and properties of a table created from the first readable file. */
@@ -413,12 +498,18 @@ class AddFilesRun {
     r.snapshotId = typeof sid === 'bigint' && sid !== -1n ? sid.toString() : null;
 
     // What the table tracks: the checkpoint when it belongs to the current metadata, else the manifests.
+    // Likewise the files any snapshot tracks as delete files: never to be added as data.
     let state = await loadAddFilesState(o.resolve, this.metadataRoot, o.logger);
     let tracked: Map<string, number>;
+    let deletes = new Map<string, TrackedDeleteFile>();
     if (table && state && state.metadataLocation === table.location) {
       tracked = new Map(Object.entries(state.tracked));
+      deletes = state.deleteFiles
+        ? new Map(Object.entries(state.deleteFiles))
+        : await this.deleteFilesFromManifests(table);
     } else {
-      tracked = table ? await this.trackedFromManifests(table) : new Map();
+      tracked = table ? await this.trackedFromManifests(table, deletes) : new Map();
+      if (table) for (const [k, v] of await this.deleteFilesFromManifests(table)) deletes.set(k, v);
       state = {
         version: 1,
         metadataLocation: table?.location ?? '',
@@ -426,6 +517,8 @@ class AddFilesRun {
         rejected: state?.rejected ?? {},
       };
     }
+    // This tool commits data files only, so the set holds until another writer commits.
+    state.deleteFiles = Object.fromEntries(deletes);
 
     this.progress({ phase: 'discover', message: `listing ${o.dataPath}` });
     const storage = o.resolve(o.dataPath);
@@ -459,6 +552,14 @@ class AddFilesRun {
 
     const candidates: ScannedFile[] = [];
     for (const f of scan.files) {
+      const asDelete = deletes.get(pathKey(f.path));
+      if (asDelete) {
+        r.rejected.push({
+          path: f.path,
+          reason: trackedDeleteRejection(asDelete.content, asDelete.snapshotId),
+        });
+        continue;
+      }
       const known = tracked.get(pathKey(f.path));
       if (known !== undefined) {
         r.filesAlreadyTracked++;
@@ -488,7 +589,7 @@ class AddFilesRun {
     const footers = await Promise.all(
       candidates.map((f) =>
         limit(async () => {
-          let out: { footer: ParquetFooter } | { error: IcebergSyncError };
+          let out: FooterOutcome;
           try {
             out = { footer: await this.readFooter(f) };
           } catch (err) {
@@ -500,7 +601,13 @@ class AddFilesRun {
               )
             )
               throw err;
-            out = { error: err };
+            // Not Parquet: say so when it is a Puffin file (deletion vectors), never data either.
+            out = {
+              reason:
+                err instanceof CorruptFileError && (await this.isPuffin(f))
+                  ? puffinRejection()
+                  : reasonOf(err, f.path),
+            };
           }
           done++;
           this.progress({ phase: 'check', message: 'footers', done, total: candidates.length });
@@ -515,7 +622,7 @@ class AddFilesRun {
     const added: NewDataFile[] = [];
     const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
     for (const [i, f] of candidates.entries()) {
-      const res = footers[i] as { footer: ParquetFooter } | { error: IcebergSyncError };
+      const res = footers[i] as FooterOutcome;
       // A file that changed while we read it is still being copied: leave it for the next run.
       const now = await storage.stat(f.path);
       if (
@@ -530,10 +637,12 @@ class AddFilesRun {
         continue;
       }
       let reason: string | undefined;
-      if ('error' in res) {
-        const m = res.error.message;
-        reason = m.startsWith(`${f.path}: `) ? m.slice(f.path.length + 2) : m;
-      } else {
+      // A delete file is refused before it can shape a new table.
+      const deleteEvidence =
+        'footer' in res ? deleteFileEvidence(res.footer, f.path, shape?.schema) : undefined;
+      if ('reason' in res) reason = res.reason;
+      else if (deleteEvidence) reason = deleteFileRejection(deleteEvidence);
+      else {
         if (!shape) {
           creation = this.createShape(res.footer, f);
           shape = this.shapeOf(creation.schema, creation.spec, creation.properties);
@@ -583,7 +692,8 @@ class AddFilesRun {
     r.bytesAdded = addedBytes.toString();
     if (!added.length && !removed.size) {
       r.status = 'up-to-date';
-      if (!o.dryRun && table) await this.saveState(state, table.location, tracked);
+      // Also before the table exists: rejections are remembered, so bad files are not read again.
+      if (!o.dryRun) await this.saveState(state, table?.location ?? '', tracked);
       return;
     }
     if (o.dryRun) {

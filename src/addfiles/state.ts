@@ -1,9 +1,10 @@
 /**
  * The add-files checkpoint (`<metadata-root>/.iceberg-sync/add-files-state.json`): the files the
- * table tracks as of the last commit this tool made, and files rejected before (with the size
- * and mtime they had, so an unchanged bad file is not read again). It only accelerates: when it
- * is missing or the catalog moved on without it, the tracked set is read from the table's own
- * manifests, so a lost state can never add a file twice.
+ * table tracks as of the last commit this tool made (data files, and the delete files any
+ * snapshot tracks), and files rejected before (with the size and mtime they had, so an unchanged
+ * bad file is not read again). It only accelerates: when it is missing or the catalog moved on
+ * without it, both sets are read from the table's own manifests, so a lost state can never add a
+ * file twice, nor a delete file as data.
  */
 import type { StorageResolver } from '../storage/router.ts';
 import { stateDir } from '../sync/state.ts';
@@ -16,6 +17,14 @@ export interface RejectedFile {
   readonly reason: string;
 }
 
+/** A file some snapshot of the table tracks as a delete file. */
+export interface TrackedDeleteFile {
+  /** 1 position deletes (or a deletion vector), 2 equality deletes. */
+  readonly content: 1 | 2;
+  /** The snapshot that added it (decimal). */
+  readonly snapshotId: string;
+}
+
 /** The persisted state of one table's add-files runs. */
 export interface AddFilesState {
   readonly version: 1;
@@ -23,6 +32,11 @@ export interface AddFilesState {
   metadataLocation: string;
   /** Data file path → size, as the table tracks them. */
   tracked: Record<string, number>;
+  /**
+   * Path key → delete file, for every file any snapshot tracks as a delete; absent in states
+   * written before it existed (then read from the manifests).
+   */
+  deleteFiles?: Record<string, TrackedDeleteFile>;
   rejected: Record<string, RejectedFile>;
 }
 
