@@ -24,6 +24,11 @@ export const ExitCode = {
   VERIFY_FAILED: 7,
   /** The run was stopped through its `AbortSignal` before it finished; nothing was committed. */
   ABORTED: 8,
+  /**
+   * The DR catalog's entry for the table is not where this tool left it and not a file this tool
+   * wrote (someone else's commit, or a damaged row): nothing was committed; a person decides.
+   */
+  CATALOG_DIVERGED: 9,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -40,7 +45,8 @@ export type ErrorCode =
   | 'COMMIT_CONFLICT'
   | 'LOCKED'
   | 'VERIFY_FAILED'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'CATALOG_DIVERGED';
 
 /** Base class of every error this library raises on purpose. */
 export class IcebergSyncError extends Error {
@@ -112,6 +118,16 @@ export class ConfigError extends IcebergSyncError {
   }
 }
 
+/**
+ * The DR catalog holds, for the table, a metadata location this tool neither committed last nor
+ * wrote: committing over it could discard someone else's work, so the run stops for a person.
+ */
+export class CatalogDivergedError extends IcebergSyncError {
+  constructor(message: string) {
+    super('CATALOG_DIVERGED', message);
+  }
+}
+
 /** A catalog commit lost a compare-and-swap race. */
 export class CommitConflictError extends IcebergSyncError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -148,6 +164,8 @@ export function exitCodeFor(err: unknown): ExitCode {
       return ExitCode.VERIFY_FAILED;
     case 'ABORTED':
       return ExitCode.ABORTED;
+    case 'CATALOG_DIVERGED':
+      return ExitCode.CATALOG_DIVERGED;
     default:
       return ExitCode.STORAGE;
   }

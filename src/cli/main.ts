@@ -89,6 +89,7 @@ function tableOptions(cmd: Command): Command {
 interface SyncCommandOptions extends TableCommandOptions, OutputOptions {
   allowUnmapped?: boolean;
   keepPathProperties?: boolean;
+  overwriteCatalog?: boolean;
   copyPlan?: string;
   sourceMetadata?: string;
   concurrency?: number;
@@ -255,6 +256,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       metadataRoot: ctx.metadataRoot,
       resolve: ctx.router.resolver,
       keepPathProperties: o.keepPathProperties ?? false,
+      overwriteCatalog: o.overwriteCatalog ?? false,
       ...(o.copyPlan ? { copyPlanPath: absolutize(o.copyPlan) } : {}),
       ...(o.sourceMetadata ? { sourceMetadata: absolutize(o.sourceMetadata) } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
@@ -377,6 +379,10 @@ export function buildProgram(
     tableOptions(cmd)
       .option('--allow-unmapped', 'leave paths that no --map rule matches unchanged instead of failing')
       .option('--keep-path-properties', 'leave write.data.path and the other path properties unchanged')
+      .option(
+        '--overwrite-catalog',
+        'commit even over a catalog entry this tool did not write (compare-and-swap against it)',
+      )
       .option('--copy-plan <file>', 'write the missing files as source,target lines here')
       .option('--source-metadata <file>', 'treat this replicated metadata.json as the newest version')
       .option(

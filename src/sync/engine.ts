@@ -11,8 +11,14 @@ import {
   openAvroContainer,
   readAvroFile,
 } from '../avro/container.ts';
-import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
+  type Catalog,
+  formatIdentifier,
+  type LoadedTable,
+  type TableIdentifier,
+} from '../catalog/catalog.ts';
+import {
+  CatalogDivergedError,
   CorruptFileError,
   IcebergSyncError,
   NotFoundError,
@@ -35,7 +41,7 @@ import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
 import { throwIfAborted } from '../util/abort.ts';
-import type { Logger } from '../util/logger.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 import {
   InvalidPathError,
   isUnderDir,
@@ -100,6 +106,12 @@ export interface SyncTableOptions {
   readonly keepPathProperties?: boolean;
   /** Plan only: no writes at all. */
   readonly dryRun?: boolean;
+  /**
+   * Commit even when the DR catalog's entry is not one this tool wrote (someone else's commit, a
+   * damaged row), replacing it with compare-and-swap against what the catalog holds now. Without
+   * it such a run stops with `CatalogDivergedError` (exit code 9).
+   */
+  readonly overwriteCatalog?: boolean;
   /** Where to write the copy plan of missing files (default `<metadataRoot>/.iceberg-sync/copy-plan.csv`). */
   readonly copyPlanPath?: string;
   /** Files read and rewritten at once (default 8). */
@@ -726,7 +738,8 @@ class SyncRun {
     }
     this.state = loaded ?? emptyState(this.mapper.rules);
     const current = await opts.catalog.loadTable(opts.table);
-    const last = this.state.lastCommit;
+    // A checkpoint the catalog contradicts is no guide to what is committed (see reconcile).
+    const last = (await this.reconcile(current)) ? this.state.lastCommit : undefined;
     const upToDate = (source: string) =>
       last !== undefined &&
       last.sourceMetadata === source &&
@@ -805,6 +818,7 @@ class SyncRun {
       return;
     }
     if (opts.dryRun) {
+      this.assertCommittable(current);
       finish(behind ? 'behind' : 'planned', chosen, current?.metadataLocation ?? null);
       report.manifestListsRewritten = chosen.doc.metadata.snapshots.filter(
         (s) => s.manifestList && !this.state.manifestLists[s.manifestList],
@@ -825,6 +839,7 @@ class SyncRun {
       finish(behind ? 'behind' : 'up-to-date', chosen, current.metadataLocation);
       return;
     }
+    this.assertCommittable(current);
     // The last point to stop at (progress checks the signal): the commit runs whole.
     this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
     if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
@@ -833,6 +848,79 @@ class SyncRun {
     this.recordCommit(chosen, committed);
     await this.checkpoint(true);
     finish(behind ? 'behind' : 'committed', chosen, committed);
+  }
+
+  /**
+   * Compares the catalog with the checkpoint's last commit before the checkpoint is trusted.
+   * True when they agree and the file the catalog points at is there. Otherwise the run repairs:
+   * the table gone from the catalog (its database lost, the row dropped) is registered again; a
+   * catalog at another file under the metadata root (restored from a backup) is moved forward; a
+   * catalog file that is gone is written again. A catalog entry this tool did not write stops the
+   * run (`CatalogDivergedError`) unless `overwriteCatalog` is set.
+   */
+  async reconcile(current: LoadedTable | undefined): Promise<boolean> {
+    const { opts, report } = this;
+    const last = this.state.lastCommit;
+    const ours = (location: string) => isUnderDir(location, this.root);
+    const found = (what: string) => {
+      report.recovered = what;
+      (opts.logger ?? defaultLogger).warn(
+        `${what}; ${opts.dryRun ? 'a sync would commit again' : 'committing again'}`,
+      );
+    };
+    // Someone else's entry: refused at the commit (assertCommittable), after the checks that say more.
+    if (current && !ours(current.metadataLocation)) return false;
+    if (!last) return true;
+    if (!current) {
+      found(`the DR catalog no longer has the table this tool committed last (${last.outputMetadata})`);
+      return false;
+    }
+    if (!(await this.resolve(current.metadataLocation).stat(current.metadataLocation))) {
+      found(`the metadata file the DR catalog points at is gone (${current.metadataLocation})`);
+      await this.forgetMissingOutputs();
+      return false;
+    }
+    if (current.metadataLocation !== last.outputMetadata) {
+      found(
+        `the DR catalog points at ${current.metadataLocation}, not at this tool's last commit ${last.outputMetadata}`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Refuses to commit over a catalog entry this tool did not write (not under the metadata root),
+   * unless `overwriteCatalog` says to.
+   */
+  assertCommittable(current: LoadedTable | undefined): void {
+    if (!current || isUnderDir(current.metadataLocation, this.root) || this.opts.overwriteCatalog) return;
+    const last = this.state.lastCommit;
+    throw new CatalogDivergedError(
+      `${this.opts.catalog.name}.${formatIdentifier(this.opts.table)} points at ${current.metadataLocation}, ` +
+        `which this tool did not write (its outputs are under ${this.root})` +
+        `${last ? `; its last commit was ${last.outputMetadata}` : ''}. Nothing was committed. If the DR ` +
+        'table should follow the replica again, rerun with --overwrite-catalog (compare-and-swap against ' +
+        'what the catalog holds now); otherwise leave the table to whoever committed it.',
+    );
+  }
+
+  /** Drops from the checkpoint every output that is no longer there, so that it is written again. */
+  async forgetMissingOutputs(): Promise<void> {
+    const present = new Map<string, number>();
+    for (const dir of [this.root, `${this.root}/deletes`]) {
+      for await (const f of this.resolve(dir).list(dir)) present.set(f.path, f.size);
+    }
+    const gone = (f: RewrittenFile) => present.get(f.outputPath) !== f.outputSize;
+    for (const table of [this.state.manifests, this.state.manifestLists, this.state.deleteFiles]) {
+      for (const [source, out] of Object.entries(table)) {
+        // Its name stays reserved for the same source, so it is written again at the same path.
+        if (gone(out)) delete table[source];
+      }
+    }
+    for (const [source, out] of Object.entries(this.state.metadata)) {
+      if (!present.has(out)) delete this.state.metadata[source];
+    }
   }
 
   recordCommit(chosen: Candidate, committed: string): void {

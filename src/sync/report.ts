@@ -46,6 +46,12 @@ export interface SyncReport {
   skippedVersions: { metadata: string; reason: string }[];
   durationMs: number;
   dryRun: boolean;
+  /**
+   * Set when the run found the DR catalog disagreeing with its checkpoint and repaired it: the
+   * table gone from the catalog, the catalog at another of this tool's outputs, or the file it
+   * points at gone. Says what was found; the run then committed (or plans to commit) again.
+   */
+  recovered?: string;
   error?: { code: string; message: string };
 }
 

@@ -16,7 +16,7 @@ import type { JsonObject } from '../util/json.ts';
 import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { symlinkText } from './report.ts';
-import { walkTable } from './walk.ts';
+import { type UnreadableFile, walkTable } from './walk.ts';
 
 /** Inputs of {@link verifyTable}. */
 export interface VerifyOptions {
@@ -59,6 +59,16 @@ function collectStrings(v: unknown, out: string[]): void {
   else if (v instanceof Map) for (const x of v.values()) collectStrings(x, out);
   else if (v instanceof Uint8Array) out.push(new TextDecoder().decode(v));
   else if (v && typeof v === 'object') for (const x of Object.values(v)) collectStrings(x, out);
+}
+
+/**
+ * Errors that say something about the table (a file absent or damaged), listed as problems; any
+ * other (storage unreachable, permission, an abort) fails verify itself.
+ */
+const TABLE_PROBLEMS: ReadonlySet<string> = new Set(['NOT_FOUND', 'CORRUPT_FILE', 'UNSUPPORTED']);
+
+function isTableProblem(err: unknown): err is IcebergSyncError {
+  return err instanceof IcebergSyncError && TABLE_PROBLEMS.has(err.code);
 }
 
 /** Verifies the DR table as committed in the catalog. */
@@ -123,73 +133,105 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
       report.problems.push({ path, problem: `invalid table metadata: ${p.field}: ${p.detail}` });
   };
 
-  const metaBytes = await resolve(location).read(location);
-  const doc = decodeMetadata(metaBytes, location);
+  // The file the catalog points at: missing or unreadable, the DR table cannot be loaded at all.
+  let metaBytes: Uint8Array;
+  let doc: ReturnType<typeof decodeMetadata>;
+  try {
+    if (!(await resolve(location).stat(location))) {
+      report.problems.push({
+        path: location,
+        problem: `the catalog's current metadata file is missing (run sync to write it again)`,
+      });
+      return report;
+    }
+    metaBytes = await resolve(location).read(location);
+    doc = decodeMetadata(metaBytes, location);
+  } catch (err) {
+    if (!isTableProblem(err)) throw err;
+    report.problems.push({ path: location, problem: `the catalog's current metadata file: ${err.message}` });
+    return report;
+  }
   report.outputFilesScanned++;
   scanBytes(location, metaBytes);
   checkMetadataFile(location, doc.gzip, doc.json);
   const presence = new PresenceChecker(resolve, { roots: options.mappings.map((r) => r.target) });
   const scanned = new Set<string>();
   const checked = new Set<string>();
-  await walkTable(doc, location, resolve, async (found) => {
-    if (isLeftover(found.path)) {
-      report.problems.push({
-        path: found.in,
-        problem: `${found.field} still names source path '${found.path}'`,
-      });
-      return;
-    }
-    if (found.kind === 'metadata' && ours(found.path) && !scanned.has(found.path)) {
-      // Older metadata this tool wrote: readers load it for time travel and rollback.
+  // A manifest list or manifest that cannot be read is a problem to list, not a reason to stop.
+  const onUnreadable = (u: UnreadableFile) => {
+    if (!TABLE_PROBLEMS.has(u.code)) throw new IcebergSyncError(u.code, u.reason);
+    const missing = u.code === 'NOT_FOUND';
+    report.problems.push({
+      path: u.path,
+      problem: missing ? `missing (referenced by ${u.field} in ${u.in})` : `unreadable: ${u.reason}`,
+    });
+  };
+  await walkTable(
+    doc,
+    location,
+    resolve,
+    async (found) => {
+      if (isLeftover(found.path)) {
+        report.problems.push({
+          path: found.in,
+          problem: `${found.field} still names source path '${found.path}'`,
+        });
+        return;
+      }
+      if (found.kind === 'metadata' && ours(found.path) && !scanned.has(found.path)) {
+        // Older metadata this tool wrote: readers load it for time travel and rollback.
+        scanned.add(found.path);
+        const info = await resolve(found.path).stat(found.path);
+        if (!info) return; // removed after commit (write.metadata.delete-after-commit): not needed
+        report.outputFilesScanned++;
+        const bytes = await resolve(found.path).read(found.path);
+        scanBytes(found.path, bytes);
+        try {
+          const old = decodeMetadata(bytes, found.path);
+          checkMetadataFile(found.path, old.gzip, old.json);
+        } catch (err) {
+          if (!(err instanceof IcebergSyncError)) throw err;
+          report.problems.push({ path: found.path, problem: err.message });
+        }
+        return;
+      }
+      if (!found.live || checked.has(found.path)) return;
+      checked.add(found.path);
+      report.filesChecked++;
+      const r = await presence.check(found.path, found.size);
+      if (!r.ok) {
+        report.problems.push({
+          path: found.path,
+          problem:
+            r.reason === 'missing'
+              ? `missing (referenced by ${found.field} in ${found.in})`
+              : r.reason === 'symlink'
+                ? `${symlinkText(found.path, r.symlink)} (referenced by ${found.field} in ${found.in})`
+                : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
+        });
+        return;
+      }
+      if (!ours(found.path) || scanned.has(found.path)) return;
       scanned.add(found.path);
-      const info = await resolve(found.path).stat(found.path);
-      if (!info) return; // removed after commit (write.metadata.delete-after-commit): not needed
       report.outputFilesScanned++;
       const bytes = await resolve(found.path).read(found.path);
       scanBytes(found.path, bytes);
-      try {
-        const old = decodeMetadata(bytes, found.path);
-        checkMetadataFile(found.path, old.gzip, old.json);
-      } catch (err) {
-        if (!(err instanceof IcebergSyncError)) throw err;
-        report.problems.push({ path: found.path, problem: err.message });
+      if (found.kind === 'manifest' || found.kind === 'manifest-list') {
+        const strings: string[] = [];
+        collectStrings(readAvroFile(bytes, found.path).records, strings);
+        scanStrings(found.path, strings);
+      } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
+        const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+        const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
+        scanStrings(
+          found.path,
+          rows.map((r) => String(r.file_path)),
+        );
       }
-      return;
-    }
-    if (!found.live || checked.has(found.path)) return;
-    checked.add(found.path);
-    report.filesChecked++;
-    const r = await presence.check(found.path, found.size);
-    if (!r.ok) {
-      report.problems.push({
-        path: found.path,
-        problem:
-          r.reason === 'missing'
-            ? `missing (referenced by ${found.field} in ${found.in})`
-            : r.reason === 'symlink'
-              ? `${symlinkText(found.path, r.symlink)} (referenced by ${found.field} in ${found.in})`
-              : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
-      });
-      return;
-    }
-    if (!ours(found.path) || scanned.has(found.path)) return;
-    scanned.add(found.path);
-    report.outputFilesScanned++;
-    const bytes = await resolve(found.path).read(found.path);
-    scanBytes(found.path, bytes);
-    if (found.kind === 'manifest' || found.kind === 'manifest-list') {
-      const strings: string[] = [];
-      collectStrings(readAvroFile(bytes, found.path).records, strings);
-      scanStrings(found.path, strings);
-    } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
-      const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-      const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-      scanStrings(
-        found.path,
-        rows.map((r) => String(r.file_path)),
-      );
-    }
-  });
+    },
+    undefined,
+    { onUnreadable },
+  );
   report.ok = report.problems.length === 0;
   return report;
 }
