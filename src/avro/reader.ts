@@ -7,8 +7,9 @@ import { CorruptFileError } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
 import { AvroDataError, ByteReader, NeedMoreBytes } from './binary.ts';
 import { decompressBlock } from './codecs.ts';
+import { type AvroDecoder, createDecoder } from './decode.ts';
 import { type AvroHeader, parseHeader, SYNC_SIZE, truncatedHeader } from './header.ts';
-import { type AvroDecoder, type AvroRecord, createDecoder } from './schema.ts';
+import type { AvroRecord } from './schema.ts';
 
 /** One decoded block. */
 export interface AvroBlock {

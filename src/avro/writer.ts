@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { concatBytes } from '../util/bytes.ts';
 import { ByteWriter } from './binary.ts';
 import { checkCodec, compressBlock } from './codecs.ts';
+import { type AvroEncoder, createEncoder } from './encode.ts';
 import { type AvroHeaderInput, encodeHeader, SYNC_SIZE, utf8 } from './header.ts';
-import { type AvroEncoder, type AvroRecord, createEncoder, parseAvroSchema } from './schema.ts';
+import { type AvroRecord, parseAvroSchema } from './schema.ts';
 
 /**
  * Default uncompressed block size at which the writer ends a block: the sync interval of
