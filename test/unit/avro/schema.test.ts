@@ -3,13 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ByteReader, ByteWriter } from '../../../src/avro/binary.ts';
 import { encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
-import {
-  type AvroRecordType,
-  type AvroType,
-  createDecoder,
-  createEncoder,
-  parseAvroSchema,
-} from '../../../src/avro/schema.ts';
+import { createDecoder } from '../../../src/avro/decode.ts';
+import { createEncoder } from '../../../src/avro/encode.ts';
+import { type AvroRecordType, type AvroType, parseAvroSchema } from '../../../src/avro/schema.ts';
 import { CorruptFileError } from '../../../src/errors.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
 import { requireFixtures } from '../../helpers/requires.ts';

@@ -1,0 +1,130 @@
+/**
+ * The block codecs of Avro container files: `null`, `deflate` (raw RFC 1951), `snappy` (each
+ * block followed by the big-endian CRC-32 of its uncompressed data, which is verified) and
+ * `zstandard`, with the cap on what one block may decompress to.
+ */
+import { createRequire } from 'node:module';
+import {
+  crc32,
+  deflateRawSync,
+  inflateRawSync,
+  constants as zlibConstants,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from 'node:zlib';
+import { CorruptFileError, UnsupportedError } from '../errors.ts';
+
+// snappyjs ships no type declarations; this is the part of its API we use.
+const snappy = createRequire(import.meta.url)('snappyjs') as {
+  compress(data: Uint8Array): Uint8Array;
+  uncompress(data: Uint8Array, maxLength?: number): Uint8Array;
+};
+
+/** Codecs this module reads and writes. */
+export const SUPPORTED_CODECS: readonly string[] = ['null', 'deflate', 'snappy', 'zstandard'];
+
+/**
+ * Refuses a codec this module does not implement.
+ * @throws UnsupportedError naming the codec (and whether Avro defines it).
+ */
+export function checkCodec(codec: string, file: string | undefined): void {
+  if (SUPPORTED_CODECS.includes(codec)) return;
+  // bzip2 and xz are Avro codecs we do not implement; anything else is not an Avro codec.
+  const what = codec === 'bzip2' || codec === 'xz' ? 'unsupported' : 'unknown';
+  throw new UnsupportedError(file, `${what} Avro codec '${codec}'`);
+}
+
+/**
+ * Most bytes one block may decompress to. Avro does not record a block's uncompressed size, so
+ * this bounds what a corrupt or hostile block can make us allocate; manifests' blocks are tens
+ * of kilobytes (writers end a block at 64 kB by default).
+ */
+export const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
+
+/** Compression settings of the writer that the codecs read. */
+export interface BlockCompressOptions {
+  /** Deflate level 0-9 (default 6, as Avro's Java writer uses). */
+  readonly deflateLevel?: number;
+  /** Zstandard level (default 3). */
+  readonly zstdLevel?: number;
+  /** Names the output in error messages. */
+  readonly fileName?: string;
+}
+
+/**
+ * Decompresses the data of block `index` of `file`, at most {@link MAX_BLOCK_BYTES}.
+ * @throws CorruptFileError for data the codec cannot decode (or a snappy CRC mismatch).
+ */
+export function decompressBlock(codec: string, data: Uint8Array, index: number, file: string): Uint8Array {
+  switch (codec) {
+    case 'null':
+      return data;
+    case 'deflate':
+      try {
+        return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
+      } catch (err) {
+        throw new CorruptFileError(
+          file,
+          `bad deflate data in Avro block ${index}: ${(err as Error).message}`,
+        );
+      }
+    case 'snappy': {
+      if (data.length < 4)
+        throw new CorruptFileError(file, `bad snappy data in Avro block ${index} (no CRC)`);
+      let raw: Uint8Array;
+      try {
+        raw = snappy.uncompress(data.subarray(0, data.length - 4), MAX_BLOCK_BYTES);
+      } catch (err) {
+        throw new CorruptFileError(file, `bad snappy data in Avro block ${index}: ${(err as Error).message}`);
+      }
+      const p = data.length - 4;
+      const expected = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
+      const actual = crc32(raw);
+      if (actual !== expected) {
+        throw new CorruptFileError(
+          file,
+          `snappy CRC mismatch in Avro block ${index} (stored ${hex8(expected)}, computed ${hex8(actual)})`,
+        );
+      }
+      return raw;
+    }
+    case 'zstandard':
+      try {
+        return zstdDecompressSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
+      } catch (err) {
+        throw new CorruptFileError(
+          file,
+          `bad zstandard data in Avro block ${index}: ${(err as Error).message}`,
+        );
+      }
+    default:
+      throw new UnsupportedError(file, `unknown Avro codec '${codec}'`);
+  }
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Compresses a block's encoded records with `codec`. */
+export function compressBlock(codec: string, raw: Uint8Array, options: BlockCompressOptions): Uint8Array {
+  switch (codec) {
+    case 'null':
+      return raw;
+    case 'deflate':
+      return deflateRawSync(raw, { level: options.deflateLevel ?? 6 });
+    case 'snappy': {
+      const body = snappy.compress(raw);
+      const out = new Uint8Array(body.length + 4);
+      out.set(body);
+      new DataView(out.buffer).setUint32(body.length, crc32(raw), false);
+      return out;
+    }
+    case 'zstandard':
+      return zstdCompressSync(raw, {
+        params: { [zlibConstants.ZSTD_c_compressionLevel]: options.zstdLevel ?? 3 },
+      });
+    default:
+      throw new UnsupportedError(options.fileName, `unknown Avro codec '${codec}'`);
+  }
+}

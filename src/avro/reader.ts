@@ -1,0 +1,290 @@
+/**
+ * Reading Avro container files: block by block from a stream of chunks (holding one block and
+ * the input chunk it sits in, never the whole file), or whole from memory. Every block's sync
+ * marker and byte count are verified. Blocks are numbered from 0 in messages.
+ */
+import { CorruptFileError } from '../errors.ts';
+import { concatBytes } from '../util/bytes.ts';
+import { AvroDataError, ByteReader, NeedMoreBytes } from './binary.ts';
+import { decompressBlock } from './codecs.ts';
+import { type AvroDecoder, createDecoder } from './decode.ts';
+import { type AvroHeader, parseHeader, SYNC_SIZE, truncatedHeader } from './header.ts';
+import type { AvroRecord } from './schema.ts';
+
+/** One decoded block. */
+export interface AvroBlock {
+  /** Block number, from 0. */
+  readonly index: number;
+  readonly records: AvroRecord[];
+  /** Size of the block's (compressed) data in the file. */
+  readonly byteLength: number;
+}
+
+/** Progress of a reader, updated as blocks are decoded. */
+export interface AvroReadState {
+  /** Record count of each block decoded so far, in order. */
+  readonly blockRecordCounts: readonly number[];
+  /** Bytes of the file consumed so far (header and whole blocks). */
+  readonly bytesRead: number;
+}
+
+/** An open container file, read block by block. */
+export interface AvroContainerReader extends AvroReadState {
+  readonly header: AvroHeader;
+  /** Records one at a time. Only one of {@link records} and {@link blocks} may be iterated, once. */
+  records(): AsyncGenerator<AvroRecord>;
+  /** Records a block at a time (fewer awaits than {@link records}). */
+  blocks(): AsyncGenerator<AvroBlock>;
+}
+
+/** A whole file read at once. */
+export interface AvroFile {
+  readonly header: AvroHeader;
+  readonly records: AvroRecord[];
+  /** Record count of each block, in order. */
+  readonly blockRecordCounts: number[];
+}
+
+/** A block's frame: where it starts and how it ends, or what is missing. */
+type Frame =
+  | { ok: true; count: number; data: Uint8Array; next: number }
+  | { ok: false; needed: number; detail: string };
+
+/**
+ * Reads one block frame at `pos`: record count, byte size, data and sync marker (checked).
+ * Returns what is missing when the bytes end early, with the message to use if they never come.
+ */
+function readFrame(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  sync: Uint8Array,
+  index: number,
+  file: string,
+): Frame {
+  const r = new ByteReader(buf, pos, end);
+  let count: number;
+  let size: number;
+  try {
+    count = r.readCount();
+    size = r.readCount();
+  } catch (err) {
+    if (err instanceof NeedMoreBytes) {
+      return {
+        ok: false,
+        needed: err.needed,
+        detail: `truncated Avro block ${index} (incomplete block header)`,
+      };
+    }
+    throw new CorruptFileError(file, `bad Avro block ${index} header: ${(err as Error).message}`);
+  }
+  if (count < 0) throw new CorruptFileError(file, `bad Avro block ${index} (negative record count ${count})`);
+  if (size < 0) throw new CorruptFileError(file, `bad Avro block ${index} (negative byte size ${size})`);
+  const dataStart = r.pos;
+  const got = end - dataStart;
+  if (got < size) {
+    return {
+      ok: false,
+      needed: dataStart + size,
+      detail: `truncated Avro block ${index} (expected ${size} bytes, got ${got})`,
+    };
+  }
+  const syncStart = dataStart + size;
+  if (end - syncStart < SYNC_SIZE) {
+    return {
+      ok: false,
+      needed: syncStart + SYNC_SIZE,
+      detail: `truncated Avro block ${index} (expected a ${SYNC_SIZE}-byte sync marker, got ${end - syncStart})`,
+    };
+  }
+  for (let i = 0; i < SYNC_SIZE; i++) {
+    if (buf[syncStart + i] !== sync[i])
+      throw new CorruptFileError(file, `bad sync marker after block ${index}`);
+  }
+  return { ok: true, count, data: buf.subarray(dataStart, syncStart), next: syncStart + SYNC_SIZE };
+}
+
+function decodeBlock(
+  decoder: AvroDecoder,
+  codec: string,
+  count: number,
+  data: Uint8Array,
+  index: number,
+  file: string,
+): AvroRecord[] {
+  // Values are views into the decoded block (one allocation per block, not per value), so
+  // the block must be private: decompressors return fresh memory, a null-codec block is copied.
+  const raw = codec === 'null' ? new Uint8Array(data) : decompressBlock(codec, data, index, file);
+  const r = new ByteReader(raw, 0, raw.length, false);
+  const out: AvroRecord[] = [];
+  let i = 0;
+  try {
+    for (; i < count; i++) out.push(decoder(r) as AvroRecord);
+  } catch (err) {
+    if (err instanceof NeedMoreBytes) {
+      throw new CorruptFileError(file, `Avro block ${index} ends inside record ${i} of ${count}`);
+    }
+    if (err instanceof AvroDataError) {
+      throw new CorruptFileError(file, `bad record ${i} in Avro block ${index}: ${err.message}`);
+    }
+    throw err;
+  }
+  if (r.remaining !== 0) {
+    throw new CorruptFileError(
+      file,
+      `Avro block ${index} has ${r.remaining} bytes left after its ${count} records`,
+    );
+  }
+  return out;
+}
+
+/** Bytes of an input stream not yet consumed, refilled from the stream on demand. */
+class ChunkBuffer {
+  buf: Uint8Array = new Uint8Array(0);
+  pos = 0;
+  /** Bytes consumed before `buf[0]`. */
+  base = 0;
+  private done = false;
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  constructor(chunks: AsyncIterable<Uint8Array>) {
+    this.it = chunks[Symbol.asyncIterator]();
+  }
+
+  /** Makes `buf` hold at least `n` unconsumed bytes from `pos`; false if the stream ends first. */
+  async fill(n: number): Promise<boolean> {
+    if (this.buf.length - this.pos >= n) return true;
+    const parts: Uint8Array[] = [this.buf.subarray(this.pos)];
+    let total = parts[0]!.length;
+    while (total < n && !this.done) {
+      const next = await this.it.next();
+      if (next.done) {
+        this.done = true;
+        break;
+      }
+      if (next.value.length === 0) continue;
+      parts.push(next.value);
+      total += next.value.length;
+    }
+    if (parts.length > 1) {
+      this.base += this.pos;
+      this.buf = concatBytes(parts, total);
+      this.pos = 0;
+    }
+    return total >= n;
+  }
+
+  /** Whether every byte has been consumed and the stream is over. */
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1));
+  }
+
+  /** Stops the input stream early (lets a file handle close). */
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.it.return?.();
+    }
+  }
+}
+
+/**
+ * Opens a container file given as a stream of chunks (e.g. a file read stream) and reads its
+ * header. Records are then decoded block by block as they are iterated; each block's sync
+ * marker and byte count are verified.
+ * @throws CorruptFileError for a file that is not Avro, truncated or corrupt.
+ * @throws UnsupportedError for a codec this module does not implement.
+ */
+export async function openAvroContainer(
+  chunks: AsyncIterable<Uint8Array>,
+  fileName: string,
+): Promise<AvroContainerReader> {
+  const input = new ChunkBuffer(chunks);
+  let header: AvroHeader | undefined;
+  let wanted = 4096;
+  try {
+    while (header === undefined) {
+      const complete = await input.fill(wanted);
+      const r = new ByteReader(input.buf, input.pos);
+      try {
+        header = parseHeader(r, fileName);
+        input.pos = r.pos;
+      } catch (err) {
+        if (!(err instanceof NeedMoreBytes)) throw err;
+        if (!complete) throw truncatedHeader(fileName, input.buf.length - input.pos);
+        wanted = Math.max(err.needed - input.pos, wanted * 2);
+      }
+    }
+  } catch (err) {
+    await input.close();
+    throw err;
+  }
+  const h = header;
+  const decoder = createDecoder(h.schema);
+  const counts: number[] = [];
+  let started = false;
+
+  async function* blocks(): AsyncGenerator<AvroBlock> {
+    if (started) throw new Error(`${fileName}: Avro records can be iterated only once`);
+    started = true;
+    try {
+      for (let index = 0; !(await input.atEnd()); index++) {
+        let frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+        while (!frame.ok) {
+          if (!(await input.fill(frame.needed - input.pos)))
+            throw new CorruptFileError(fileName, frame.detail);
+          frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+        }
+        const records = decodeBlock(decoder, h.codec, frame.count, frame.data, index, fileName);
+        input.pos = frame.next;
+        counts.push(frame.count);
+        yield { index, records, byteLength: frame.data.length };
+      }
+    } finally {
+      await input.close();
+    }
+  }
+
+  async function* records(): AsyncGenerator<AvroRecord> {
+    for await (const block of blocks()) yield* block.records;
+  }
+
+  return {
+    header: h,
+    blockRecordCounts: counts,
+    get bytesRead() {
+      return input.base + input.pos;
+    },
+    records,
+    blocks,
+  };
+}
+
+/**
+ * Reads a whole container file held in memory.
+ * @throws CorruptFileError for a file that is not Avro, truncated or corrupt.
+ * @throws UnsupportedError for a codec this module does not implement.
+ */
+export function readAvroFile(bytes: Uint8Array, fileName: string): AvroFile {
+  const r = new ByteReader(bytes);
+  let header: AvroHeader;
+  try {
+    header = parseHeader(r, fileName);
+  } catch (err) {
+    if (err instanceof NeedMoreBytes) throw truncatedHeader(fileName, bytes.length);
+    throw err;
+  }
+  const decoder = createDecoder(header.schema);
+  const records: AvroRecord[] = [];
+  const blockRecordCounts: number[] = [];
+  let pos = r.pos;
+  for (let index = 0; pos < bytes.length; index++) {
+    const frame = readFrame(bytes, pos, bytes.length, header.sync, index, fileName);
+    if (!frame.ok) throw new CorruptFileError(fileName, frame.detail);
+    const block = decodeBlock(decoder, header.codec, frame.count, frame.data, index, fileName);
+    for (const rec of block) records.push(rec);
+    blockRecordCounts.push(frame.count);
+    pos = frame.next;
+  }
+  return { header, records, blockRecordCounts };
+}
