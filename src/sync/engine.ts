@@ -862,7 +862,9 @@ class SyncRun {
     const { opts, report } = this;
     const last = this.state.lastCommit;
     const ours = (location: string) => isUnderDir(location, this.root);
-    const found = (what: string) => {
+    const found = async (what: string) => {
+      // What the checkpoint says was written may be gone too: write again what is.
+      await this.forgetMissingOutputs();
       report.recovered = what;
       (opts.logger ?? defaultLogger).warn(
         `${what}; ${opts.dryRun ? 'a sync would commit again' : 'committing again'}`,
@@ -872,16 +874,15 @@ class SyncRun {
     if (current && !ours(current.metadataLocation)) return false;
     if (!last) return true;
     if (!current) {
-      found(`the DR catalog no longer has the table this tool committed last (${last.outputMetadata})`);
+      await found(`the DR catalog no longer has the table this tool committed last (${last.outputMetadata})`);
       return false;
     }
     if (!(await this.resolve(current.metadataLocation).stat(current.metadataLocation))) {
-      found(`the metadata file the DR catalog points at is gone (${current.metadataLocation})`);
-      await this.forgetMissingOutputs();
+      await found(`the metadata file the DR catalog points at is gone (${current.metadataLocation})`);
       return false;
     }
     if (current.metadataLocation !== last.outputMetadata) {
-      found(
+      await found(
         `the DR catalog points at ${current.metadataLocation}, not at this tool's last commit ${last.outputMetadata}`,
       );
       return false;

@@ -232,6 +232,14 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     undefined,
     { onUnreadable },
   );
+  // A file several snapshots name is one problem, listed once.
+  const seen = new Set<string>();
+  report.problems = report.problems.filter((p) => {
+    const key = `${p.path}\u0000${p.problem}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   report.ok = report.problems.length === 0;
   return report;
 }
