@@ -216,17 +216,22 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
       report.outputFilesScanned++;
       const bytes = await resolve(found.path).read(found.path);
       scanBytes(found.path, bytes);
-      if (found.kind === 'manifest' || found.kind === 'manifest-list') {
-        const strings: string[] = [];
-        collectStrings(readAvroFile(bytes, found.path).records, strings);
-        scanStrings(found.path, strings);
-      } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
-        const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-        const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-        scanStrings(
-          found.path,
-          rows.map((r) => String(r.file_path)),
-        );
+      // Our own output, already read: a decoder failing on it means the file is damaged.
+      try {
+        if (found.kind === 'manifest' || found.kind === 'manifest-list') {
+          const strings: string[] = [];
+          collectStrings(readAvroFile(bytes, found.path).records, strings);
+          scanStrings(found.path, strings);
+        } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
+          const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+          const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
+          scanStrings(
+            found.path,
+            rows.map((r) => String(r.file_path)),
+          );
+        }
+      } catch (err) {
+        report.problems.push({ path: found.path, problem: `unreadable: ${(err as Error).message}` });
       }
     },
     undefined,
