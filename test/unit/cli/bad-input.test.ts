@@ -9,10 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   cpSync,
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -22,86 +20,44 @@ import {
   writeFileSync,
 } from 'node:fs';
 import * as path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { cliBin, runCli } from '../../helpers/cli.ts';
-import { listFilesRecursive, repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { scratchDir } from '../../helpers/paths.ts';
+import {
+  catalogLocation,
+  checksums,
+  type SampleSite,
+  sampleSite,
+  sampleSourcePrefix,
+  sampleWarehouse,
+} from '../../helpers/sample-site.ts';
 
-const sample = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-const sourcePrefix = 'hdfs://prod-nn:8020/warehouse';
+const sample = sampleWarehouse;
+const sourcePrefix = sampleSourcePrefix;
 /** The manifest that only v8's snapshot adds. */
 const v8Manifest = '8b6b1649-e122-43df-9592-771fc0c2102c-m0.avro';
 /** v8's manifest list. */
 const v8ManifestList = 'snap-1744344999796821571-1-8b6b1649-e122-43df-9592-771fc0c2102c.avro';
 
-/** sha256 of every file below `dir`, by path. */
-function checksums(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of listFilesRecursive(dir))
-    m.set(f, createHash('sha256').update(readFileSync(f)).digest('hex'));
-  return m;
-}
-
-/** The catalog's metadata location of sales.orders, or undefined (no catalog file, no row). */
-function catalogLocation(dbFile: string): string | undefined {
-  if (!existsSync(dbFile)) return undefined;
-  const db = new DatabaseSync(dbFile, { readOnly: true });
-  try {
-    const row = db
-      .prepare(
-        "SELECT metadata_location FROM iceberg_tables WHERE table_namespace = 'sales' AND table_name = 'orders'",
-      )
-      .get() as { metadata_location: string } | undefined;
-    return row?.metadata_location;
-  } finally {
-    db.close();
-  }
-}
-
-interface Site {
-  readonly base: string;
-  readonly replica: string;
-  readonly table: string;
-  readonly metadataDir: string;
-  readonly dr: string;
-  readonly dbFile: string;
-  readonly args: string[];
+interface Site extends SampleSite {
   /** Where the catalog stood after the v6 sync. */
   readonly committedV6: string;
 }
 
 /** A replica at v6 synced into a fresh DR site, then v7 and v8 replicated. */
 function site(prefix: string): Site {
-  const base = scratchDir(`bad-${prefix}`);
-  const replica = path.join(base, 'replica');
-  cpSync(sample, replica, { recursive: true });
-  const table = path.join(replica, 'sales', 'orders');
-  const metadataDir = path.join(table, 'metadata');
-  const held = path.join(base, 'held');
+  const s = sampleSite(`bad-${prefix}`);
+  const held = path.join(s.base, 'held');
   mkdirSync(held);
   for (const v of ['v7.metadata.json', 'v8.metadata.json'])
-    renameSync(path.join(metadataDir, v), path.join(held, v));
-  const dr = path.join(base, 'dr');
-  const args = [
-    '--warehouse',
-    dr,
-    '--database',
-    'sales',
-    '--table',
-    'orders',
-    '--replicated-path',
-    replica,
-    '--map',
-    `${sourcePrefix}=${replica}`,
-  ];
-  const first = runCli(['sync', ...args, '--json', '--quiet']);
+    renameSync(path.join(s.metadataDir, v), path.join(held, v));
+  const first = runCli(['sync', ...s.args, '--json', '--quiet']);
   assert.equal(first.code, 0, first.stderr);
   for (const v of ['v7.metadata.json', 'v8.metadata.json'])
-    renameSync(path.join(held, v), path.join(metadataDir, v));
-  const dbFile = path.join(dr, 'iceberg_catalog.db');
-  const committedV6 = catalogLocation(dbFile) ?? '';
+    renameSync(path.join(held, v), path.join(s.metadataDir, v));
+  const committedV6 = catalogLocation(s.dbFile) ?? '';
   assert.ok(committedV6.endsWith('/v6.metadata.json'), String(committedV6));
-  return { base, replica, table, metadataDir, dr, dbFile, args, committedV6 };
+  return { ...s, committedV6 };
 }
 
 /** Overwrites `length` bytes of `file` at `offset` (negative: from the end), keeping its size. */

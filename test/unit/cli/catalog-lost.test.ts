@@ -5,37 +5,18 @@
  * what is wrong (exit 7). Also killed runs in the middle of a repair.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { killedCliRun, runCli } from '../../helpers/cli.ts';
-import { repoRoot, scratchDir } from '../../helpers/paths.ts';
-
-const sample = path.join(repoRoot, 'examples', 'replica', 'warehouse');
+import { catalogLocation, sampleSite } from '../../helpers/sample-site.ts';
 
 function site(prefix: string) {
-  const base = scratchDir(prefix);
-  const replica = path.join(base, 'replica');
-  cpSync(sample, replica, { recursive: true });
-  const dr = path.join(base, 'dr');
-  const args = [
-    '--warehouse',
-    dr,
-    '--database',
-    'sales',
-    '--table',
-    'orders',
-    '--replicated-path',
-    replica,
-    '--map',
-    `hdfs://prod-nn:8020/warehouse=${replica}`,
-  ];
-  const dbFile = path.join(dr, 'iceberg_catalog.db');
-  const root = path.join(dr, 'sales', 'orders', 'metadata');
-  const first = runCli(['sync', ...args, '--json', '--quiet']);
+  const s = sampleSite(prefix);
+  const first = runCli(['sync', ...s.args, '--json', '--quiet']);
   assert.equal(first.code, 0, first.stderr);
-  return { base, replica, dr, args, dbFile, root, committed: String(first.json?.metadataLocation) };
+  return { ...s, committed: String(first.json?.metadataLocation) };
 }
 
 function sql(dbFile: string, statement: string, ...params: string[]): void {
@@ -47,18 +28,7 @@ function sql(dbFile: string, statement: string, ...params: string[]): void {
   }
 }
 
-function location(dbFile: string): string | undefined {
-  if (!existsSync(dbFile)) return undefined;
-  const db = new DatabaseSync(dbFile, { readOnly: true });
-  try {
-    const row = db
-      .prepare("SELECT metadata_location FROM iceberg_tables WHERE table_name = 'orders'")
-      .get() as { metadata_location: string } | undefined;
-    return row?.metadata_location;
-  } finally {
-    db.close();
-  }
-}
+const location = catalogLocation;
 
 describe('sync when the DR catalog lost the table', () => {
   for (const [how, lose] of [

@@ -5,43 +5,19 @@
  * (cli-replica-guard), the catalog's metadata file gone (catalog-lost).
  */
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../../helpers/cli.ts';
-import { repoRoot, scratchDir } from '../../helpers/paths.ts';
-
-const sample = path.join(repoRoot, 'examples', 'replica', 'warehouse');
-const sourcePrefix = 'hdfs://prod-nn:8020/warehouse';
+import { sampleSite, sampleSourcePrefix as sourcePrefix } from '../../helpers/sample-site.ts';
 
 function synced(prefix: string) {
-  const base = scratchDir(prefix);
-  const replica = path.join(base, 'replica');
-  cpSync(sample, replica, { recursive: true });
-  const dr = path.join(base, 'dr');
-  const args = [
-    '--warehouse',
-    dr,
-    '--database',
-    'sales',
-    '--table',
-    'orders',
-    '--replicated-path',
-    replica,
-    '--map',
-    `${sourcePrefix}=${replica}`,
-  ];
-  const r = runCli(['sync', ...args, '--json', '--quiet']);
+  const s = sampleSite(prefix);
+  const r = runCli(['sync', ...s.args, '--json', '--quiet']);
   assert.equal(r.code, 0, r.stderr);
-  const ok = runCli(['verify', ...args, '--json']);
+  const ok = runCli(['verify', ...s.args, '--json']);
   assert.equal(ok.code, 0, ok.stdout);
-  return {
-    replica,
-    table: path.join(replica, 'sales', 'orders'),
-    root: path.join(dr, 'sales', 'orders', 'metadata'),
-    args,
-    metadata: String(r.json?.metadataLocation),
-  };
+  return { ...s, metadata: String(r.json?.metadataLocation) };
 }
 
 /** Runs verify and returns its problems, asserting exit 7 and a non-empty list. */
