@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { SqlCatalog } from '../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../src/storage/router.ts';
 import { type SyncTableOptions, syncTable } from '../src/sync/engine.ts';
-import type { PathMappingRule } from '../src/sync/path-mapping.ts';
 import type { SyncReport } from '../src/sync/report.ts';
 import { verifyTable } from '../src/sync/verify.ts';
+import type { PathMappingRule } from '../src/table/path-mapping.ts';
 import { SyntheticTableWriter } from './synthetic-table.ts';
 
 const DATA_FILES = Number(process.argv[2] ?? 10_000);

@@ -125,8 +125,12 @@ export {
   webHdfsBackend,
   webHdfsOptionsFromProperties,
 } from './storage/webhdfs/index.ts';
-export { type ProgressEvent, planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
-export * from './sync/path-mapping.ts';
+export { planSync, type SyncTableOptions, syncTable } from './sync/engine.ts';
+export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';
+export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyTable } from './sync/verify.ts';
+export { acquireLock, LockedError, type RunLock } from './table/lock.ts';
+export * from './table/path-mapping.ts';
+export type { ProgressEvent } from './table/progress.ts';
 export {
   assertOutsideReplica,
   findReplicaOverlaps,
@@ -135,9 +139,7 @@ export {
   type ReplicaGuardOptions,
   type ReplicaOverlap,
   replicaLocations,
-} from './sync/replica-guard.ts';
-export type { MissingFile, SyncReport, SyncStatus } from './sync/report.ts';
-export { type VerifyOptions, type VerifyProblem, type VerifyReport, verifyTable } from './sync/verify.ts';
+} from './table/replica-guard.ts';
 export { JsonDecimal, type JsonObject, type JsonValue, parseJson, stringifyJson } from './util/json.ts';
 export {
   defaultLogger,

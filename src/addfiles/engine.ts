@@ -52,13 +52,14 @@ import { parseMetricsMode } from '../parquet/metrics.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
-import { pathKey } from '../sync/path-mapping.ts';
+import { acquireLock } from '../table/lock.ts';
+import { pathKey } from '../table/path-mapping.ts';
+import type { ProgressEvent } from '../table/progress.ts';
 import {
   assertOutsideReplica,
   metadataRootOutputs,
   type ReplicaGuardOptions,
-} from '../sync/replica-guard.ts';
-import { acquireLock } from '../sync/state.ts';
+} from '../table/replica-guard.ts';
 import { throwIfAborted } from '../util/abort.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
@@ -75,13 +76,8 @@ import { type Removal, removeFiles } from './remove.ts';
 import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
 import { type AddFilesState, loadAddFilesState, saveAddFilesState, type TrackedDeleteFile } from './state.ts';
 
-/** Progress of a run. */
-export interface AddFilesProgress {
-  readonly phase: 'discover' | 'check' | 'rewrite' | 'commit';
-  readonly message: string;
-  readonly done?: number;
-  readonly total?: number;
-}
+/** Progress of a run (the same events as a sync's). */
+export type AddFilesProgress = ProgressEvent;
 
 /** How to create the table when it does not exist. */
 export interface CreateTableOptions {

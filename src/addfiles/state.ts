@@ -7,7 +7,7 @@
  * file twice, nor a delete file as data.
  */
 import type { StorageResolver } from '../storage/router.ts';
-import { stateDir } from '../sync/state.ts';
+import { stateDir } from '../table/checkpoint.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 
 /** A file rejected by an earlier run. */

@@ -15,8 +15,8 @@ import { ConfigError } from '../errors.ts';
 import { toLocalPath } from '../storage/local/local.ts';
 import { createStorageRouter } from '../storage/registry.ts';
 import type { StorageRouter } from '../storage/router.ts';
-import { type PathMappingRule, parseMappingRule } from '../sync/path-mapping.ts';
-import { type GuardedLocation, replicaLocations } from '../sync/replica-guard.ts';
+import { type PathMappingRule, parseMappingRule } from '../table/path-mapping.ts';
+import { type GuardedLocation, replicaLocations } from '../table/replica-guard.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { assertCommandOutsideReplica, embeddedSqliteDir } from './output-guard.ts';
 

@@ -9,9 +9,9 @@ import { ConfigError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.
 import { formatInspectReport, inspectExitCode, inspectTable } from '../inspect/inspect.ts';
 import { duration, flag, oneOf, positiveInt } from '../options/values.ts';
 import { planSync, syncTable } from '../sync/engine.ts';
-import { PathMapper, parseMappingRule } from '../sync/path-mapping.ts';
 import { type SyncReport, symlinkText } from '../sync/report.ts';
 import { verifyTable } from '../sync/verify.ts';
+import { PathMapper, parseMappingRule } from '../table/path-mapping.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   absolutize,

@@ -6,7 +6,7 @@ import type { CatalogConfig } from '../catalog/config.ts';
 import { parseSqlUri } from '../catalog/sql/index.ts';
 import type { StorageRouter } from '../storage/router.ts';
 import { WebHdfsStorage } from '../storage/webhdfs/index.ts';
-import { assertOutsideReplica, type GuardedLocation, metadataRootOutputs } from '../sync/replica-guard.ts';
+import { assertOutsideReplica, type GuardedLocation, metadataRootOutputs } from '../table/replica-guard.ts';
 
 /** Refuses (ConfigError, exit 2) any output inside a replica location. Reads only. */
 export async function assertCommandOutsideReplica(

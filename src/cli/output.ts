@@ -9,7 +9,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { AddFilesProgress } from '../addfiles/engine.ts';
-import type { ProgressEvent } from '../sync/engine.ts';
+import type { ProgressEvent } from '../table/progress.ts';
 import { jsonLogger, type Logger, textLogger } from '../util/logger.ts';
 import { redactSecrets } from '../util/redact.ts';
 

@@ -296,3 +296,17 @@ export function manifestEntryView(record: AvroRecord, fileName = 'manifest'): Ma
     dataFile,
   });
 }
+
+/** A manifest entry's `data_file` record as the Avro decoder gives it. */
+export type AvroRecordValue = Record<string, unknown>;
+
+/** Content type of a manifest entry's file: 0 data, 1 position deletes, 2 equality deletes. */
+export function contentOf(dataFile: AvroRecordValue): number {
+  const c = dataFile.content;
+  return c === undefined || c === null ? 0 : Number(c);
+}
+
+/** File format of a manifest entry's file, upper-cased. */
+export function formatOf(dataFile: AvroRecordValue): string {
+  return String(dataFile.file_format ?? '').toUpperCase();
+}

@@ -5,11 +5,13 @@
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CorruptFileError, ExitCode, exitCodeFor, IcebergSyncError, NotFoundError } from '../errors.ts';
-import { decodeMetadata, isMetadataFileName, metadataVersionOf } from '../iceberg/metadata-json.ts';
+import { decodeMetadata, isMetadataFileName } from '../iceberg/metadata-json.ts';
 import { decodePuffinFooter } from '../puffin/puffin.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
-import { normalizePath } from '../sync/path-mapping.ts';
-import { type UnreadableFile, type WalkSummary, walkTable } from '../sync/walk.ts';
+import type { FileInfo } from '../storage/storage.ts';
+import { newestMetadataFirst } from '../table/metadata-files.ts';
+import { normalizePath } from '../table/path-mapping.ts';
+import { type UnreadableFile, type WalkSummary, walkTable } from '../table/walk.ts';
 
 /** A distinct location prefix found in the metadata. */
 export interface PrefixUse {
@@ -59,15 +61,11 @@ export function inspectExitCode(report: InspectReport): number {
 export async function findLatestMetadata(resolve: StorageResolver, location: string): Promise<string> {
   if (isMetadataFileName(location)) return location;
   const dir = `${location.replace(/\/+$/, '')}/metadata`;
-  let best: { path: string; v: number; mtime: number } | undefined;
-  for await (const f of resolve(dir).list(dir)) {
-    if (!isMetadataFileName(f.path)) continue;
-    const v = metadataVersionOf(f.path) ?? -1;
-    const mtime = f.mtimeMs ?? 0;
-    if (!best || v > best.v || (v === best.v && mtime > best.mtime)) best = { path: f.path, v, mtime };
-  }
-  if (!best) throw new NotFoundError(`${dir}/*.metadata.json`);
-  return best.path;
+  const listed: FileInfo[] = [];
+  for await (const f of resolve(dir).list(dir)) listed.push(f);
+  const newest = newestMetadataFirst(listed)[0];
+  if (!newest) throw new NotFoundError(`${dir}/*.metadata.json`);
+  return newest.path;
 }
 
 /** The prefix a path is reported under: the table-level directory above `data/` or `metadata/`. */

@@ -25,13 +25,13 @@ import {
   StorageError,
   UnsupportedError,
 } from '../errors.ts';
+import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
 import {
   decodeMetadata,
   encodeMetadata,
   isMetadataFileName,
   type MetadataDocument,
   metadataNameFor,
-  metadataVersionOf,
 } from '../iceberg/metadata-json.ts';
 import { validateTableMetadata } from '../iceberg/metadata-validate.ts';
 import { readParquetFooter } from '../parquet/footer.ts';
@@ -39,46 +39,36 @@ import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
 import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
-import { bytesRangeReader, openRangeReader } from '../storage/storage.ts';
-import { throwIfAborted } from '../util/abort.ts';
-import { defaultLogger, type Logger } from '../util/logger.ts';
+import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/storage.ts';
+import { stateDir } from '../table/checkpoint.ts';
+import { acquireLock } from '../table/lock.ts';
+import { newestMetadataFirst } from '../table/metadata-files.ts';
 import {
   InvalidPathError,
   isUnderDir,
   normalizePath,
   PathMapper,
   type PathMappingRule,
-} from './path-mapping.ts';
+} from '../table/path-mapping.ts';
+import type { ProgressEvent } from '../table/progress.ts';
+import {
+  assertOutsideReplica,
+  metadataRootOutputs,
+  type ReplicaGuardOptions,
+} from '../table/replica-guard.ts';
+import { throwIfAborted } from '../util/abort.ts';
+import { defaultLogger, type Logger } from '../util/logger.ts';
 import { PresenceChecker } from './presence.ts';
-import { assertOutsideReplica, metadataRootOutputs, type ReplicaGuardOptions } from './replica-guard.ts';
 import type { MissingFile, SyncReport } from './report.ts';
+import { mapDeletePathBounds, metadataPaths, rewriteMetadataJson, setDeletePathBounds } from './rewrite.ts';
 import {
-  type AvroRecordValue,
-  contentOf,
-  formatOf,
-  mapDeletePathBounds,
-  metadataPaths,
-  rewriteMetadataJson,
-  setDeletePathBounds,
-} from './rewrite.ts';
-import {
-  acquireLock,
   emptyState,
   loadState,
   mappingFingerprint,
   type RewrittenFile,
   type SyncState,
   saveState,
-  stateDir,
 } from './state.ts';
-
-/** A progress event, for progress bars and logs. */
-export interface ProgressEvent {
-  readonly phase: 'discover' | 'check' | 'rewrite' | 'commit';
-  readonly message: string;
-  readonly done?: number;
-  readonly total?: number;
-}
 
 /** Inputs of {@link syncTable}. */
 export interface SyncTableOptions {
@@ -230,14 +220,13 @@ class SyncRun {
         `${dir}: ${linked === dir ? 'is a symlink' : `lies below the symlink ${linked}`} (not followed): the replica's metadata must be replicated files`,
       );
     }
-    const files: { path: string; version: number; mtime: number }[] = [];
+    const listedFiles: FileInfo[] = [];
     for await (const f of this.resolve(dir).list(dir, { symlinks: true })) {
-      if (!isMetadataFileName(f.path)) continue;
       // Listed so that the run says why it passes over it (and is behind), never read.
-      if (f.symlink) this.symlinks.add(f.path);
-      files.push({ path: f.path, version: metadataVersionOf(f.path) ?? -1, mtime: f.mtimeMs ?? 0 });
+      if (f.symlink && isMetadataFileName(f.path)) this.symlinks.add(f.path);
+      listedFiles.push(f);
     }
-    files.sort((a, b) => b.version - a.version || b.mtime - a.mtime || (a.path < b.path ? 1 : -1));
+    const files = newestMetadataFirst(listedFiles);
     if (files.length === 0) {
       throw new NotFoundError(`${dir}/*.metadata.json`);
     }

@@ -5,7 +5,7 @@
 
 import type { StorageResolver } from '../storage/router.ts';
 import type { FileInfo } from '../storage/storage.ts';
-import { normalizePath } from './path-mapping.ts';
+import { normalizePath } from '../table/path-mapping.ts';
 
 /**
  * Why a file is not usable. A symbolic link is not a replicated file: it is reported, never

@@ -2,15 +2,15 @@
  * Field-level rewrites: which fields of each Iceberg file hold paths, and how they change.
  * Pure functions over decoded records and metadata JSON; no storage here.
  */
+import type { AvroRecordValue } from '../iceberg/manifest-views.ts';
 import { PATH_PROPERTIES } from '../iceberg/metadata.ts';
+import type { PathMapper } from '../table/path-mapping.ts';
 import { isJsonObject, JsonDecimal, type JsonObject, type JsonValue } from '../util/json.ts';
-import type { PathMapper } from './path-mapping.ts';
 
 /** Field id of `file_path` in position-delete files; its bounds in manifests are paths too. */
 export const DELETE_FILE_PATH_FIELD_ID = 2147483546;
 
 /** A decoded Avro record. */
-export type AvroRecordValue = Record<string, unknown>;
 
 /** Deep copy of exact JSON. */
 export function cloneJson<T extends JsonValue>(v: T): T {
@@ -166,15 +166,4 @@ export function mapDeletePathBounds(dataFile: AvroRecordValue, mapPath: (p: stri
       if (e.key === DELETE_FILE_PATH_FIELD_ID) e.set(enc.encode(mapPath(dec.decode(e.value))));
     }
   }
-}
-
-/** Content type of a manifest entry's file: 0 data, 1 position deletes, 2 equality deletes. */
-export function contentOf(dataFile: AvroRecordValue): number {
-  const c = dataFile.content;
-  return c === undefined || c === null ? 0 : Number(c);
-}
-
-/** File format of a manifest entry's file, upper-cased. */
-export function formatOf(dataFile: AvroRecordValue): string {
-  return String(dataFile.file_format ?? '').toUpperCase();
 }

@@ -5,12 +5,11 @@
  * when it is lost, outputs already present at their deterministic paths are found again.
  */
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
-import { AlreadyExistsError, IcebergSyncError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
+import { stateDir } from '../table/checkpoint.ts';
+import type { PathMappingRule } from '../table/path-mapping.ts';
 import { type JsonObject, parseJson, stringifyJson } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
-import type { PathMappingRule } from './path-mapping.ts';
 
 /** One rewritten file. */
 export interface RewrittenFile {
@@ -66,11 +65,6 @@ export function mappingFingerprint(rules: readonly PathMappingRule[]): string {
   return createHash('sha256').update(canon).digest('hex').slice(0, 16);
 }
 
-/** Where state, lock and copy plan live under a metadata root. */
-export function stateDir(metadataRoot: string): string {
-  return `${metadataRoot.replace(/\/+$/, '')}/.iceberg-sync`;
-}
-
 /** Loads the state, or `undefined` when there is none. */
 export async function loadState(
   resolve: StorageResolver,
@@ -103,85 +97,4 @@ export async function saveState(
 ): Promise<void> {
   const path = `${stateDir(metadataRoot)}/state.json`;
   await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state, null, 1)}\n`));
-}
-
-/** A held run lock; release it when done. */
-export interface RunLock {
-  /** Removes the lock; a failure to do so is a warning, not an error. */
-  release(): Promise<void>;
-}
-
-/** Another run holds the lock. */
-export class LockedError extends IcebergSyncError {
-  constructor(message: string) {
-    super('LOCKED', message);
-  }
-}
-
-/** Locks this process holds now (paths), to tell its own leftovers from its live runs. */
-const heldHere = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the per-table run lock (`.iceberg-sync/lock`, created only if absent). A lock left by a
- * killed run on this host is taken over; one held by a live process, or by another host, is not.
- */
-export async function acquireLock(
-  resolve: StorageResolver,
-  metadataRoot: string,
-  logger: Logger = defaultLogger,
-): Promise<RunLock> {
-  const path = `${stateDir(metadataRoot)}/lock`;
-  const storage = resolve(path);
-  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  const body = new TextEncoder().encode(JSON.stringify(me));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await storage.write(path, body, { ifNotExists: true });
-      heldHere.add(path);
-      return {
-        // Never throws: a release failing after a failed run (storage gone) must not hide why the
-        // run failed; the lock it leaves is taken over by the next run on this host.
-        release: async () => {
-          heldHere.delete(path);
-          try {
-            await storage.delete(path);
-          } catch (err) {
-            logger.warn(`could not remove the run lock ${path}: ${(err as Error).message}`);
-          }
-        },
-      };
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) throw err;
-      let holder: { pid?: number; host?: string; since?: string } = {};
-      try {
-        holder = JSON.parse(new TextDecoder().decode(await storage.read(path)));
-      } catch {
-        // unreadable lock: treat as held
-      }
-      // Stale: left by a dead process on this host, or by an earlier run of this very process whose
-      // release failed (storage gone mid-run) and that is no longer running.
-      const stale =
-        holder.host === me.host &&
-        typeof holder.pid === 'number' &&
-        (holder.pid === process.pid ? !heldHere.has(path) : !processAlive(holder.pid));
-      if (stale && attempt === 0) {
-        await storage.delete(path);
-        continue;
-      }
-      throw new LockedError(
-        `another sync of this table is running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'}); ` +
-          `if no run is active, remove ${path}`,
-      );
-    }
-  }
-  throw new LockedError(`could not take the lock ${path}`);
 }

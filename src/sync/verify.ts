@@ -12,11 +12,11 @@ import { decodeMetadata, metadataNameMismatch } from '../iceberg/metadata-json.t
 import { findMetadataProblems } from '../iceberg/metadata-validate.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
+import { normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
+import { type UnreadableFile, walkTable } from '../table/walk.ts';
 import type { JsonObject } from '../util/json.ts';
-import { normalizePath, PathMapper, type PathMappingRule } from './path-mapping.ts';
 import { PresenceChecker } from './presence.ts';
 import { symlinkText } from './report.ts';
-import { type UnreadableFile, walkTable } from './walk.ts';
 
 /** Inputs of {@link verifyTable}. */
 export interface VerifyOptions {

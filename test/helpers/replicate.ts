@@ -5,7 +5,7 @@
 import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
-import type { PathMappingRule } from '../../src/sync/path-mapping.ts';
+import type { PathMappingRule } from '../../src/table/path-mapping.ts';
 
 /** Table directories (those with a metadata/ folder holding metadata.json files) below `root`. */
 export function findTables(root: string): string[] {

@@ -12,9 +12,9 @@ import { decodeMetadata } from '../../src/iceberg/metadata-json.ts';
 import type { StorageResolver } from '../../src/storage/router.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { syncTable } from '../../src/sync/engine.ts';
-import type { PathMappingRule } from '../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../src/sync/verify.ts';
-import { type FoundPath, walkTable } from '../../src/sync/walk.ts';
+import type { PathMappingRule } from '../../src/table/path-mapping.ts';
+import { type FoundPath, walkTable } from '../../src/table/walk.ts';
 import { scratchDir } from './paths.ts';
 
 /** Where the bundled sample's metadata says the table lives. */

@@ -24,7 +24,7 @@ import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { readParquetFooter } from '../../../src/parquet/footer.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { bytesRangeReader, type Storage } from '../../../src/storage/storage.ts';
-import { acquireLock, LockedError } from '../../../src/sync/state.ts';
+import { acquireLock, LockedError } from '../../../src/table/lock.ts';
 import { isJsonObject } from '../../../src/util/json.ts';
 import { listFilesRecursive, scratchDir } from '../../helpers/paths.ts';
 

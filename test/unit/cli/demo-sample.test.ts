@@ -13,8 +13,8 @@ import { decodeMetadata } from '../../../src/iceberg/metadata-json.ts';
 import { inspectTable } from '../../../src/inspect/inspect.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
-import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
+import type { PathMappingRule } from '../../../src/table/path-mapping.ts';
 import { listFilesRecursive, repoRoot, scratchDir, snapshotTree } from '../../helpers/paths.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';

@@ -11,8 +11,9 @@ import { addFiles } from '../../../src/addfiles/engine.ts';
 import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { AbortedError, ExitCode, exitCodeFor } from '../../../src/errors.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
-import { type ProgressEvent, syncTable } from '../../../src/sync/engine.ts';
+import { syncTable } from '../../../src/sync/engine.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
+import type { ProgressEvent } from '../../../src/table/progress.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';

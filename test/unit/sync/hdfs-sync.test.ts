@@ -18,8 +18,8 @@ import { SqlCatalog } from '../../../src/catalog/sql/sql.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { registerHdfsStorage, type WebHdfsStorage } from '../../../src/storage/webhdfs/index.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
-import type { PathMappingRule } from '../../../src/sync/path-mapping.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
+import type { PathMappingRule } from '../../../src/table/path-mapping.ts';
 import {
   hdfsServer,
   hdfsSkipReason,

@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { encodeAvroFile, readAvroFile } from '../../../src/avro/container.ts';
 import { SqlCatalog } from '../../../src/catalog/sql/index.ts';
 import { CorruptFileError, ExitCode, exitCodeFor } from '../../../src/errors.ts';
+import type { AvroRecordValue } from '../../../src/iceberg/manifest-views.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -22,9 +23,9 @@ import {
 import { findMetadataProblems } from '../../../src/iceberg/metadata-validate.ts';
 import { StorageRouter } from '../../../src/storage/router.ts';
 import { syncTable } from '../../../src/sync/engine.ts';
-import { InvalidPathError, type PathMappingRule } from '../../../src/sync/path-mapping.ts';
-import { type AvroRecordValue, cloneJson } from '../../../src/sync/rewrite.ts';
+import { cloneJson } from '../../../src/sync/rewrite.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
+import { InvalidPathError, type PathMappingRule } from '../../../src/table/path-mapping.ts';
 import type { JsonObject } from '../../../src/util/json.ts';
 import { listFilesRecursive, repoRoot, scratchDir } from '../../helpers/paths.ts';
 

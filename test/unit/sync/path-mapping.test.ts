@@ -8,7 +8,7 @@ import {
   parseMappingRule,
   pathKey,
   UnmappedPathError,
-} from '../../../src/sync/path-mapping.ts';
+} from '../../../src/table/path-mapping.ts';
 
 describe('path mapping', () => {
   it('normalises the spellings of one location', () => {

@@ -18,7 +18,7 @@ import {
   findReplicaOverlaps,
   type GuardedLocation,
   metadataRootOutputs,
-} from '../../../src/sync/replica-guard.ts';
+} from '../../../src/table/replica-guard.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 import { treeChanges, treeDigest } from '../../helpers/tree.ts';
 

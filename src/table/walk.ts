@@ -4,9 +4,9 @@
  */
 import { readAvroFile } from '../avro/container.ts';
 import { type ErrorCode, IcebergSyncError } from '../errors.ts';
+import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
 import type { MetadataDocument } from '../iceberg/metadata-json.ts';
 import type { StorageResolver } from '../storage/router.ts';
-import { type AvroRecordValue, contentOf, formatOf } from './rewrite.ts';
 
 /** A path found in the metadata, and the field it was found in. */
 export interface FoundPath {
