@@ -1,6 +1,12 @@
 /**
  * The rewrite-mode sync engine: find the newest replicated metadata version whose files are all
  * at the DR site, rewrite what earlier runs have not rewritten, and commit it to the DR catalog.
+ *
+ * One run's phases (discover, check, rewrite, commit) stay in one class because they share its
+ * per-run caches: the manifests a list names are read once by the presence check and reused by the
+ * rewrite, and a delete file is rewritten once however many manifests name it. What needs none of
+ * that lives beside it: the catalog checks (reconcile.ts), the copy plan, presence checks, field
+ * rewrites (rewrite.ts), the checkpoint (state.ts), and the shared table core in src/table/.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -11,14 +17,8 @@ import {
   openAvroContainer,
   readAvroFile,
 } from '../avro/container.ts';
+import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
-  type Catalog,
-  formatIdentifier,
-  type LoadedTable,
-  type TableIdentifier,
-} from '../catalog/catalog.ts';
-import {
-  CatalogDivergedError,
   CorruptFileError,
   IcebergSyncError,
   NotFoundError,
@@ -43,13 +43,7 @@ import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/sto
 import { stateDir } from '../table/checkpoint.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
-import {
-  InvalidPathError,
-  isUnderDir,
-  normalizePath,
-  PathMapper,
-  type PathMappingRule,
-} from '../table/path-mapping.ts';
+import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
 import type { ProgressEvent } from '../table/progress.ts';
 import {
   assertOutsideReplica,
@@ -58,7 +52,9 @@ import {
 } from '../table/replica-guard.ts';
 import { throwIfAborted } from '../util/abort.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
+import { writeCopyPlan } from './copy-plan.ts';
 import { PresenceChecker } from './presence.ts';
+import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import { mapDeletePathBounds, metadataPaths, rewriteMetadataJson, setDeletePathBounds } from './rewrite.ts';
 import {
@@ -142,10 +138,6 @@ function toBigInt(v: unknown): bigint | undefined {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return BigInt(v);
   return undefined;
-}
-
-function _errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** One run of the engine. Not reusable: make a new one per run. */
@@ -648,19 +640,12 @@ class SyncRun {
   }
 
   async writeCopyPlan(missing: MissingFile[]): Promise<void> {
-    const path = this.opts.copyPlanPath ?? `${stateDir(this.root)}/copy-plan.csv`;
-    if (missing.length === 0 && !this.opts.copyPlanPath) {
-      if (!this.report.dryRun) await this.resolve(path).delete(path);
-      return;
-    }
-    if (this.report.dryRun && !this.opts.copyPlanPath) return;
-    const csv = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-    const lines = missing.map((m) => `${csv(m.source)},${csv(m.target)}`);
-    await this.resolve(path).write(
-      path,
-      new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''),
-    );
-    this.report.copyPlan = path;
+    const written = await writeCopyPlan(this.resolve, missing, {
+      path: this.opts.copyPlanPath ?? `${stateDir(this.root)}/copy-plan.csv`,
+      explicit: this.opts.copyPlanPath !== undefined,
+      dryRun: this.report.dryRun,
+    });
+    if (written) this.report.copyPlan = written;
   }
 
   async run(): Promise<SyncReport> {
@@ -728,7 +713,9 @@ class SyncRun {
     this.state = loaded ?? emptyState(this.mapper.rules);
     const current = await opts.catalog.loadTable(opts.table);
     // A checkpoint the catalog contradicts is no guide to what is committed (see reconcile).
-    const last = (await this.reconcile(current)) ? this.state.lastCommit : undefined;
+    const last = (await reconcileCatalog(this.reconcileContext(), current))
+      ? this.state.lastCommit
+      : undefined;
     const upToDate = (source: string) =>
       last !== undefined &&
       last.sourceMetadata === source &&
@@ -807,7 +794,7 @@ class SyncRun {
       return;
     }
     if (opts.dryRun) {
-      this.assertCommittable(current);
+      assertCommittable(this.reconcileContext(), current);
       finish(behind ? 'behind' : 'planned', chosen, current?.metadataLocation ?? null);
       report.manifestListsRewritten = chosen.doc.metadata.snapshots.filter(
         (s) => s.manifestList && !this.state.manifestLists[s.manifestList],
@@ -828,7 +815,7 @@ class SyncRun {
       finish(behind ? 'behind' : 'up-to-date', chosen, current.metadataLocation);
       return;
     }
-    this.assertCommittable(current);
+    assertCommittable(this.reconcileContext(), current);
     // The last point to stop at (progress checks the signal): the commit runs whole.
     this.progress({ phase: 'commit', message: `committing ${baseName(location)}` });
     if (!current) await opts.catalog.ensureNamespace(opts.table.namespace);
@@ -839,78 +826,20 @@ class SyncRun {
     finish(behind ? 'behind' : 'committed', chosen, committed);
   }
 
-  /**
-   * Compares the catalog with the checkpoint's last commit before the checkpoint is trusted.
-   * True when they agree and the file the catalog points at is there. Otherwise the run repairs:
-   * the table gone from the catalog (its database lost, the row dropped) is registered again; a
-   * catalog at another file under the metadata root (restored from a backup) is moved forward; a
-   * catalog file that is gone is written again. A catalog entry this tool did not write stops the
-   * run (`CatalogDivergedError`) unless `overwriteCatalog` is set.
-   */
-  async reconcile(current: LoadedTable | undefined): Promise<boolean> {
-    const { opts, report } = this;
-    const last = this.state.lastCommit;
-    const ours = (location: string) => isUnderDir(location, this.root);
-    const found = async (what: string) => {
-      // What the checkpoint says was written may be gone too: write again what is.
-      await this.forgetMissingOutputs();
-      report.recovered = what;
-      (opts.logger ?? defaultLogger).warn(
-        `${what}; ${opts.dryRun ? 'a sync would commit again' : 'committing again'}`,
-      );
+  /** What the catalog checks of {@link reconcileCatalog} need of this run. */
+  reconcileContext(): ReconcileContext {
+    const { opts } = this;
+    return {
+      catalogName: opts.catalog.name,
+      table: opts.table,
+      root: this.root,
+      state: this.state,
+      resolve: this.resolve,
+      report: this.report,
+      logger: opts.logger ?? defaultLogger,
+      dryRun: opts.dryRun ?? false,
+      overwriteCatalog: opts.overwriteCatalog ?? false,
     };
-    // Someone else's entry: refused at the commit (assertCommittable), after the checks that say more.
-    if (current && !ours(current.metadataLocation)) return false;
-    if (!last) return true;
-    if (!current) {
-      await found(`the DR catalog no longer has the table this tool committed last (${last.outputMetadata})`);
-      return false;
-    }
-    if (!(await this.resolve(current.metadataLocation).stat(current.metadataLocation))) {
-      await found(`the metadata file the DR catalog points at is gone (${current.metadataLocation})`);
-      return false;
-    }
-    if (current.metadataLocation !== last.outputMetadata) {
-      await found(
-        `the DR catalog points at ${current.metadataLocation}, not at this tool's last commit ${last.outputMetadata}`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Refuses to commit over a catalog entry this tool did not write (not under the metadata root),
-   * unless `overwriteCatalog` says to.
-   */
-  assertCommittable(current: LoadedTable | undefined): void {
-    if (!current || isUnderDir(current.metadataLocation, this.root) || this.opts.overwriteCatalog) return;
-    const last = this.state.lastCommit;
-    throw new CatalogDivergedError(
-      `${this.opts.catalog.name}.${formatIdentifier(this.opts.table)} points at ${current.metadataLocation}, ` +
-        `which this tool did not write (its outputs are under ${this.root})` +
-        `${last ? `; its last commit was ${last.outputMetadata}` : ''}. Nothing was committed. If the DR ` +
-        'table should follow the replica again, rerun with --overwrite-catalog (compare-and-swap against ' +
-        'what the catalog holds now); otherwise leave the table to whoever committed it.',
-    );
-  }
-
-  /** Drops from the checkpoint every output that is no longer there, so that it is written again. */
-  async forgetMissingOutputs(): Promise<void> {
-    const present = new Map<string, number>();
-    for (const dir of [this.root, `${this.root}/deletes`]) {
-      for await (const f of this.resolve(dir).list(dir)) present.set(f.path, f.size);
-    }
-    const gone = (f: RewrittenFile) => present.get(f.outputPath) !== f.outputSize;
-    for (const table of [this.state.manifests, this.state.manifestLists, this.state.deleteFiles]) {
-      for (const [source, out] of Object.entries(table)) {
-        // Its name stays reserved for the same source, so it is written again at the same path.
-        if (gone(out)) delete table[source];
-      }
-    }
-    for (const [source, out] of Object.entries(this.state.metadata)) {
-      if (!present.has(out)) delete this.state.metadata[source];
-    }
   }
 
   recordCommit(chosen: Candidate, committed: string): void {
