@@ -8,47 +8,15 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { AvroRecord } from '../avro/container.ts';
 import { type Catalog, formatIdentifier, type TableIdentifier } from '../catalog/catalog.ts';
-import {
-  ConfigError,
-  CorruptFileError,
-  type IcebergSyncError,
-  NotFoundError,
-  UnsupportedError,
-} from '../errors.ts';
-import {
-  type ManifestFileView,
-  manifestEntryView,
-  manifestFileView,
-  readManifest,
-  readManifestList,
-} from '../iceberg/manifest-codec.ts';
+import { CorruptFileError, type IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
+import { readManifestList } from '../iceberg/manifest-codec.ts';
 import type { FormatVersion } from '../iceberg/metadata.ts';
-import { decodeMetadata, encodeMetadata, metadataVersionOf } from '../iceberg/metadata-json.ts';
+import { encodeMetadata, metadataVersionOf } from '../iceberg/metadata-json.ts';
 import { validateTableMetadata } from '../iceberg/metadata-validate.ts';
-import {
-  NAME_MAPPING_PROPERTY,
-  type NameMapping,
-  nameMappingOf,
-  nameMappingToJson,
-  parseNameMapping,
-} from '../iceberg/name-mapping.ts';
-import {
-  defaultSpec,
-  PARTITION_FIELD_ID_START,
-  type PartitionSpec,
-  partitionType,
-} from '../iceberg/partition.ts';
-import {
-  currentSchema,
-  findFieldByName,
-  isPrimitive,
-  maxFieldId,
-  type NestedField,
-  type Schema,
-} from '../iceberg/schema.ts';
+import { NAME_MAPPING_PROPERTY, nameMappingOf, nameMappingToJson } from '../iceberg/name-mapping.ts';
+import type { PartitionSpec } from '../iceberg/partition.ts';
+import type { Schema } from '../iceberg/schema.ts';
 import { type ParquetFooter, readParquetFooter } from '../parquet/footer.ts';
-import { hasFieldIds, parquetToIcebergStruct, parquetTree } from '../parquet/iceberg-schema.ts';
-import { parseMetricsMode } from '../parquet/metrics.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { openRangeReader } from '../storage/storage.ts';
@@ -63,7 +31,14 @@ import {
 import { throwIfAborted } from '../util/abort.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
-import { appendSummary, buildAppend, newSnapshotId, newTableMetadata, withSnapshot } from './append.ts';
+import { appendSummary, buildAppend, newSnapshotId, withSnapshot } from './append.ts';
+import {
+  type CreatedShape,
+  type CreateTableOptions,
+  createdTableMetadata,
+  createShape,
+} from './create-table.ts';
+import { type LoadedTableState, loadTable, readText } from './current-table.ts';
 import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
 import {
   deleteFileEvidence,
@@ -74,26 +49,14 @@ import {
 } from './delete-files.ts';
 import { type Removal, removeFiles } from './remove.ts';
 import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
-import { type AddFilesState, loadAddFilesState, saveAddFilesState, type TrackedDeleteFile } from './state.ts';
+import { type AddFilesState, saveAddFilesState } from './state.ts';
+import { shapeOf } from './table-shape.ts';
+import { loadTrackedSet, type ManifestReadContext } from './tracked-set.ts';
 
 /** Progress of a run (the same events as a sync's). */
 export type AddFilesProgress = ProgressEvent;
 
-/** How to create the table when it does not exist. */
-export interface CreateTableOptions {
-  /**
-   * Partition fields: `col` (identity), `col:type` (identity on a Hive directory column the
-   * files lack, typed; default string), `day(col)`, `month(col)`, `year(col)`, `hour(col)`,
-   * `truncate(W, col)`, `bucket(N, col)`.
-   */
-  readonly partitionBy?: readonly string[];
-  /** Table format version (default 2). */
-  readonly formatVersion?: FormatVersion;
-  /** Table location (default: the parent of the metadata root). */
-  readonly location?: string;
-  /** Extra table properties. */
-  readonly properties?: Readonly<Record<string, string>>;
-}
+export type { CreateTableOptions } from './create-table.ts';
 
 /** Inputs of {@link addFiles}. */
 export interface AddFilesOptions {
@@ -172,46 +135,6 @@ export interface AddFilesReport {
   dryRun: boolean;
 }
 
-interface LoadedTableState {
-  readonly location: string;
-  readonly json: JsonObject;
-  readonly formatVersion: FormatVersion;
-  readonly schema: Schema;
-  readonly spec: PartitionSpec;
-  readonly properties: Record<string, string>;
-}
-
-async function readText(resolve: StorageResolver, path: string): Promise<Uint8Array> {
-  return resolve(path).read(path);
-}
-
-/** Parses a `--partition-by` term. */
-function parsePartitionTerm(term: string): { transform: string; column: string; type?: string } {
-  const t = term.trim();
-  const fn = /^(\w+)\(\s*(?:(\d+)\s*,\s*)?([^)]+?)\s*\)$/.exec(t);
-  if (fn) {
-    const [, name, arg, column] = fn as unknown as [string, string, string | undefined, string];
-    if (['year', 'month', 'day', 'hour', 'identity', 'void'].includes(name) && arg === undefined)
-      return { transform: name, column };
-    if ((name === 'bucket' || name === 'truncate') && arg !== undefined)
-      return { transform: `${name}[${arg}]`, column };
-    throw new ConfigError(
-      `--partition-by '${term}': unknown transform (identity, year, month, day, hour, bucket(N, col), truncate(W, col))`,
-    );
-  }
-  const colon = t.indexOf(':');
-  if (colon > 0) return { transform: 'identity', column: t.slice(0, colon), type: t.slice(colon + 1) };
-  if (!/^[^\s(),]+$/.test(t)) throw new ConfigError(`--partition-by '${term}': not a column or transform`);
-  return { transform: 'identity', column: t };
-}
-
-const PARTITION_SUFFIX: Record<string, string> = {
-  year: '_year',
-  month: '_month',
-  day: '_day',
-  hour: '_hour',
-};
-
 /** A footer read, or why the file cannot be read as Parquet. */
 type FooterOutcome = { readonly footer: ParquetFooter } | { readonly reason: string };
 
@@ -265,104 +188,13 @@ class AddFilesRun {
     throwIfAborted(this.o.signal);
   }
 
-  async loadTable(location: string): Promise<LoadedTableState> {
-    const doc = decodeMetadata(await readText(this.o.resolve, location), location);
-    const json = doc.json;
-    validateTableMetadata(json, location);
+  /** How this run reads the table's manifests. */
+  get manifests(): ManifestReadContext {
     return {
-      location,
-      json,
-      formatVersion: doc.metadata.formatVersion,
-      schema: currentSchema(json, location),
-      spec: defaultSpec(json, location),
-      properties: { ...doc.metadata.properties },
+      resolve: this.o.resolve,
+      ...(this.o.concurrency !== undefined ? { concurrency: this.o.concurrency } : {}),
+      progress: (e) => this.progress(e),
     };
-  }
-
-  /**
-   * Data files the table's current snapshot tracks, read from its manifests. Entries of its
-   * data manifests that are delete files (a malformed table) go to `deletes`, not to the result.
-   */
-  async trackedFromManifests(
-    table: LoadedTableState,
-    deletes: Map<string, TrackedDeleteFile>,
-  ): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const sid = table.json['current-snapshot-id'];
-    if (typeof sid !== 'bigint' || sid === -1n) return out;
-    const snap = (table.json.snapshots as JsonObject[]).find((s) => s['snapshot-id'] === sid);
-    const listPath = snap?.['manifest-list'];
-    if (typeof listPath !== 'string') {
-      throw new UnsupportedError(
-        table.location,
-        'snapshots without a manifest list (inline v1 manifests) are not supported by add-files',
-      );
-    }
-    this.progress({ phase: 'discover', message: 'reading the table manifests (no usable checkpoint)' });
-    const list = await readManifestList(await readText(this.o.resolve, listPath), listPath);
-    for (const rec of list.records) {
-      const mf = manifestFileView(rec, listPath);
-      if (mf.content !== 0) continue;
-      const manifest = await readManifest(await readText(this.o.resolve, mf.manifestPath), mf.manifestPath);
-      for (const r of manifest.records) {
-        const e = manifestEntryView(r, mf.manifestPath);
-        const content = e.dataFile.content;
-        if (content !== 0) {
-          const snapshotId = e.snapshotId ?? mf.addedSnapshotId ?? sid;
-          deletes.set(pathKey(e.dataFile.filePath), { content, snapshotId: snapshotId.toString() });
-        } else if (e.status !== 2) out.set(pathKey(e.dataFile.filePath), Number(e.dataFile.fileSizeInBytes));
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Every file that some snapshot of the table tracks as a delete file (live or not: a delete
-   * file that compaction dropped is still no data file), read from the delete manifests of the
-   * snapshots. Skipped: snapshots whose summary says `total-delete-files` is 0 (every delete
-   * file is live in the snapshot that added it, so none is missed; without this, a table of
-   * n appends costs n manifest lists of up to n entries). Format v1 has no delete files.
-   */
-  async deleteFilesFromManifests(table: LoadedTableState): Promise<Map<string, TrackedDeleteFile>> {
-    const out = new Map<string, TrackedDeleteFile>();
-    if (table.formatVersion < 2 || !Array.isArray(table.json.snapshots)) return out;
-    const lists = (table.json.snapshots as JsonObject[])
-      .filter((s) => !isJsonObject(s.summary) || s.summary['total-delete-files'] !== '0')
-      .map((s) => s['manifest-list'])
-      .filter((p): p is string => typeof p === 'string');
-    if (!lists.length) return out;
-    this.progress({ phase: 'discover', message: "reading the table's delete manifests" });
-    const limit = pLimit(this.o.concurrency ?? 16);
-    const perList = await Promise.all(
-      lists.map((listPath) =>
-        limit(async () => {
-          const list = await readManifestList(await readText(this.o.resolve, listPath), listPath);
-          return list.records.map((rec) => manifestFileView(rec, listPath)).filter((mf) => mf.content === 1);
-        }),
-      ),
-    );
-    const manifests = new Map<string, ManifestFileView>();
-    for (const mf of perList.flat()) if (!manifests.has(mf.manifestPath)) manifests.set(mf.manifestPath, mf);
-    const entries = await Promise.all(
-      [...manifests.values()].map((mf) =>
-        limit(async () => {
-          const manifest = await readManifest(
-            await readText(this.o.resolve, mf.manifestPath),
-            mf.manifestPath,
-          );
-          return manifest.records.map((r) => ({ mf, e: manifestEntryView(r, mf.manifestPath) }));
-        }),
-      ),
-    );
-    // In snapshot order; the entry that added a file names the snapshot that added it.
-    for (const { mf, e } of entries.flat()) {
-      const content = e.dataFile.content;
-      if (content === 0) continue;
-      const key = pathKey(e.dataFile.filePath);
-      const snapshotId = (e.snapshotId ?? mf.addedSnapshotId)?.toString() ?? 'unknown';
-      if (!out.has(key) || e.status === 1) out.set(key, { content, snapshotId });
-    }
-    return out;
   }
 
   async readFooter(f: ScannedFile): Promise<ParquetFooter> {
@@ -378,77 +210,6 @@ class AddFilesRun {
     } catch {
       return false;
     }
-  }
-
-  /** The schema, spec and properties of a table created from the first readable file. */
-  createShape(
-    footer: ParquetFooter,
-    first: ScannedFile,
-  ): { schema: Schema; spec: PartitionSpec; lastColumnId: number; properties: Record<string, string> } {
-    const create = this.o.create ?? {};
-    const useIds = hasFieldIds(footer);
-    let struct = parquetToIcebergStruct(parquetTree(footer), useIds, true);
-    let nextId = maxFieldId(struct) + 1;
-    const hive = hivePartitionValues(first.relative);
-    const fields: PartitionSpec['fields'][number][] = [];
-    const extra: NestedField[] = [];
-    for (const term of create.partitionBy ?? []) {
-      const p = parsePartitionTerm(term);
-      let source = findFieldByName(struct, p.column) ?? extra.find((f) => f.name === p.column);
-      if (!source) {
-        if (p.transform !== 'identity' || !hive.has(p.column)) {
-          throw new ConfigError(
-            `--partition-by ${term}: column ${p.column} is neither in ${first.path} nor a '${p.column}=' directory above it`,
-          );
-        }
-        source = { id: nextId++, name: p.column, required: false, type: p.type ?? 'string' };
-        extra.push(source);
-      } else if (p.type && p.type !== source.type) {
-        throw new ConfigError(
-          `--partition-by ${term}: column ${p.column} is ${String(source.type)} in the files`,
-        );
-      }
-      if (!isPrimitive(source.type))
-        throw new ConfigError(`--partition-by ${term}: ${p.column} is not a primitive column`);
-      const base = p.transform.replace(/\[.*$/, '');
-      const name =
-        p.transform === 'identity'
-          ? p.column
-          : `${p.column}${PARTITION_SUFFIX[base] ?? (base === 'bucket' ? '_bucket' : '_trunc')}`;
-      fields.push({
-        name,
-        transform: p.transform,
-        sourceId: source.id,
-        fieldId: PARTITION_FIELD_ID_START + fields.length,
-      });
-    }
-    if (extra.length) struct = { type: 'struct', fields: [...struct.fields, ...extra] };
-    const schema: Schema = { schemaId: 0, struct };
-    const properties: Record<string, string> = { ...(create.properties ?? {}) };
-    if (!useIds) properties[NAME_MAPPING_PROPERTY] = nameMappingToJson(nameMappingOf(struct));
-    return { schema, spec: { specId: 0, fields }, lastColumnId: nextId - 1, properties };
-  }
-
-  shapeOf(schema: Schema, spec: PartitionSpec, properties: Record<string, string>): TableShape {
-    const text = properties[NAME_MAPPING_PROPERTY];
-    let nameMapping: NameMapping | undefined;
-    if (text !== undefined) nameMapping = parseNameMapping(text);
-    for (const [k, v] of Object.entries(properties)) {
-      if (
-        (k === 'write.metadata.metrics.default' || k.startsWith('write.metadata.metrics.column.')) &&
-        !parseMetricsMode(v)
-      ) {
-        throw new ConfigError(
-          `table property ${k}='${v}' is not a metrics mode (none, counts, truncate(N), full)`,
-        );
-      }
-    }
-    return {
-      schema: schema.struct,
-      partitionFields: partitionType(spec, schema.struct),
-      nameMapping,
-      properties,
-    };
   }
 
   async run(): Promise<AddFilesReport> {
@@ -483,7 +244,7 @@ class AddFilesRun {
     const r = this.report;
     this.progress({ phase: 'discover', message: `loading ${r.table}` });
     const loaded = await o.catalog.loadTable(o.table);
-    const table = loaded ? await this.loadTable(loaded.metadataLocation) : undefined;
+    const table = loaded ? await loadTable(o.resolve, loaded.metadataLocation) : undefined;
     if (!table && !o.create) {
       throw new NotFoundError(
         `${r.table}: no such table in catalog ${o.catalog.name} (pass --create to create it from the files)`,
@@ -495,26 +256,12 @@ class AddFilesRun {
 
     // What the table tracks: the checkpoint when it belongs to the current metadata, else the manifests.
     // Likewise the files any snapshot tracks as delete files: never to be added as data.
-    let state = await loadAddFilesState(o.resolve, this.metadataRoot, o.logger);
-    let tracked: Map<string, number>;
-    let deletes = new Map<string, TrackedDeleteFile>();
-    if (table && state && state.metadataLocation === table.location) {
-      tracked = new Map(Object.entries(state.tracked));
-      deletes = state.deleteFiles
-        ? new Map(Object.entries(state.deleteFiles))
-        : await this.deleteFilesFromManifests(table);
-    } else {
-      tracked = table ? await this.trackedFromManifests(table, deletes) : new Map();
-      if (table) for (const [k, v] of await this.deleteFilesFromManifests(table)) deletes.set(k, v);
-      state = {
-        version: 1,
-        metadataLocation: table?.location ?? '',
-        tracked: {},
-        rejected: state?.rejected ?? {},
-      };
-    }
-    // This tool commits data files only, so the set holds until another writer commits.
-    state.deleteFiles = Object.fromEntries(deletes);
+    const { state, tracked, deletes } = await loadTrackedSet(
+      this.manifests,
+      table,
+      this.metadataRoot,
+      o.logger,
+    );
 
     this.progress({ phase: 'discover', message: `listing ${o.dataPath}` });
     const storage = o.resolve(o.dataPath);
@@ -613,8 +360,8 @@ class AddFilesRun {
     );
 
     let shape: TableShape | undefined;
-    let creation: ReturnType<AddFilesRun['createShape']> | undefined;
-    if (table) shape = this.shapeOf(table.schema, table.spec, table.properties);
+    let creation: CreatedShape | undefined;
+    if (table) shape = shapeOf(table.schema, table.spec, table.properties);
     const added: NewDataFile[] = [];
     const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
     for (const [i, f] of candidates.entries()) {
@@ -640,8 +387,8 @@ class AddFilesRun {
       else if (deleteEvidence) reason = deleteFileRejection(deleteEvidence);
       else {
         if (!shape) {
-          creation = this.createShape(res.footer, f);
-          shape = this.shapeOf(creation.schema, creation.spec, creation.properties);
+          creation = createShape(o.create ?? {}, res.footer, f);
+          shape = shapeOf(creation.schema, creation.spec, creation.properties);
         }
         const outcome = dataFileFromFooter(
           shape,
@@ -673,7 +420,7 @@ class AddFilesRun {
     tracked: Map<string, number>,
     added: NewDataFile[],
     removed: ReadonlySet<string>,
-    creation?: ReturnType<AddFilesRun['createShape']>,
+    creation?: CreatedShape,
   ): Promise<void> {
     const o = this.o;
     const r = this.report;
@@ -716,25 +463,11 @@ class AddFilesRun {
       }
     } else {
       const c = creation as NonNullable<typeof creation>;
-      formatVersion = o.create?.formatVersion ?? 2;
       schema = c.schema;
       spec = c.spec;
-      const location =
-        o.create?.location ??
-        (this.metadataRoot.endsWith('/metadata')
-          ? this.metadataRoot.slice(0, -'/metadata'.length)
-          : this.metadataRoot);
-      json = newTableMetadata({
-        formatVersion,
-        location,
-        schema,
-        spec,
-        lastColumnId: c.lastColumnId,
-        properties: c.properties,
-        timestampMs: now,
-      });
+      ({ json, formatVersion } = createdTableMetadata(o.create, this.metadataRoot, c, now));
     }
-    const shape = this.shapeOf(schema, spec, {
+    const shape = shapeOf(schema, spec, {
       ...(table?.properties ?? creation?.properties ?? {}),
       ...properties,
     });
