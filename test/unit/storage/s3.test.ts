@@ -15,7 +15,6 @@ import {
   type S3StorageOptions,
   s3OptionsFromProperties,
 } from '../../../src/storage/s3/index.ts';
-import { collectBytes } from '../../../src/storage/storage.ts';
 import { requireServer } from '../../helpers/requires.ts';
 import {
   createBucket,
