@@ -17,6 +17,7 @@ import {
 import { cloneJson } from '../../../src/sync/rewrite.ts';
 import type { JsonObject } from '../../../src/util/json.ts';
 import { impalaFixtures, repoRoot, walk } from '../../helpers/paths.ts';
+import { requireFixtures } from '../../helpers/requires.ts';
 
 const sampleDir = path.join(repoRoot, 'examples', 'replica', 'warehouse', 'sales', 'orders', 'metadata');
 const isMetadata = (p: string) => /\.metadata\.json(\.gz)?$/.test(p);
@@ -49,13 +50,16 @@ type Mutation = readonly [what: string, mutate: (j: JsonObject) => void, field: 
 const snaps = (j: JsonObject) => j.snapshots as JsonObject[];
 const refs = (j: JsonObject) => j.refs as Record<string, JsonObject>;
 
+/** The tests that read the real files beyond the bundled sample. */
+const fixtures = requireFixtures();
+
 describe('table metadata validation', () => {
-  it('finds the real metadata files', () => {
+  it('finds the real metadata files', fixtures, () => {
     assert.ok(realFiles.length >= 100, `found ${realFiles.length}`);
     assert.ok(realFiles.includes(sampleFile));
   });
 
-  it('accepts every real metadata file (sample and Impala fixtures, v1, v2 and v3)', () => {
+  it('accepts every real metadata file (sample and Impala fixtures, v1, v2 and v3)', fixtures, () => {
     const versions = new Set<string>();
     for (const file of realFiles) {
       const json = load(file);
@@ -314,7 +318,7 @@ describe('table metadata validation', () => {
     assert.deepEqual(findMetadataProblems(json), []);
   });
 
-  it('applies the v1 rules: legacy single schema and spec, no sequence numbers', () => {
+  it('applies the v1 rules: legacy single schema and spec, no sequence numbers', fixtures, () => {
     const { file, json } = realOf(1n);
     assert.deepEqual(findMetadataProblems(json), [], file);
     const withSeq = cloneJson(json);
@@ -332,7 +336,7 @@ describe('table metadata validation', () => {
     assert.deepEqual(findMetadataProblems(minimal), []);
   });
 
-  it('applies the v3 rules: next-row-id, row lineage of snapshots', () => {
+  it('applies the v3 rules: next-row-id, row lineage of snapshots', fixtures, () => {
     const { file, json } = realOf(3n);
     assert.deepEqual(findMetadataProblems(json), [], file);
     const noNext = cloneJson(json);
