@@ -203,7 +203,7 @@ export class WebHdfsStorage implements Storage {
       throwIfAborted(signal, path);
     } catch (err) {
       // A body that failed (or was aborted) half way may have left a partial temporary file.
-      await this.delete(tmpPath).catch(() => {});
+      await this.#removeLateTemporary(tmpPath);
       throw err;
     }
     try {
@@ -214,6 +214,21 @@ export class WebHdfsStorage implements Storage {
       if (err instanceof NotFoundError && !(await this.stat(tmpPath)) && (await this.stat(path))) return;
       await this.delete(tmpPath).catch(() => {});
       throw err;
+    }
+  }
+
+  /**
+   * Removes the temporary file of a failed upload. The DataNode opens the file when the request
+   * reaches it, which can be after the client gave up (an abort, a reset): a DELETE sent at once
+   * can come first, and the file appears behind it. So the name is watched for a short, bounded
+   * while (the temporary name is ours alone) and removed whenever it shows up.
+   */
+  async #removeLateTemporary(tmpPath: string): Promise<void> {
+    for (let round = 0; round < 8; round++) {
+      await this.delete(tmpPath).catch(() => {});
+      await new Promise((r) => setTimeout(r, 125));
+      const st = await this.stat(tmpPath).catch(() => undefined);
+      if (!st && round >= 2) return;
     }
   }
 
