@@ -50,6 +50,7 @@ function hadoopOn(storage: Storage, warehouse: string) {
 const harnesses: CatalogHarness[] = [
   {
     name: 'SQL on SQLite',
+    dropsTables: true,
     skip: false,
     listsEmptyNamespaces: true,
     setup: async () => {
@@ -66,6 +67,7 @@ const harnesses: CatalogHarness[] = [
   },
   {
     name: 'SQL on PostgreSQL',
+    dropsTables: true,
     skip: pgSkip,
     listsEmptyNamespaces: true,
     setup: async () => {
@@ -88,18 +90,21 @@ const harnesses: CatalogHarness[] = [
   },
   {
     name: 'Hadoop layout on local disk',
+    dropsTables: false,
     skip: false,
     listsEmptyNamespaces: false,
     setup: async () => hadoopOn(new LocalStorage(), scratchDir('contract-hadoop')),
   },
   {
     name: 'Hadoop layout in memory',
+    dropsTables: false,
     skip: false,
     listsEmptyNamespaces: false,
     setup: async () => hadoopOn(new MemoryStorage(), 'memory://contract/warehouse'),
   },
   {
     name: 'Hadoop layout on S3',
+    dropsTables: false,
     skip: s3SkipReason,
     listsEmptyNamespaces: false,
     setup: async () => {

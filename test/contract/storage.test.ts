@@ -17,16 +17,19 @@ let run = 0;
 const harnesses: StorageHarness[] = [
   {
     name: 'local',
+    renames: true,
     skip: false,
     open: async () => ({ storage: new LocalStorage(), root: scratchDir('contract-local') }),
   },
   {
     name: 'local (file: URIs)',
+    renames: true,
     skip: false,
     open: async () => ({ storage: new LocalStorage(), root: `file://${scratchDir('contract-file')}` }),
   },
   {
     name: 'memory',
+    renames: true,
     skip: false,
     open: async () => ({
       storage: new MemoryStorage({ chunkSize: 100_000 }),
@@ -35,6 +38,7 @@ const harnesses: StorageHarness[] = [
   },
   {
     name: 'S3',
+    renames: false,
     skip: s3SkipReason,
     open: async () => {
       const server = s3Server!;
@@ -46,6 +50,7 @@ const harnesses: StorageHarness[] = [
   },
   {
     name: 'WebHDFS',
+    renames: true,
     skip: hdfsSkipReason,
     open: async () => ({
       storage: new WebHdfsStorage(hdfsOptions(hdfsServer!)),
