@@ -3,7 +3,6 @@
  * naming file and field, the catalog's state, and a byte-identical replica.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,15 +13,9 @@ import { cloneJson } from '../../../src/sync/rewrite.ts';
 import type { JsonObject } from '../../../src/util/json.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { listFilesRecursive, repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { checksums } from '../../helpers/sample-site.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
-
-function checksums(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of listFilesRecursive(dir))
-    m.set(f, createHash('sha256').update(readFileSync(f)).digest('hex'));
-  return m;
-}
 
 function setup(label: string) {
   const base = scratchDir(label);

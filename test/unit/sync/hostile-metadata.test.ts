@@ -5,7 +5,6 @@
  * case checks the catalog's state and that the replica is byte-identical afterwards.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -27,7 +26,8 @@ import { cloneJson } from '../../../src/sync/rewrite.ts';
 import { verifyTable } from '../../../src/sync/verify.ts';
 import { InvalidPathError, type PathMappingRule } from '../../../src/table/path-mapping.ts';
 import type { JsonObject } from '../../../src/util/json.ts';
-import { listFilesRecursive, repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { repoRoot, scratchDir } from '../../helpers/paths.ts';
+import { checksums } from '../../helpers/sample-site.ts';
 
 const SOURCE_WAREHOUSE = 'hdfs://prod-nn:8020/warehouse';
 const SOURCE_TABLE = `${SOURCE_WAREHOUSE}/sales/orders`;
@@ -35,12 +35,6 @@ const resolve = new StorageRouter().resolver;
 const table = { namespace: ['sales'], name: 'orders' };
 
 /** SHA-256 of every file below `dir`: equal maps mean a byte-identical tree. */
-function checksums(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of listFilesRecursive(dir))
-    m.set(f, createHash('sha256').update(readFileSync(f)).digest('hex'));
-  return m;
-}
 
 /** A copy of the sample replica and an empty DR site. */
 async function setup(label: string) {
