@@ -49,6 +49,11 @@ export interface CatalogType<C extends CatalogConfigBase = CatalogConfigBase> {
   readonly aliases: readonly string[];
   /** One line on what it is. */
   readonly description: string;
+  /**
+   * True when its `warehouse` names a warehouse to the server (REST) rather than a location: it is
+   * then passed on as written, and gives no default place for the rewritten metadata.
+   */
+  readonly warehouseIsName?: boolean;
   /** The zod schema of its settings (other keys are allowed and kept in `properties`). */
   readonly schema: z.ZodType;
   /** Whether settings without a `type` are of this type (PyIceberg infers `sql` from the URI). */

@@ -1,6 +1,6 @@
 /**
  * Catalogs: the {@link Catalog} contract, the catalog types of the registry (SQL for
- * JdbcCatalog/PyIceberg, Hadoop), their configuration, and {@link createCatalog} to open one.
+ * JdbcCatalog/PyIceberg, Hadoop, REST), their configuration, and {@link createCatalog} to open one.
  */
 export type { Catalog, LoadedTable, TableIdentifier } from './catalog.ts';
 export { formatIdentifier, parseIdentifier, validateIdentifier, validateNamespace } from './catalog.ts';
@@ -10,6 +10,7 @@ export type {
   CatalogsConfig,
   HadoopCatalogConfig,
   ParseOptions,
+  RestCatalogConfig,
   SqlCatalogConfig,
   StoragePrefixConfig,
 } from './config.ts';
@@ -23,6 +24,8 @@ export {
   catalogTypeNames,
   createCatalog,
 } from './registry.ts';
+export type { HttpClientOptions, RestAuth, RestCatalogOptions } from './rest/index.ts';
+export { RestCatalog, restCatalogType } from './rest/index.ts';
 export type {
   SqlCatalogOptions,
   SqlDriver,

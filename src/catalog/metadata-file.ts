@@ -10,12 +10,17 @@ import type { Storage } from '../storage/storage.ts';
  * bytes is accepted (a retry after a crash finds its own file). Resolves true if this call
  * created the file, so that a commit that certainly failed can remove it again.
  */
-export async function writeMetadataOnce(storage: Storage, location: string, bytes: Uint8Array): Promise<boolean> {
+export async function writeMetadataOnce(
+  storage: Storage,
+  location: string,
+  bytes: Uint8Array,
+): Promise<boolean> {
   try {
     await storage.write(location, bytes, { ifNotExists: true });
     return true;
   } catch (err) {
-    if (err instanceof AlreadyExistsError && Buffer.compare(await storage.read(location), bytes) === 0) return false;
+    if (err instanceof AlreadyExistsError && Buffer.compare(await storage.read(location), bytes) === 0)
+      return false;
     throw err;
   }
 }
