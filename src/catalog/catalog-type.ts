@@ -69,6 +69,11 @@ export interface CatalogType<C extends CatalogConfigBase = CatalogConfigBase> {
    * configuration file names, of whatever type, or none).
    */
   fromFlags(flags: CatalogFlags, configured: CatalogConfigBase | undefined): Promise<C>;
+  /**
+   * The places the catalog itself writes to, for the replica guard (a SQLite file, a Hadoop
+   * warehouse); none for a catalog service, whose files this tool places.
+   */
+  writesTo?(config: C): { readonly what: string; readonly path: string }[];
   /** Opens the catalog `name`; `storageFor` gives the storage of a path. The caller closes it. */
   open(name: string, config: C, storageFor: StorageResolver, options: OpenCatalogOptions): Promise<Catalog>;
 }

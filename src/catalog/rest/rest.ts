@@ -267,7 +267,7 @@ export class RestCatalog implements Catalog {
             `${answer ? ` (last: ${describe(answer)})` : ''}; the next run finds out whether it landed`,
         );
       }
-      if (!answer || answer.status !== 429) unknown = true;
+      if (answer?.status !== 429) unknown = true;
       await abortableSleep(waitFor(this.#http, attempt, answer));
     }
   }
