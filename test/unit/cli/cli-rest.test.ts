@@ -6,12 +6,14 @@
  * at once; credentials refused.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type JsonObject, parseJson } from '../../../src/util/json.ts';
 import { type CliRun, runCliAsync } from '../../helpers/cli.ts';
 import { type Fault, startFaultProxy } from '../../helpers/fault-proxy.ts';
+import { scratchDir } from '../../helpers/paths.ts';
 import { requireServer } from '../../helpers/requires.ts';
 import { type RestServer, restSkipReason, startRestServer } from '../../helpers/rest.ts';
 import { checksums, type SampleSite, sampleSite } from '../../helpers/sample-site.ts';
@@ -61,6 +63,20 @@ async function load(
 async function currentSnapshot(uri: string): Promise<string | undefined> {
   const r = await fetch(`${uri}/v1/namespaces/sales/tables/orders`);
   return /"current-snapshot-id"\s*:\s*(-?\d+)/.exec(await r.text())?.[1];
+}
+
+/** A settled Parquet data file (an hour old) with `ids`. */
+function parquet(file: string, ids: bigint[]): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const bytes = parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: ids, type: 'INT64' },
+      { name: 'note', data: ids.map((i) => `note ${i}`), type: 'STRING' },
+    ],
+  });
+  writeFileSync(file, new Uint8Array(bytes));
+  const past = new Date(Date.now() - 3_600_000);
+  utimesSync(file, past, past);
 }
 
 const ok = (r: CliRun, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
@@ -271,6 +287,49 @@ describe('sync into an Iceberg REST catalog', requireServer('Iceberg REST catalo
     assert.equal(committed.length, 1, 'exactly one commit');
     assert.equal((await load(rest.uri))?.location, committed[0]?.json?.metadataLocation);
     ok(await runCliAsync(['verify', ...restArgs(s, rest.uri)]), 'verify');
+  });
+
+  it('add-files: creates the table by registration, appends by server-side commits, reruns add nothing; verify passes', async () => {
+    const rest = await server();
+    const base = scratchDir('rest-addfiles');
+    const data = path.join(base, 'replica', 'clicks');
+    const args = [
+      '--catalog-type',
+      'rest',
+      '--catalog-uri',
+      rest.uri,
+      '--metadata-root',
+      path.join(base, 'dr-metadata'),
+      '--database',
+      'web',
+      '--table',
+      'clicks',
+      '--replicated-path',
+      data,
+    ];
+    parquet(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
+    parquet(path.join(data, 'region=us', 'b.parquet'), [3n]);
+    const replicaBefore = checksums(path.join(base, 'replica'));
+    const first = await runCliAsync(['add-files', ...args, '--create', '--partition-by', 'region', '--json']);
+    ok(first, 'create');
+    assert.equal(first.json?.filesAdded, 2);
+    assert.equal((await fetch(`${rest.uri}/v1/namespaces/web/tables/clicks`)).status, 200);
+    parquet(path.join(data, 'region=eu', 'c.parquet'), [4n, 5n, 6n]);
+    const second = await runCliAsync(['add-files', ...args, '--json']);
+    ok(second, 'append');
+    assert.equal(second.json?.filesAdded, 1);
+    const raw = await (await fetch(`${rest.uri}/v1/namespaces/web/tables/clicks`)).text();
+    const served = parseJson(raw) as JsonObject;
+    assert.equal(served['metadata-location'], second.json?.metadataLocation);
+    const summary = ((served.metadata as JsonObject).snapshots as JsonObject[]).at(-1)?.summary as JsonObject;
+    assert.equal(summary['total-data-files'], '3');
+    assert.equal(summary['total-records'], '6');
+    const third = await runCliAsync(['add-files', ...args, '--json']);
+    ok(third, 'rerun');
+    assert.equal(third.json?.filesAdded, 0);
+    ok(await runCliAsync(['verify', ...args]), 'verify');
+    const replicaAfter = checksums(path.join(base, 'replica'));
+    for (const [f, sum] of replicaBefore) assert.equal(replicaAfter.get(f), sum, `${f} untouched`);
   });
 
   it('OAuth2: wrong client secret is a clear error that does not show the secret; the right one syncs', async () => {
