@@ -5,6 +5,7 @@
  * landed but whose answer was lost: 502). Everything else passes through unchanged.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 /** A request as the rule sees it. */
 export interface ProxiedRequest {
@@ -12,6 +13,7 @@ export interface ProxiedRequest {
   /** Path and query. */
   readonly url: string;
   readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
   /** How many requests the proxy has seen before this one. */
   readonly seen: number;
 }
@@ -41,6 +43,8 @@ export interface FaultProxy {
 export async function startFaultProxy(
   target: string,
   rule: (r: ProxiedRequest) => Fault | undefined,
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { readonly key: string; readonly cert: string },
 ): Promise<FaultProxy> {
   const upstream = new URL(target);
   const log: string[] = [];
@@ -66,7 +70,7 @@ export async function startFaultProxy(
       r.on('error', reject);
       r.end(body);
     });
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -78,6 +82,7 @@ export async function startFaultProxy(
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           body: body.toString('utf8'),
+          headers: req.headers,
           seen,
         });
         if (fault && 'respond' in fault) {
@@ -105,11 +110,12 @@ export async function startFaultProxy(
         res.end(`proxy: ${(err as Error).message}`);
       }
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     log,
     close: () =>
       new Promise<void>((resolve) => {

@@ -69,6 +69,9 @@ export class TransportError extends CatalogError {
 /** Statuses a read retries: too many requests, service unavailable, gateway errors of a proxy. */
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
+/** Node's codes for a certificate that cannot be trusted. */
+const TLS_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
+
 /** The JSON-over-HTTP(S) client of a REST catalog. */
 export class HttpClient {
   readonly #agentHttps: https.Agent;
@@ -152,8 +155,14 @@ export class HttpClient {
         r.destroy(new Error(`no answer within ${this.#timeoutMs} ms`));
       });
       r.on('error', (err) => {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
         if (req.signal?.aborted) reject(req.signal.reason ?? err);
-        else reject(new TransportError(`${shown}: ${err.message}`, sent, { cause: err }));
+        else if (TLS_ERRORS.test(code)) {
+          // Not transient: retrying cannot make the server's certificate trusted.
+          reject(
+            new CatalogError(`${shown}: TLS: ${err.message} (is its CA in ssl.cabundle?)`, { cause: err }),
+          );
+        } else reject(new TransportError(`${shown}: ${err.message}`, sent, { cause: err }));
       });
       r.on('finish', () => {
         sent = true;

@@ -6,6 +6,7 @@
  * at once; credentials refused.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -330,6 +331,73 @@ describe('sync into an Iceberg REST catalog', requireServer('Iceberg REST catalo
     ok(await runCliAsync(['verify', ...args]), 'verify');
     const replicaAfter = checksums(path.join(base, 'replica'));
     for (const [f, sum] of replicaBefore) assert.equal(replicaAfter.get(f), sum, `${f} untouched`);
+  });
+
+  it('https with a CA bundle and custom headers; without the bundle a clear error', async (t) => {
+    const rest = await server();
+    const s = site('rest-tls');
+    const dir = path.join(s.base, 'tls');
+    mkdirSync(dir);
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
+    } catch {
+      t.skip('openssl is not available to make a test certificate');
+      return;
+    }
+    const headers: (string | undefined)[] = [];
+    const proxy = await startFaultProxy(
+      rest.uri,
+      (r) => {
+        headers.push(r.headers['x-dr-site'] as string | undefined);
+        return undefined;
+      },
+      { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') },
+    );
+    try {
+      const config = (withCa: boolean) => {
+        const file = path.join(s.base, `tls-${withCa}.yaml`);
+        const ssl = withCa ? `    ssl:\n      cabundle: ${cert}\n` : '';
+        writeFileSync(
+          file,
+          `catalog:\n  dr:\n    type: rest\n    uri: ${proxy.uri}\n${ssl}    header:\n      X-Dr-Site: onefs-b\n`,
+        );
+        return ['--config', file, '--metadata-root', s.root, ...s.args.slice(2)];
+      };
+      const untrusted = await runCliAsync(['sync', ...config(false), '--json']);
+      assert.equal(untrusted.code, 6, untrusted.stderr);
+      assert.match(untrusted.stderr, /certificate/i);
+      const trusted = await runCliAsync(['sync', ...config(true), '--json']);
+      ok(trusted, 'sync over https with the CA bundle');
+      assert.equal(trusted.json?.status, 'committed');
+      assert.ok(
+        headers.length > 0 && headers.every((h) => h === 'onefs-b'),
+        `header on every request: ${headers}`,
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('OAuth2: wrong client secret is a clear error that does not show the secret; the right one syncs', async () => {
