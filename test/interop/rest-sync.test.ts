@@ -79,6 +79,11 @@ describe('rewrite-mode sync into a REST catalog, read through it by Spark, PyIce
           mappings: rules,
           metadataRoot: path.join(base, 'metadata', g.name),
           resolve: router.resolver,
+          // The current metadata file (a table may keep it outside its location's metadata/);
+          // the late tables are found by listing, so that the held-back versions are noticed.
+          ...(LATE.includes(g.name)
+            ? {}
+            : { sourceMetadata: path.join(replica, path.relative(manifest.warehouse, g.currentMetadata)) }),
         };
         let earlier: Awaited<ReturnType<typeof syncTable>> | undefined;
         if (LATE.includes(g.name)) {

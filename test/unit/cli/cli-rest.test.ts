@@ -87,6 +87,11 @@ describe('sync into an Iceberg REST catalog', requireServer('Iceberg REST catalo
     const rest = await server();
     const s = site('rest-sync');
     const args = restArgs(s, rest.uri);
+    const plan = await runCliAsync(['plan', ...args, '--json']);
+    ok(plan, 'plan');
+    assert.equal(plan.json?.status, 'planned');
+    const namespaces = (await (await fetch(`${rest.uri}/v1/namespaces`)).json()) as { namespaces: unknown[] };
+    assert.deepEqual(namespaces.namespaces, [], 'a plan creates nothing in the catalog');
     const first = await runCliAsync(['sync', ...args, '--json']);
     ok(first, 'first sync');
     assert.equal(first.json?.status, 'committed', 'v6, the newest version replicated so far');
