@@ -22,11 +22,10 @@ import {
   ALL_ENGINES,
   type GeneratedManifest,
   generateFixtures,
-  type ReadResult,
   readTables,
   type TableRead,
 } from './harness.ts';
-import { assertSameReads, interopSkipReason } from './helpers.ts';
+import { assertSameReads, interopSkipReason, readsByName } from './helpers.ts';
 
 const skip = interopSkipReason();
 const work = path.join(repoRoot, '.work', 'interop');
@@ -36,10 +35,6 @@ const replica = path.join(base, 'replica');
 const router = new StorageRouter();
 /** Tables that first arrive without their last commits. */
 const LATE = ['v2_identity_mor', 'v2_bucket_day_evolution'];
-
-function byName(result: ReadResult): Map<string, TableRead> {
-  return new Map(result.tables.map((t) => [t.name, t]));
-}
 
 describe('rewrite-mode sync into a REST catalog, read through it by Spark, PyIceberg and DuckDB', {
   skip: skip ?? requireServer('Iceberg REST catalog', restSkipReason).skip,
@@ -51,7 +46,7 @@ describe('rewrite-mode sync into a REST catalog, read through it by Spark, PyIce
 
   before(async () => {
     manifest = await generateFixtures(genDir);
-    source = byName(
+    source = readsByName(
       await readTables({
         tables: manifest.tables.map((t) => ({ name: t.name, metadata: t.currentMetadata })),
       }),
@@ -134,7 +129,7 @@ describe('rewrite-mode sync into a REST catalog, read through it by Spark, PyIce
   });
 
   it('reads every snapshot and ref exactly as the source, through the REST catalog', async (t) => {
-    const result = byName(
+    const result = readsByName(
       await readTables({
         tables: manifest.tables.map((g) => ({
           name: g.name,

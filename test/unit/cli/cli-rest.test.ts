@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type JsonObject, parseJson } from '../../../src/util/json.ts';
 import { type CliRun, runCliAsync } from '../../helpers/cli.ts';
 import { type Fault, startFaultProxy } from '../../helpers/fault-proxy.ts';
+import { writeDataFile } from '../../helpers/parquet-files.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 import { requireServer } from '../../helpers/requires.ts';
 import { type RestServer, restSkipReason, startRestServer } from '../../helpers/rest.ts';
@@ -64,20 +64,6 @@ async function load(
 async function currentSnapshot(uri: string): Promise<string | undefined> {
   const r = await fetch(`${uri}/v1/namespaces/sales/tables/orders`);
   return /"current-snapshot-id"\s*:\s*(-?\d+)/.exec(await r.text())?.[1];
-}
-
-/** A settled Parquet data file (an hour old) with `ids`. */
-function parquet(file: string, ids: bigint[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const bytes = parquetWriteBuffer({
-    columnData: [
-      { name: 'id', data: ids, type: 'INT64' },
-      { name: 'note', data: ids.map((i) => `note ${i}`), type: 'STRING' },
-    ],
-  });
-  writeFileSync(file, new Uint8Array(bytes));
-  const past = new Date(Date.now() - 3_600_000);
-  utimesSync(file, past, past);
 }
 
 const ok = (r: CliRun, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
@@ -313,14 +299,14 @@ describe('sync into an Iceberg REST catalog', requireServer('Iceberg REST catalo
       '--replicated-path',
       data,
     ];
-    parquet(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
-    parquet(path.join(data, 'region=us', 'b.parquet'), [3n]);
+    writeDataFile(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
+    writeDataFile(path.join(data, 'region=us', 'b.parquet'), [3n]);
     const replicaBefore = checksums(path.join(base, 'replica'));
     const first = await runCliAsync(['add-files', ...args, '--create', '--partition-by', 'region', '--json']);
     ok(first, 'create');
     assert.equal(first.json?.filesAdded, 2);
     assert.equal((await fetch(`${rest.uri}/v1/namespaces/web/tables/clicks`)).status, 200);
-    parquet(path.join(data, 'region=eu', 'c.parquet'), [4n, 5n, 6n]);
+    writeDataFile(path.join(data, 'region=eu', 'c.parquet'), [4n, 5n, 6n]);
     const second = await runCliAsync(['add-files', ...args, '--json']);
     ok(second, 'append');
     assert.equal(second.json?.filesAdded, 1);
