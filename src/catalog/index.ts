@@ -8,12 +8,15 @@ export type { CatalogConfigBase, CatalogFlags, CatalogType, OpenCatalogOptions }
 export type {
   CatalogConfig,
   CatalogsConfig,
+  GlueCatalogConfig,
   HadoopCatalogConfig,
   ParseOptions,
   SqlCatalogConfig,
   StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig, selectCatalogName } from './config.ts';
+export type { GlueCatalogOptions } from './glue/index.ts';
+export { GlueCatalog, glueCatalogType } from './glue/index.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/index.ts';
 export { HadoopCatalog, hadoopCatalogType, metadataFileVersion, VERSION_HINT } from './hadoop/index.ts';
 export {

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import type { Catalog } from './catalog.ts';
 import type { CatalogConfigBase, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
+import { glueCatalogType } from './glue/index.ts';
 import { hadoopCatalogType } from './hadoop/index.ts';
 import { sqlCatalogType } from './sql/index.ts';
 
@@ -15,6 +16,7 @@ import { sqlCatalogType } from './sql/index.ts';
 export const CATALOG_TYPES: readonly CatalogType[] = [
   sqlCatalogType,
   hadoopCatalogType,
+  glueCatalogType,
 ] as readonly CatalogType[];
 
 /** The type named `name` (its own name or an alias, any case), if any. */

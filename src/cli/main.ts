@@ -66,7 +66,10 @@ function tableOptions(cmd: Command): Command {
         CATALOG_TYPES.map((t) => t.type),
       ),
     )
-    .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
+    .option(
+      '--catalog-uri <uri>',
+      'SQL catalog URI (sqlite:////abs/file.db, postgresql://...), or the Glue endpoint (https://...)',
+    )
     .option(
       '--warehouse <dir>',
       'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)',
