@@ -39,7 +39,8 @@ const THROTTLED = new Set([
 /** The Glue exception name of an error (`EntityNotFoundException`), if it is one. */
 export function glueErrorName(err: unknown): string | undefined {
   const e = err as AwsErrorLike | undefined;
-  return e && typeof e === 'object' && e.$metadata !== undefined ? e.name : undefined;
+  // Only an answer from Glue has a status; a connection failure carries $metadata without one.
+  return e && typeof e === 'object' && e.$metadata?.httpStatusCode !== undefined ? e.name : undefined;
 }
 
 /**

@@ -253,6 +253,8 @@ export class GlueCatalog implements Catalog {
       if (name === 'AlreadyExistsException') {
         const now = await this.#getTable(id).catch(() => undefined);
         const at = now?.Parameters?.[METADATA_LOCATION];
+        // The SDK retried a create whose answer was lost: the first attempt made the table.
+        if (at === location) return;
         throw new CommitConflictError(`${this.#fq(id)}: already registered (at ${at ?? 'no location'})`, {
           cause: err,
         });
@@ -301,6 +303,12 @@ export class GlueCatalog implements Catalog {
       );
     } catch (err) {
       const name = glueErrorName(err);
+      if (name === 'ConcurrentModificationException' || name === 'EntityNotFoundException') {
+        // The SDK retries an update whose answer was lost; the retry then finds the version moved
+        // on. If it moved on to this very commit, the first attempt went through.
+        const now = await this.#getTable(id).catch(() => undefined);
+        if (now?.Parameters?.[METADATA_LOCATION] === location) return;
+      }
       if (name === 'ConcurrentModificationException') {
         throw new CommitConflictError(
           `${fq}: changed by another writer since version ${table.VersionId ?? '?'} was read (expected at ${expected})`,
