@@ -251,8 +251,7 @@ export class GlueCatalog implements Catalog {
     } catch (err) {
       const name = glueErrorName(err);
       if (name === 'AlreadyExistsException') {
-        const now = await this.#getTable(id).catch(() => undefined);
-        const at = now?.Parameters?.[METADATA_LOCATION];
+        const at = (await this.#recheck(err, id, location, 'CreateTable'))?.Parameters?.[METADATA_LOCATION];
         // The SDK retried a create whose answer was lost: the first attempt made the table.
         if (at === location) return;
         throw new CommitConflictError(`${this.#fq(id)}: already registered (at ${at ?? 'no location'})`, {
@@ -306,7 +305,7 @@ export class GlueCatalog implements Catalog {
       if (name === 'ConcurrentModificationException' || name === 'EntityNotFoundException') {
         // The SDK retries an update whose answer was lost; the retry then finds the version moved
         // on. If it moved on to this very commit, the first attempt went through.
-        const now = await this.#getTable(id).catch(() => undefined);
+        const now = await this.#recheck(err, id, location, 'UpdateTable');
         if (now?.Parameters?.[METADATA_LOCATION] === location) return;
       }
       if (name === 'ConcurrentModificationException') {
@@ -349,6 +348,22 @@ export class GlueCatalog implements Catalog {
       );
     }
     return now === location ? undefined : mapped;
+  }
+
+  /**
+   * The table read again after `err`; when even that read fails, the outcome is unknown: a
+   * StorageError that keeps the proposed file (it may be live).
+   */
+  async #recheck(err: unknown, id: TableIdentifier, location: string, what: string) {
+    try {
+      return await this.#getTable(id);
+    } catch (again) {
+      throw new StorageError(
+        `${this.#fq(id)}: ${what} answered ${glueErrorName(err) ?? 'an error'}, and reading the table again failed ` +
+          `(${(again as Error).message}); whether the commit took effect is unknown (the metadata file ${location} is kept)`,
+        { cause: again },
+      );
+    }
   }
 
   async #getTable(id: TableIdentifier): Promise<GlueTable | undefined> {
