@@ -32,17 +32,19 @@ import { ConfigError } from '../errors.ts';
 import type { StoragePrefixSettings } from '../storage/backend.ts';
 import { backendForLocation } from '../storage/registry.ts';
 import { scalar } from './config-schema.ts';
+import type { GlueCatalogConfig } from './glue/index.ts';
 import type { HadoopCatalogConfig } from './hadoop/index.ts';
 import { CATALOG_TYPES, catalogTypeNames, orList, requireCatalogType } from './registry.ts';
 import type { RestCatalogConfig } from './rest/index.ts';
 import type { SqlCatalogConfig } from './sql/index.ts';
 
+export type { GlueCatalogConfig } from './glue/index.ts';
 export type { HadoopCatalogConfig } from './hadoop/index.ts';
 export type { RestCatalogConfig } from './rest/index.ts';
 export type { SqlCatalogConfig } from './sql/index.ts';
 
 /** One catalog's configuration: one member per catalog type of the registry (`registry.ts`). */
-export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig | RestCatalogConfig;
+export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig | RestCatalogConfig | GlueCatalogConfig;
 
 /** Storage settings for every path under one location (an entry of the `storage:` section). */
 export type StoragePrefixConfig = StoragePrefixSettings;

@@ -8,6 +8,7 @@ export type { CatalogConfigBase, CatalogFlags, CatalogType, OpenCatalogOptions }
 export type {
   CatalogConfig,
   CatalogsConfig,
+  GlueCatalogConfig,
   HadoopCatalogConfig,
   ParseOptions,
   RestCatalogConfig,
@@ -15,6 +16,8 @@ export type {
   StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig, selectCatalogName } from './config.ts';
+export type { GlueCatalogOptions } from './glue/index.ts';
+export { GlueCatalog, glueCatalogType } from './glue/index.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/index.ts';
 export { HadoopCatalog, hadoopCatalogType, metadataFileVersion, VERSION_HINT } from './hadoop/index.ts';
 export {

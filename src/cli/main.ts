@@ -68,7 +68,7 @@ function tableOptions(cmd: Command): Command {
     )
     .option(
       '--catalog-uri <uri>',
-      'catalog URI: sqlite:////abs/file.db, postgresql://..., http(s):// for rest',
+      'catalog URI: sqlite:////abs/file.db, postgresql://..., http(s):// of a rest catalog, or the Glue endpoint',
     )
     .option(
       '--warehouse <dir>',

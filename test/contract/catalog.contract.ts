@@ -23,6 +23,11 @@ export interface CatalogHarness {
   /** Whether a namespace without tables is listed (SQL records it; a file layout cannot). */
   readonly listsEmptyNamespaces: boolean;
   /**
+   * Whether namespaces nest (SQL, Hadoop); a catalog of one level (Glue databases) must refuse a
+   * nested one with a ConfigError instead, and lists nothing below a namespace. Default true.
+   */
+  readonly nestsNamespaces?: boolean;
+  /**
    * A fresh, empty catalog: `open()` gives a handle on it (call it twice for two committers), with
    * `warehouse` the root its tables' metadata goes under and `resolve` the storage of its files.
    */
@@ -91,6 +96,7 @@ function tagOf(b: Uint8Array): string {
 /** Defines the contract suite for one catalog. */
 export function catalogContract(h: CatalogHarness): void {
   describe(`catalog contract: ${h.name}`, { skip: h.skip }, () => {
+    const nests = h.nestsNamespaces ?? true;
     let env: Awaited<ReturnType<CatalogHarness['setup']>>;
     let cat: Catalog;
     const opened: Catalog[] = [];
@@ -220,20 +226,29 @@ export function catalogContract(h: CatalogHarness): void {
       const two = await open();
       await Promise.all([cat.ensureNamespace(['made']), two.ensureNamespace(['made'])]);
       await cat.ensureNamespace(['made']);
-      await cat.ensureNamespace(['made', 'deeper']);
+      if (nests) await cat.ensureNamespace(['made', 'deeper']);
+      else await assert.rejects(cat.ensureNamespace(['made', 'deeper']), ConfigError);
       await assert.rejects(cat.ensureNamespace([]), ConfigError);
       await assert.rejects(cat.ensureNamespace(['a', '']), ConfigError);
       if (h.listsEmptyNamespaces) {
         assert.ok((await cat.listNamespaces()).some((n) => n.join('.') === 'made'));
-        assert.deepEqual(await cat.listNamespaces(['made']), [['made', 'deeper']]);
+        assert.deepEqual(await cat.listNamespaces(['made']), nests ? [['made', 'deeper']] : []);
       }
     });
 
     it('lists namespaces one level at a time, and the tables directly in one', async () => {
       await commit(cat, { namespace: ['lst'], name: 'b' }, undefined, 'b');
       await commit(cat, { namespace: ['lst'], name: 'a' }, undefined, 'a');
-      await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
-      await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      if (nests) {
+        await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
+        await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      } else {
+        // A one-level catalog refuses a nested table, and registers nothing.
+        await assert.rejects(
+          commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c'),
+          ConfigError,
+        );
+      }
       await commit(cat, { namespace: ['lst_x'], name: 'e' }, undefined, 'e');
       const top = await cat.listNamespaces();
       for (const ns of [['db'], ['lst'], ['lst_x']]) {
@@ -251,15 +266,21 @@ export function catalogContract(h: CatalogHarness): void {
         [...top.map((n) => n.join('.'))].sort(),
         'sorted',
       );
-      assert.deepEqual(await cat.listNamespaces(['lst']), [['lst', 'inner']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      if (nests) {
+        assert.deepEqual(await cat.listNamespaces(['lst']), [['lst', 'inner']]);
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      } else assert.deepEqual(await cat.listNamespaces(['lst']), []);
       assert.deepEqual(await cat.listNamespaces(['nowhere']), []);
       assert.deepEqual(await cat.listTables(['lst']), [
         { namespace: ['lst'], name: 'a' },
         { namespace: ['lst'], name: 'b' },
       ]);
-      assert.deepEqual(await cat.listTables(['lst', 'inner']), [{ namespace: ['lst', 'inner'], name: 'c' }]);
+      if (nests) {
+        assert.deepEqual(await cat.listTables(['lst', 'inner']), [
+          { namespace: ['lst', 'inner'], name: 'c' },
+        ]);
+      }
       assert.deepEqual(await cat.listTables(['lst_x']), [{ namespace: ['lst_x'], name: 'e' }]);
       assert.deepEqual(await cat.listTables(['nowhere']), []);
     });

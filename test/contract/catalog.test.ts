@@ -1,8 +1,9 @@
 /**
  * The catalog contract run over every catalog type and store: the SQL catalog on SQLite and on
  * PostgreSQL (when IMSYNC_PG_URL names a server), and the Hadoop layout on local disk, in memory
- * and on S3 (when IMSYNC_S3_ENDPOINT names a server), and Iceberg's reference REST catalog (plain
- * and behind OAuth2 with tokens that expire during the suite). A suite whose server is absent is skipped
+ * and on S3 (when IMSYNC_S3_ENDPOINT names a server), Iceberg's reference REST catalog (plain and
+ * behind OAuth2 with tokens that expire during the suite), and AWS Glue on its emulator (when
+ * scripts/start-glue.sh started one: each setup gets a private, empty instance). A suite whose server is absent is skipped
  * with the reason. A new catalog type adds its harness here.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { LocalStorage } from '../../src/storage/local/local.ts';
 import { MemoryStorage } from '../../src/storage/memory/memory.ts';
 import { S3Storage } from '../../src/storage/s3/s3.ts';
 import type { Storage } from '../../src/storage/storage.ts';
+import { glueSkipReason, glueTestCatalog, type PrivateGlue, startPrivateGlue } from '../helpers/glue.ts';
 import { scratchDir } from '../helpers/paths.ts';
 import { type RestServer, restSkipReason, startRestServer } from '../helpers/rest.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions } from '../helpers/s3.ts';
@@ -28,6 +30,8 @@ const pgSkip: string | false = pgUrl
 
 /** Storages the harnesses opened, closed at the end. */
 const storages: Storage[] = [];
+/** Private Glue emulators, stopped at the end. */
+const glues: PrivateGlue[] = [];
 /** PostgreSQL schemas made for the suite, dropped at the end. */
 const schemas: string[] = [];
 /** REST servers started for the suite, stopped at the end. */
@@ -35,6 +39,7 @@ const restServers: RestServer[] = [];
 after(async () => {
   for (const s of storages) await s.close();
   for (const r of restServers) await r.stop();
+  for (const g of glues) await g.stop();
   if (pgUrl && schemas.length > 0) {
     const admin = new pg.Client({ connectionString: pgUrl });
     await admin.connect();
@@ -132,6 +137,24 @@ const harnesses: CatalogHarness[] = [
     skip: restSkipReason,
     listsEmptyNamespaces: true,
     setup: () => restOn({ credential: 'contract-client:contract-secret', tokenTtlSeconds: 2 }),
+  },
+  {
+    name: 'AWS Glue (emulator)',
+    dropsTables: true,
+    skip: glueSkipReason,
+    listsEmptyNamespaces: true,
+    nestsNamespaces: false,
+    setup: async () => {
+      const glue = await startPrivateGlue();
+      glues.push(glue);
+      const storage = new LocalStorage();
+      // A page size of 2, so that listing pages through NextToken.
+      return {
+        open: async () => glueTestCatalog(glue.endpoint, () => storage, { pageSize: 2 }),
+        warehouse: path.join(scratchDir('contract-glue'), 'warehouse'),
+        resolve: () => storage,
+      };
+    },
   },
 ];
 
