@@ -9,12 +9,14 @@ import type { StorageResolver } from '../storage/router.ts';
 import type { Catalog } from './catalog.ts';
 import type { CatalogConfigBase, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
 import { hadoopCatalogType } from './hadoop/index.ts';
+import { hiveCatalogType } from './hive/index.ts';
 import { sqlCatalogType } from './sql/index.ts';
 
 /** Every catalog type, in the order messages list them. */
 export const CATALOG_TYPES: readonly CatalogType[] = [
   sqlCatalogType,
   hadoopCatalogType,
+  hiveCatalogType,
 ] as readonly CatalogType[];
 
 /** The type named `name` (its own name or an alias, any case), if any. */

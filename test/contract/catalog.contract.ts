@@ -23,6 +23,17 @@ export interface CatalogHarness {
   /** Whether a namespace without tables is listed (SQL records it; a file layout cannot). */
   readonly listsEmptyNamespaces: boolean;
   /**
+   * Whether namespaces nest (default true). A Hive Metastore has one level (databases): nested
+   * ones are refused with ConfigError and nothing lies below a namespace.
+   */
+  readonly nestedNamespaces?: boolean;
+  /**
+   * Whether the catalog reads the metadata it commits (a Hive Metastore table carries its
+   * location and columns): the suite then commits minimal table metadata with its content
+   * label in a property, and reads the label back.
+   */
+  readonly readsMetadata?: boolean;
+  /**
    * A fresh, empty catalog: `open()` gives a handle on it (call it twice for two committers), with
    * `warehouse` the root its tables' metadata goes under and `resolve` the storage of its files.
    */
@@ -34,6 +45,7 @@ const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Defines the contract suite for one catalog. */
 export function catalogContract(h: CatalogHarness): void {
+  const nested = h.nestedNamespaces ?? true;
   describe(`catalog contract: ${h.name}`, { skip: h.skip }, () => {
     let env: Awaited<ReturnType<CatalogHarness['setup']>>;
     let cat: Catalog;
@@ -57,11 +69,46 @@ export function catalogContract(h: CatalogHarness): void {
       c.nextMetadataLocation(id, expected) ??
       `${env.warehouse}/${[...id.namespace, id.name].join('/')}/metadata/${randomUUID()}.metadata.json`;
 
+    /** The file committed for `content`: the content itself, or table metadata labelled with it. */
+    const body = (id: TableIdentifier, content: string) =>
+      h.readsMetadata
+        ? JSON.stringify({
+            'format-version': 2,
+            'table-uuid': randomUUID(),
+            location: `${env.warehouse}/${[...id.namespace, id.name].join('/')}`,
+            'last-sequence-number': 0,
+            'last-updated-ms': Date.now(),
+            'last-column-id': 1,
+            'current-schema-id': 0,
+            schemas: [
+              {
+                type: 'struct',
+                'schema-id': 0,
+                fields: [{ id: 1, name: 'id', required: false, type: 'long' }],
+              },
+            ],
+            'default-spec-id': 0,
+            'partition-specs': [{ 'spec-id': 0, fields: [] }],
+            'last-partition-id': 999,
+            'default-sort-order-id': 0,
+            'sort-orders': [{ 'order-id': 0, fields: [] }],
+            properties: { 'contract.label': content },
+            'current-snapshot-id': -1,
+            snapshots: [],
+          })
+        : content;
+
     /** Commits `content` over `expected`; resolves the committed location. */
     const commit = (c: Catalog, id: TableIdentifier, expected: string | undefined, content: string) =>
-      c.commitTable(id, expected, locationFor(c, id, expected), bytes(content));
+      c.commitTable(id, expected, locationFor(c, id, expected), bytes(body(id, content)));
 
-    const readBack = async (location: string) => decode(await env.resolve(location).read(location));
+    /** The content of the file at `location` (its label, for metadata). */
+    const readBack = async (location: string) => {
+      const text = decode(await env.resolve(location).read(location));
+      return h.readsMetadata
+        ? (JSON.parse(text) as { properties: Record<string, string> }).properties['contract.label']
+        : text;
+    };
 
     it('loads nothing for a table never registered', async () => {
       assert.equal(await cat.loadTable({ namespace: ['db'], name: 'never' }), undefined);
@@ -122,7 +169,7 @@ export function catalogContract(h: CatalogHarness): void {
         assert.equal((await two.loadTable(id))?.metadataLocation, current);
       }
       // Concurrent registration of a new table: one wins too.
-      const fresh = { namespace: ['db'], name: 'race-new' };
+      const fresh = { namespace: ['db'], name: 'race_new' };
       const results = await Promise.allSettled([
         commit(one, fresh, undefined, 'one'),
         commit(two, fresh, undefined, 'two'),
@@ -135,20 +182,28 @@ export function catalogContract(h: CatalogHarness): void {
       const two = await open();
       await Promise.all([cat.ensureNamespace(['made']), two.ensureNamespace(['made'])]);
       await cat.ensureNamespace(['made']);
-      await cat.ensureNamespace(['made', 'deeper']);
+      if (nested) await cat.ensureNamespace(['made', 'deeper']);
+      else await assert.rejects(cat.ensureNamespace(['made', 'deeper']), ConfigError);
       await assert.rejects(cat.ensureNamespace([]), ConfigError);
       await assert.rejects(cat.ensureNamespace(['a', '']), ConfigError);
       if (h.listsEmptyNamespaces) {
         assert.ok((await cat.listNamespaces()).some((n) => n.join('.') === 'made'));
-        assert.deepEqual(await cat.listNamespaces(['made']), [['made', 'deeper']]);
+        assert.deepEqual(await cat.listNamespaces(['made']), nested ? [['made', 'deeper']] : []);
       }
     });
 
     it('lists namespaces one level at a time, and the tables directly in one', async () => {
       await commit(cat, { namespace: ['lst'], name: 'b' }, undefined, 'b');
       await commit(cat, { namespace: ['lst'], name: 'a' }, undefined, 'a');
-      await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
-      await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      if (nested) {
+        await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
+        await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      } else {
+        await assert.rejects(
+          commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c'),
+          ConfigError,
+        );
+      }
       await commit(cat, { namespace: ['lst_x'], name: 'e' }, undefined, 'e');
       const top = await cat.listNamespaces();
       for (const ns of [['db'], ['lst'], ['lst_x']]) {
@@ -166,15 +221,21 @@ export function catalogContract(h: CatalogHarness): void {
         [...top.map((n) => n.join('.'))].sort(),
         'sorted',
       );
-      assert.deepEqual(await cat.listNamespaces(['lst']), [['lst', 'inner']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      assert.deepEqual(await cat.listNamespaces(['lst']), nested ? [['lst', 'inner']] : []);
+      if (nested) {
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      }
       assert.deepEqual(await cat.listNamespaces(['nowhere']), []);
       assert.deepEqual(await cat.listTables(['lst']), [
         { namespace: ['lst'], name: 'a' },
         { namespace: ['lst'], name: 'b' },
       ]);
-      assert.deepEqual(await cat.listTables(['lst', 'inner']), [{ namespace: ['lst', 'inner'], name: 'c' }]);
+      if (nested) {
+        assert.deepEqual(await cat.listTables(['lst', 'inner']), [
+          { namespace: ['lst', 'inner'], name: 'c' },
+        ]);
+      }
       assert.deepEqual(await cat.listTables(['lst_x']), [{ namespace: ['lst_x'], name: 'e' }]);
       assert.deepEqual(await cat.listTables(['nowhere']), []);
     });

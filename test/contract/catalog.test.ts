@@ -1,7 +1,8 @@
 /**
  * The catalog contract run over every catalog type and store: the SQL catalog on SQLite and on
  * PostgreSQL (when IMSYNC_PG_URL names a server), and the Hadoop layout on local disk, in memory
- * and on S3 (when IMSYNC_S3_ENDPOINT names a server). A suite whose server is absent is skipped
+ * and on S3 (when IMSYNC_S3_ENDPOINT names a server), and Hive Metastores 3.x and 4.x (when
+ * IMSYNC_HIVE3_URI / IMSYNC_HIVE4_URI name servers, fresh for the run). A suite whose server is absent is skipped
  * with the reason. A new catalog type adds its harness here.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import * as path from 'node:path';
 import { after } from 'node:test';
 import pg from 'pg';
 import { HadoopCatalog } from '../../src/catalog/hadoop/hadoop.ts';
+import { HiveCatalog, parseMetastoreUris } from '../../src/catalog/hive/hive.ts';
 import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { LocalStorage } from '../../src/storage/local/local.ts';
 import { MemoryStorage } from '../../src/storage/memory/memory.ts';
@@ -22,6 +24,35 @@ const pgUrl = process.env.IMSYNC_PG_URL;
 const pgSkip: string | false = pgUrl
   ? false
   : 'no PostgreSQL: IMSYNC_PG_URL is unset (start one with `source scripts/start-postgres.sh`; scripts/test.sh does)';
+
+/** A Hive Metastore of scripts/start-hive.sh (`IMSYNC_HIVE3_URI`, `IMSYNC_HIVE4_URI`). */
+function hiveHarness(version: 3 | 4): CatalogHarness {
+  const uri = process.env[`IMSYNC_HIVE${version}_URI`];
+  return {
+    name: `Hive Metastore ${version}.x`,
+    dropsTables: true,
+    skip: uri
+      ? false
+      : `no Hive Metastore ${version}.x: IMSYNC_HIVE${version}_URI is unset (start them with \`source scripts/start-hive.sh\`; scripts/test.sh does)`,
+    listsEmptyNamespaces: true,
+    nestedNamespaces: false,
+    readsMetadata: true,
+    setup: async () => {
+      const storage = new LocalStorage();
+      return {
+        open: () =>
+          HiveCatalog.open({
+            name: 'dr',
+            addresses: parseMetastoreUris(uri!),
+            storageFor: () => storage,
+            lockTimeoutMs: 60_000,
+          }),
+        warehouse: path.join(scratchDir(`contract-hive${version}`), 'warehouse'),
+        resolve: () => storage,
+      };
+    },
+  };
+}
 
 /** Storages the harnesses opened, closed at the end. */
 const storages: Storage[] = [];
@@ -112,6 +143,8 @@ const harnesses: CatalogHarness[] = [
       return hadoopOn(new S3Storage(storageOptions(server)), `s3://${await createBucket(server)}/warehouse`);
     },
   },
+  hiveHarness(3),
+  hiveHarness(4),
 ];
 
 for (const h of harnesses) catalogContract(h);
