@@ -66,7 +66,10 @@ function tableOptions(cmd: Command): Command {
         CATALOG_TYPES.map((t) => t.type),
       ),
     )
-    .option('--catalog-uri <uri>', 'catalog URI (SQL: sqlite:////abs/file.db, postgresql://...; hive: thrift://host:9083[,thrift://...])')
+    .option(
+      '--catalog-uri <uri>',
+      'catalog URI (SQL: sqlite:////abs/file.db, postgresql://...; hive: thrift://host:9083[,thrift://...])',
+    )
     .option(
       '--warehouse <dir>',
       'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)',
