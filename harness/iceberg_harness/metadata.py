@@ -108,7 +108,12 @@ def resolve_metadata_location(req: dict[str, Any]) -> str:
         return hadoop_current_metadata(os.path.join(wh, *ident.split(".")))
     if kind in ("jdbc", "sql"):
         return sql_catalog_metadata(cat["uri"], cat.get("name", "default"), ident)
-    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc or sql)")
+    if kind == "hive":
+        # Through PyIceberg's HiveCatalog, as a user would (it calls get_table: Hive Metastore 3.x).
+        from pyiceberg.catalog.hive import HiveCatalog
+
+        return HiveCatalog(cat.get("name", "hive"), uri=cat["uri"]).load_table(ident).metadata_location
+    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc, sql or hive)")
 
 
 def summarize(meta: dict[str, Any]) -> dict[str, Any]:

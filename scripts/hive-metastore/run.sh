@@ -5,7 +5,8 @@
 # DIR gets conf/ (metastore-site.xml, log4j2.properties), the Derby database (a copy of a schema
 # initialised once per version by schematool and cached) or, with POSTGRES_URL
 # (postgresql://user@host:port/db of a running server), a fresh database there restored from a
-# cached dump of schematool's schema; the log goes to DIR/metastore.log.
+# cached dump of schematool's schema; the log goes to DIR/metastore.log. Run again on the same DIR,
+# a Derby metastore keeps its database.
 # Installed by scripts/setup-hive.sh. Binds 127.0.0.1 where the version has the setting.
 set -euo pipefail
 version="$1" dir="$2" port="$3" pg="${4:-}"
@@ -81,8 +82,8 @@ if [ -z "$pg" ]; then
     schema "$template/conf" derby
   fi
   flock -u 9
-  rm -rf "$dir/metastore_db"
-  cp -r "$template/metastore_db" "$dir/metastore_db"
+  # A restart in the same DIR keeps its database (the fault tests stop and start a metastore).
+  [ -d "$dir/metastore_db" ] || cp -r "$template/metastore_db" "$dir/metastore_db"
   write_conf "$dir/conf" "jdbc:derby:;databaseName=$dir/metastore_db" org.apache.derby.jdbc.EmbeddedDriver APP
 else
   pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"

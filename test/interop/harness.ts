@@ -41,7 +41,14 @@ export interface SqlCatalogSpec {
   pyicebergProperties?: Record<string, string>;
 }
 
-export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec;
+/** A Hive Metastore (Iceberg's HiveCatalog in Spark, PyIceberg's HiveCatalog): `thrift://host:port`. */
+export interface HiveCatalogSpec {
+  type: 'hive';
+  uri: string;
+  name?: string;
+}
+
+export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec | HiveCatalogSpec;
 
 interface TableRequestBase {
   /** Label echoed in the result (default: identifier or metadata path). */

@@ -9,7 +9,8 @@
  *   `totalSize`), `current-snapshot-id`/`-timestamp-ms`/`-summary`, `snapshot-count`,
  *   `current-schema`, `default-partition-spec` and `default-sort-order` (each only when shorter
  *   than Java's 32672-character limit);
- * - a storage descriptor at the table's location with the current schema's columns as Hive
+ * - a storage descriptor at the table's location (see `HiveCatalog` for when it is not) with the
+ *   current schema's columns as Hive
  *   type strings and the placeholder formats Java sets (`FileInputFormat`, `FileOutputFormat`,
  *   `LazySimpleSerDe`): readers go through `metadata_location`, never through these.
  *
@@ -214,6 +215,7 @@ export function newHiveTable(
   owner: string,
   metadata: JsonObject,
   location: string,
+  sdLocation?: string,
 ): HiveTable {
   const now = Math.floor(Date.now() / 1000);
   return {
@@ -223,7 +225,7 @@ export function newHiveTable(
     createTime: now,
     lastAccessTime: now,
     retention: 2147483647,
-    sd: storageDescriptor(metadata, location),
+    sd: storageDescriptor(metadata, location, sdLocation),
     partitionKeys: [],
     parameters: hiveParameters({}, metadata, location, undefined),
     tableType: 'EXTERNAL_TABLE',
@@ -236,8 +238,9 @@ export function updatedHiveTable(
   metadata: JsonObject,
   location: string,
   previous: string,
+  sdLocation?: string,
 ): HiveTable {
-  const sd = storageDescriptor(metadata, location);
+  const sd = storageDescriptor(metadata, location, sdLocation);
   return {
     ...current,
     sd: { ...current.sd, cols: sd.cols, location: sd.location },
@@ -246,12 +249,22 @@ export function updatedHiveTable(
   };
 }
 
-function storageDescriptor(metadata: JsonObject, location: string): NonNullable<HiveTable['sd']> {
+/** The table's location as its metadata gives it. */
+export function tableLocationOf(metadata: JsonObject, where: string): string {
   const tableLocation = str(metadata.location);
-  if (!tableLocation) throw new ConfigError(`${location}: metadata has no location`);
+  if (!tableLocation) throw new ConfigError(`${where}: metadata has no location`);
+  return tableLocation;
+}
+
+function storageDescriptor(
+  metadata: JsonObject,
+  location: string,
+  sdLocation?: string,
+): NonNullable<HiveTable['sd']> {
+  const tableLocation = tableLocationOf(metadata, location);
   return {
     cols: hiveColumns(metadata, location),
-    location: tableLocation,
+    location: sdLocation ?? tableLocation,
     inputFormat: 'org.apache.hadoop.mapred.FileInputFormat',
     outputFormat: 'org.apache.hadoop.mapred.FileOutputFormat',
     compressed: false,

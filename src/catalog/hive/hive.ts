@@ -46,6 +46,7 @@ import {
   newHiveTable,
   parseMetadata,
   TABLE_TYPE,
+  tableLocationOf,
   updatedHiveTable,
 } from './hive-table.ts';
 import { type HiveLockResponse, type HiveTable, LockLevel, LockState, LockType, M } from './metastore-api.ts';
@@ -272,6 +273,11 @@ export class HiveCatalog implements Catalog {
     metadata ??= parseMetadata(bytes, newMetadataLocation);
     // A metastore table needs its database: a registration creates it, as the engines expect.
     if (expected === undefined) await this.ensureNamespace(id.namespace);
+    const sdLocation = await this.#descriptorLocation(
+      tableLocationOf(metadata, newMetadataLocation),
+      newMetadataLocation,
+      fq,
+    );
     try {
       await this.#withLock(db, name, fq, async () => {
         const current = await this.#getTable(db, name);
@@ -296,7 +302,7 @@ export class HiveCatalog implements Catalog {
         await this.#alter(
           db,
           name,
-          updatedHiveTable(current, metadata, newMetadataLocation, expected),
+          updatedHiveTable(current, metadata, newMetadataLocation, expected, sdLocation),
           expected,
           fq,
           newMetadataLocation,
@@ -308,6 +314,29 @@ export class HiveCatalog implements Catalog {
         await storage.delete(newMetadataLocation).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * The storage descriptor's location. The metastore creates that directory when it is missing
+   * (`create_table` makes a table's directory), and a DR table's location is in the replica,
+   * which nobody but replication may write: where the table location holds nothing (a table whose
+   * data lives elsewhere, a replica still empty), the descriptor names the directory of the new
+   * metadata file instead, which exists and is ours. Readers go through `metadata_location`; the
+   * descriptor's location is informational for Iceberg tables.
+   */
+  async #descriptorLocation(tableLocation: string, metadataLocation: string, fq: string): Promise<string> {
+    const storageFor = this.#options.storageFor;
+    try {
+      const storage = storageFor?.(tableLocation);
+      if (storage) for await (const _ of storage.list(tableLocation)) return tableLocation;
+    } catch {
+      // absent, or on a storage we cannot list: not a directory we may let the metastore create
+    }
+    const metadataDir = metadataLocation.slice(0, metadataLocation.lastIndexOf('/'));
+    this.#options.onWarning?.(
+      `${fq}: the table location ${tableLocation} holds nothing here; the metastore entry's location is ${metadataDir} so that the metastore creates no directory in the replica`,
+    );
+    return metadataDir;
   }
 
   #user(): string {
