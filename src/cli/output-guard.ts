@@ -18,7 +18,8 @@ export async function assertCommandOutsideReplica(
 ): Promise<void> {
   const outputs: GuardedLocation[] = [];
   if (cfg.type === 'hadoop') outputs.push({ what: 'hadoop catalog warehouse', path: cfg.warehouse });
-  else {
+  else if (cfg.type === 'sql') {
+    // A remote catalog (hive) writes no file of its own; its metadata goes under the root.
     const target = parseSqlUri(cfg.uri);
     if (target.dialect === 'sqlite' && target.file !== ':memory:') {
       outputs.push({ what: 'SQLite catalog file', path: target.file });

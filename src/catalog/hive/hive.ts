@@ -137,6 +137,11 @@ export class HiveCatalog implements Catalog {
     this.#where = `hive catalog '${options.name}' (${options.addresses.map((a) => `thrift://${a.host}:${a.port}`).join(',')})`;
   }
 
+  /** The metastore of the current connection (`thrift://host:port`), if connected. */
+  get connectedTo(): string | undefined {
+    return this.#client.connectedTo;
+  }
+
   /** Connects to the first metastore that answers and asks its version. */
   static async open(options: HiveCatalogOptions): Promise<HiveCatalog> {
     if (options.name === '') throw new ConfigError('Hive catalog name is empty');
