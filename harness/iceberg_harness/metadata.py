@@ -110,7 +110,12 @@ def resolve_metadata_location(req: dict[str, Any]) -> str:
         return sql_catalog_metadata(cat["uri"], cat.get("name", "default"), ident)
     if kind == "rest":
         return rest_catalog_metadata(cat["uri"], ident)
-    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc, sql or rest)")
+    if kind == "hive":
+        # Through PyIceberg's HiveCatalog, as a user would (it calls get_table: Hive Metastore 3.x).
+        from pyiceberg.catalog.hive import HiveCatalog
+
+        return HiveCatalog(cat.get("name", "hive"), uri=cat["uri"]).load_table(ident).metadata_location
+    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc, sql, rest or hive)")
 
 
 def rest_catalog_metadata(uri: str, identifier: str) -> str:

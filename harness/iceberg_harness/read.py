@@ -110,6 +110,10 @@ class SparkReader:
             # Iceberg's own RESTCatalog (the client Spark users configure with type=rest).
             session, name = self.spark, f"harness_rest_{len(self._catalogs)}"
             props = {"type": "rest", "uri": cat["uri"]}
+        elif kind == "hive":
+            # Iceberg's HiveCatalog over Spark's bundled Hive 2.3 metastore client.
+            session, name = self.spark, f"harness_hive_{len(self._catalogs)}"
+            props = {"type": "hive", "uri": cat["uri"], "cache-enabled": "false"}
         else:
             raise ValueError(f"unknown catalog type {kind!r}")
         props.update({k: str(v) for k, v in (cat.get("properties") or {}).items()})
@@ -175,6 +179,13 @@ class PyIcebergReader:
                 from pyiceberg.catalog.rest import RestCatalog
 
                 self._catalogs[key] = RestCatalog("harness_rest", uri=cat["uri"])
+            return self._catalogs[key].load_table(req["identifier"])
+        if cat.get("type") == "hive":
+            key = json.dumps(cat, sort_keys=True)
+            if key not in self._catalogs:
+                from pyiceberg.catalog.hive import HiveCatalog
+
+                self._catalogs[key] = HiveCatalog(cat.get("name", "hive"), uri=cat["uri"])
             return self._catalogs[key].load_table(req["identifier"])
         from pyiceberg.table import StaticTable
 

@@ -5,7 +5,7 @@
  * ```yaml
  * catalog:            # `catalogs` is accepted too
  *   dr:
- *     type: sql       # or jdbc; hadoop (alias file): the types of registry.ts
+ *     type: sql       # or jdbc; hadoop (alias file); hive: the types of registry.ts
  *     uri: sqlite:////srv/dr/catalog.db
  *     warehouse: file:///srv/dr/warehouse
  * ```
@@ -34,17 +34,24 @@ import { backendForLocation } from '../storage/registry.ts';
 import { scalar } from './config-schema.ts';
 import type { GlueCatalogConfig } from './glue/index.ts';
 import type { HadoopCatalogConfig } from './hadoop/index.ts';
+import type { HiveCatalogConfig } from './hive/index.ts';
 import { CATALOG_TYPES, catalogTypeNames, orList, requireCatalogType } from './registry.ts';
 import type { RestCatalogConfig } from './rest/index.ts';
 import type { SqlCatalogConfig } from './sql/index.ts';
 
 export type { GlueCatalogConfig } from './glue/index.ts';
 export type { HadoopCatalogConfig } from './hadoop/index.ts';
+export type { HiveCatalogConfig } from './hive/index.ts';
 export type { RestCatalogConfig } from './rest/index.ts';
 export type { SqlCatalogConfig } from './sql/index.ts';
 
 /** One catalog's configuration: one member per catalog type of the registry (`registry.ts`). */
-export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig | RestCatalogConfig | GlueCatalogConfig;
+export type CatalogConfig =
+  | SqlCatalogConfig
+  | HadoopCatalogConfig
+  | RestCatalogConfig
+  | GlueCatalogConfig
+  | HiveCatalogConfig;
 
 /** Storage settings for every path under one location (an entry of the `storage:` section). */
 export type StoragePrefixConfig = StoragePrefixSettings;

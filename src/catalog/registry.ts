@@ -10,6 +10,7 @@ import type { Catalog } from './catalog.ts';
 import type { CatalogConfigBase, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
 import { glueCatalogType } from './glue/index.ts';
 import { hadoopCatalogType } from './hadoop/index.ts';
+import { hiveCatalogType } from './hive/index.ts';
 import { restCatalogType } from './rest/index.ts';
 import { sqlCatalogType } from './sql/index.ts';
 
@@ -19,6 +20,7 @@ export const CATALOG_TYPES: readonly CatalogType[] = [
   hadoopCatalogType,
   restCatalogType,
   glueCatalogType,
+  hiveCatalogType,
 ] as readonly CatalogType[];
 
 /** The type named `name` (its own name or an alias, any case), if any. */

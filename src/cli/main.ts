@@ -68,7 +68,7 @@ function tableOptions(cmd: Command): Command {
     )
     .option(
       '--catalog-uri <uri>',
-      'catalog URI: sqlite:////abs/file.db, postgresql://..., http(s):// of a rest catalog, or the Glue endpoint',
+      'catalog URI: sqlite:////abs/file.db or postgresql://... (sql), thrift://host:9083[,...] (hive), http(s):// (rest), the Glue endpoint (glue)',
     )
     .option(
       '--warehouse <dir>',

@@ -213,7 +213,7 @@ export function catalogContract(h: CatalogHarness): void {
         assert.equal((await two.loadTable(id))?.metadataLocation, current);
       }
       // Concurrent registration of a new table: one wins too.
-      const fresh = { namespace: ['db'], name: 'race-new' };
+      const fresh = { namespace: ['db'], name: 'race_new' };
       const results = await Promise.allSettled([
         commit(one, fresh, undefined, 'one'),
         commit(two, fresh, undefined, 'two'),

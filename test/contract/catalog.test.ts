@@ -3,7 +3,9 @@
  * PostgreSQL (when IMSYNC_PG_URL names a server), and the Hadoop layout on local disk, in memory
  * and on S3 (when IMSYNC_S3_ENDPOINT names a server), Iceberg's reference REST catalog (plain and
  * behind OAuth2 with tokens that expire during the suite), and AWS Glue on its emulator (when
- * scripts/start-glue.sh started one: each setup gets a private, empty instance). A suite whose server is absent is skipped
+ * scripts/start-glue.sh started one: each setup gets a private, empty instance), and Hive Metastores
+ * 3.x and 4.x (when IMSYNC_HIVE3_URI / IMSYNC_HIVE4_URI name servers, fresh for the run). A suite
+ * whose server is absent is skipped
  * with the reason. A new catalog type adds its harness here.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,6 +13,7 @@ import * as path from 'node:path';
 import { after } from 'node:test';
 import pg from 'pg';
 import { HadoopCatalog } from '../../src/catalog/hadoop/hadoop.ts';
+import { HiveCatalog, parseMetastoreUris } from '../../src/catalog/hive/hive.ts';
 import { RestCatalog } from '../../src/catalog/rest/rest.ts';
 import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { LocalStorage } from '../../src/storage/local/local.ts';
@@ -27,6 +30,34 @@ const pgUrl = process.env.IMSYNC_PG_URL;
 const pgSkip: string | false = pgUrl
   ? false
   : 'no PostgreSQL: IMSYNC_PG_URL is unset (start one with `source scripts/start-postgres.sh`; scripts/test.sh does)';
+
+/** A Hive Metastore of scripts/start-hive.sh (`IMSYNC_HIVE3_URI`, `IMSYNC_HIVE4_URI`). */
+function hiveHarness(version: 3 | 4): CatalogHarness {
+  const uri = process.env[`IMSYNC_HIVE${version}_URI`];
+  return {
+    name: `Hive Metastore ${version}.x`,
+    dropsTables: true,
+    skip: uri
+      ? false
+      : `no Hive Metastore ${version}.x: IMSYNC_HIVE${version}_URI is unset (start them with \`source scripts/start-hive.sh\`; scripts/test.sh does)`,
+    listsEmptyNamespaces: true,
+    nestsNamespaces: false,
+    setup: async () => {
+      const storage = new LocalStorage();
+      return {
+        open: () =>
+          HiveCatalog.open({
+            name: 'dr',
+            addresses: parseMetastoreUris(uri!),
+            storageFor: () => storage,
+            lockTimeoutMs: 60_000,
+          }),
+        warehouse: path.join(scratchDir(`contract-hive${version}`), 'warehouse'),
+        resolve: () => storage,
+      };
+    },
+  };
+}
 
 /** Storages the harnesses opened, closed at the end. */
 const storages: Storage[] = [];
@@ -156,6 +187,8 @@ const harnesses: CatalogHarness[] = [
       };
     },
   },
+  hiveHarness(3),
+  hiveHarness(4),
 ];
 
 /** A private reference REST catalog (a fresh database), its metadata under a scratch warehouse. */

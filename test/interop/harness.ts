@@ -48,7 +48,14 @@ export interface RestCatalogSpec {
   uri: string;
 }
 
-export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec | RestCatalogSpec;
+/** A Hive Metastore (Iceberg's HiveCatalog in Spark, PyIceberg's HiveCatalog): `thrift://host:port`. */
+export interface HiveCatalogSpec {
+  type: 'hive';
+  uri: string;
+  name?: string;
+}
+
+export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec | RestCatalogSpec | HiveCatalogSpec;
 
 interface TableRequestBase {
   /** Label echoed in the result (default: identifier or metadata path). */

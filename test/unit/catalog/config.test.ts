@@ -141,11 +141,11 @@ catalogs:
           ...noEnv,
           source: 'a.yaml',
         }),
-      "a.yaml: catalog.dr.type: unsupported catalog type 'nessie' (expected sql, jdbc, hadoop, file, rest or glue)",
+      "a.yaml: catalog.dr.type: unsupported catalog type 'nessie' (expected sql, jdbc, hadoop, file, rest, glue or hive)",
     );
     configError(
       () => parseCatalogsConfig('catalog:\n  dr:\n    warehouse: /wh\n', noEnv),
-      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop, file, rest or glue)',
+      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop, file, rest, glue or hive)',
     );
     configError(
       () => parseCatalogsConfig('catalogs:\n  dr:\n    type: hadoop\n    warehouse: rel/wh\n', noEnv),
