@@ -92,10 +92,10 @@ export function glueError(err: unknown, what: string, endpoint: string): Iceberg
         cause: err,
       });
     }
-    if (/credential/i.test(msg) && /(could not|unable to) load/i.test(msg)) {
+    if (/credential/i.test(msg) && /(could not|unable to) (load|resolve)/i.test(msg)) {
       return new PermissionDeniedError(
         what,
-        'no AWS credentials: set glue.access-key-id and glue.secret-access-key, glue.profile-name, or the AWS default chain',
+        `no AWS credentials (${msg}): set glue.access-key-id and glue.secret-access-key, glue.profile-name, or the AWS default chain`,
         { cause: err },
       );
     }

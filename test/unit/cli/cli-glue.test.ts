@@ -157,6 +157,43 @@ describe('iceberg-sync with a Glue catalog', requireServer('Glue emulator', glue
     assert.match(bad.stderr, /glue\.secret-access-key/);
   });
 
+  it('takes credentials from a named AWS profile (glue.profile-name)', async () => {
+    const site = sampleSite('cli-glue-profile');
+    const db = uniqueDatabase('prof');
+    const credentials = path.join(site.base, 'aws-credentials');
+    writeFileSync(
+      credentials,
+      '[dr-site]\naws_access_key_id = imsync-profile\naws_secret_access_key = profile-secret\n',
+    );
+    const file = path.join(site.base, 'profile.yaml');
+    writeFileSync(
+      file,
+      `catalog:\n  dr:\n    type: glue\n    glue.endpoint: ${endpoint}\n    glue.region: us-east-1\n    glue.profile-name: dr-site\n    glue.max-retries: 0\n`,
+    );
+    const args = ['sync', '--config', file, ...tableArgs(site, db), '--json'];
+    const env = {
+      ...noKeysEnv(),
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: `${credentials}.none`,
+    };
+    const ok = runCli(args, env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.json?.status, 'committed');
+    assert.ok(!ok.stderr.includes('profile-secret'));
+    // A profile that does not exist: no credentials, a clear error (exit 6), nothing committed.
+    const db2 = uniqueDatabase('noprof');
+    writeFileSync(
+      file,
+      `catalog:\n  dr:\n    type: glue\n    glue.endpoint: ${endpoint}\n    glue.region: us-east-1\n    glue.profile-name: nowhere\n`,
+    );
+    const missing = runCli(['sync', '--config', file, ...tableArgs(site, db2), '--json'], env);
+    assert.equal(missing.code, 6, missing.stderr);
+    assert.match(missing.stderr, /credential|profile/i);
+    await assert.rejects(client.send(new GetDatabaseCommand({ Name: db2 })), {
+      name: 'EntityNotFoundException',
+    });
+  });
+
   it('adds files into a Glue table (add-files --create), then appends', async () => {
     const base = scratchDir('cli-glue-addfiles');
     const data = path.join(base, 'replica', 'clicks');
