@@ -4,6 +4,7 @@
  * entries), the path mapping (scheme aliases, default ports) and the error messages all read it.
  */
 import { ConfigError } from '../errors.ts';
+import { azureBackend } from './azure/index.ts';
 import type { SchemeInfo, StorageBackend, StoragePrefixSettings } from './backend.ts';
 import { localBackend } from './local/index.ts';
 import { memoryBackend } from './memory/index.ts';
@@ -16,6 +17,7 @@ export const STORAGE_BACKENDS: readonly StorageBackend[] = [
   localBackend,
   s3Backend,
   webHdfsBackend,
+  azureBackend,
   memoryBackend,
 ];
 
