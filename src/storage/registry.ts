@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.ts';
 import { azureBackend } from './azure/index.ts';
 import type { SchemeInfo, StorageBackend, StoragePrefixSettings } from './backend.ts';
+import { gcsBackend } from './gcs/index.ts';
 import { localBackend } from './local/index.ts';
 import { memoryBackend } from './memory/index.ts';
 import { StorageRouter } from './router.ts';
@@ -18,6 +19,7 @@ export const STORAGE_BACKENDS: readonly StorageBackend[] = [
   s3Backend,
   webHdfsBackend,
   azureBackend,
+  gcsBackend,
   memoryBackend,
 ];
 
