@@ -4,7 +4,7 @@
  * throw-away instances (IMSYNC_AZURITE_MAIN) for tests that must stop their server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -150,4 +150,19 @@ export async function startPrivateAzurite(port?: number): Promise<PrivateAzurite
   }
   await stop();
   throw new Error(`the private Azurite did not start on port ${p}`);
+}
+
+/** Copies every blob below `prefix` in `container` into `localDir` (names relative to the prefix). */
+export async function downloadAzureDir(
+  server: AzuriteServer,
+  container: string,
+  prefix: string,
+  localDir: string,
+): Promise<void> {
+  const c = rawAzureClient(server).getContainerClient(container);
+  for (const name of await listBlobNames(server, container, `${prefix}/`)) {
+    const dest = path.join(localDir, name.slice(prefix.length + 1));
+    mkdirSync(path.dirname(dest), { recursive: true });
+    writeFileSync(dest, await c.getBlobClient(name).downloadToBuffer());
+  }
 }

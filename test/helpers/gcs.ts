@@ -4,7 +4,7 @@
  * must stop their server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -121,4 +121,20 @@ export async function startPrivateGcs(port?: number): Promise<PrivateGcs> {
   }
   await stop();
   throw new Error(`the private fake-gcs-server did not start on port ${p}`);
+}
+
+/** Copies every object below `prefix` in `bucket` into `localDir` (names relative to the prefix). */
+export async function downloadGcsDir(
+  endpoint: string,
+  bucket: string,
+  prefix: string,
+  localDir: string,
+): Promise<void> {
+  const b = rawGcsClient(endpoint).bucket(bucket);
+  for (const name of await listGcsNames(endpoint, bucket, `${prefix}/`)) {
+    const dest = path.join(localDir, name.slice(prefix.length + 1));
+    mkdirSync(path.dirname(dest), { recursive: true });
+    const [bytes] = await b.file(name).download();
+    writeFileSync(dest, bytes);
+  }
 }
