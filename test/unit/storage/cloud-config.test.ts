@@ -268,11 +268,12 @@ describe('secrets of the cloud backends', () => {
 
   it('never appear in configuration errors', () => {
     const secret = 'VerySecretAccountKey==';
-    for (const props of [
+    const cases: Record<string, string>[] = [
       { 'adls.account-key': secret, 'adls.max-attempts': 'x' },
       { 'adls.connection-string': `AccountKey=${secret}` },
       { 'adls.connection-string': `AccountName=zzz;AccountKey=${secret}` },
-    ]) {
+    ];
+    for (const props of cases) {
       try {
         resolveAccountAccess(
           parseAzurePath(`${ABFSS}/x`),
