@@ -19,7 +19,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../../errors.ts';
-import { abortedError, throwIfAborted } from '../../util/abort.ts';
+import { abortableSleep, abortedError, throwIfAborted } from '../../util/abort.ts';
 import { redactUrl } from '../../util/redact.ts';
 import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 import { Watchdog, watched } from '../watchdog.ts';
@@ -169,6 +169,11 @@ export class GcsStorage implements Storage {
     return this.#download(path, undefined, options?.signal);
   }
 
+  /**
+   * Reads an object's media with `fetch` (the JSON API's `alt=media`), with this backend's own
+   * retries (408, 429, 5xx, network errors): the SDK's read streams can throw outside any
+   * promise when a throttled answer arrives, and cannot be cancelled by a signal.
+   */
   async *#download(
     path: string,
     range: ByteRange | undefined,
@@ -176,34 +181,90 @@ export class GcsStorage implements Storage {
   ): AsyncIterable<Uint8Array> {
     const { bucket, object } = parseGcsPath(path);
     throwIfAborted(signal, path);
-    const file = await this.#file(bucket, object);
     const w = new Watchdog(this.#idleMs, signal);
-    const stream = file.createReadStream({
-      // Ranged reads cannot be checked against the object's hash; whole ones are (CRC32C).
-      validation: range ? false : 'crc32c',
-      ...(range ? { start: range.offset, end: range.offset + range.length - 1 } : {}),
-    });
-    const onAbort = () =>
-      stream.destroy(w.signal.reason instanceof Error ? w.signal.reason : new Error('aborted'));
-    w.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        w.touch();
-        yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      let res: Response;
+      try {
+        res = await this.#media(bucket, object, range, w);
+      } catch (err) {
+        throw this.#translate(err, path, 'objects.get (media)', w, signal);
       }
-      throwIfAborted(w.signal, path);
-    } catch (err) {
-      if (statusOf(err) === 416) throw new RangeNotSatisfiable();
-      if (statusOf(err) === 404 && !w.signal.aborted) {
+      if (res.status === 416) throw new RangeNotSatisfiable();
+      if (res.status === 404) {
+        await res.body?.cancel().catch(() => {});
         await this.#checkBucket(bucket, path);
-        throw new NotFoundError(path, { cause: err });
+        throw new NotFoundError(path);
       }
-      throw this.#translate(err, path, 'objects.get (media)', w, signal);
+      if (!res.ok) {
+        const text = await res.text().catch(() => '');
+        throw this.#translate(httpError(res.status, text), path, 'objects.get (media)', w, signal);
+      }
+      // A server that ignores Range answers 200 with the whole object: cut the range out.
+      const cut = range && res.status === 200 ? range : undefined;
+      let at = 0;
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          w.touch();
+          if (!cut) {
+            yield chunk;
+            continue;
+          }
+          const from = Math.max(cut.offset - at, 0);
+          const to = Math.min(cut.offset + cut.length - at, chunk.length);
+          at += chunk.length;
+          if (to > from) yield chunk.subarray(from, to);
+        }
+      } catch (err) {
+        throw this.#translate(err, path, 'objects.get (reading the body)', w, signal);
+      }
     } finally {
-      w.signal.removeEventListener('abort', onAbort);
       w.dispose();
-      if (!stream.destroyed) stream.destroy();
     }
+  }
+
+  /** The media request with retries; resolves with the final answer (any status). */
+  async #media(bucket: string, object: string, range: ByteRange | undefined, w: Watchdog): Promise<Response> {
+    const c = await this.#gcs();
+    const base = String(
+      (c as unknown as { apiEndpoint?: string }).apiEndpoint ?? 'https://storage.googleapis.com',
+    );
+    const userProject = this.#o.requesterPays ? this.#o.projectId : undefined;
+    const url =
+      `${base.replace(/\/+$/, '')}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media` +
+      (userProject ? `&userProject=${encodeURIComponent(userProject)}` : '');
+    const attempts = this.#o.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const headers = new Headers();
+      if (range) headers.set('range', `bytes=${range.offset}-${range.offset + range.length - 1}`);
+      if (this.#authenticated) {
+        const auth = await c.authClient.getRequestHeaders(url);
+        for (const [k, v] of new Headers(auth as unknown as Record<string, string>)) headers.set(k, v);
+      }
+      let res: Response | undefined;
+      let failure: unknown;
+      try {
+        res = await fetch(url, { headers, signal: w.signal });
+      } catch (err) {
+        if (w.signal.aborted) throw err;
+        failure = err;
+      }
+      const retriable = res === undefined || res.status === 408 || res.status === 429 || res.status >= 500;
+      if (!retriable || attempt >= attempts) {
+        if (res) return res;
+        throw failure;
+      }
+      await res?.body?.cancel().catch(() => {});
+      // Exponential backoff with jitter, as the SDK's own retries do (shorter first step).
+      await abortableSleep(Math.min(250 * 2 ** (attempt - 1), 32_000) * (0.5 + Math.random()), w.signal);
+      w.touch();
+    }
+  }
+
+  /** Whether requests carry credentials: not to an emulator unless credentials were given. */
+  get #authenticated(): boolean {
+    const o = this.#o;
+    const custom = o.endpoint !== undefined || !!process.env.STORAGE_EMULATOR_HOST;
+    return !custom || o.oauth2Token !== undefined || o.credentialsFile !== undefined;
   }
 
   async write(
@@ -492,6 +553,20 @@ export class GcsStorage implements Storage {
 
 /** A ranged read that starts at or past the end of the object. */
 class RangeNotSatisfiable extends Error {}
+
+/** A non-OK media answer in the shape of the SDK's errors, for {@link GcsStorage}'s translation. */
+function httpError(status: number, body: string): SdkError {
+  let message = body.slice(0, 300);
+  let reason: string | undefined;
+  try {
+    const j = JSON.parse(body) as { error?: { message?: string; errors?: { reason?: string }[] } };
+    message = j.error?.message ?? message;
+    reason = j.error?.errors?.[0]?.reason;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { code: status, message, ...(reason ? { errors: [{ reason }] } : {}) };
+}
 
 async function* singleGen(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
