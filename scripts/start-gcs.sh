@@ -21,7 +21,9 @@ if [ -x "$_gcs_bin" ]; then
   _gcs_up=0
   for _ in $(seq 1 100); do
     if ! kill -0 "$_gcs_pid" 2>/dev/null; then break; fi
-    if curl -sf "http://127.0.0.1:$_gcs_port/storage/v1/b" >/dev/null 2>&1; then
+    # Ready when the JSON API answers (the port alone opens a moment earlier).
+    if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' \
+      "http://127.0.0.1:$_gcs_port/storage/v1/b" 2>/dev/null; then
       _gcs_up=1
       break
     fi

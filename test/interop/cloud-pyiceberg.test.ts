@@ -7,7 +7,8 @@
  *   again into another container;
  * - that second table, whose metadata names `abfss://` / `gs://` paths, is copied to local disk
  *   and synced there through mapping rules (for Azure the rule is spelled `wasbs://...blob...`,
- *   the other spelling of the same blobs);
+ *   the other spelling of the same blobs), and copied to an S3 gateway (versitygw, when the S3
+ *   test server is there) and synced there;
  * - add-files registers the sample's data files from a landing area on the backend in two runs;
  *
  * and PyIceberg (SqlCatalog, fsspec FileIO: adlfs with the emulator's connection string, gcsfs
@@ -45,6 +46,7 @@ import {
 } from '../helpers/gcs.ts';
 import { repoRoot, scratchDir } from '../helpers/paths.ts';
 import { requireServer } from '../helpers/requires.ts';
+import { createBucket, s3Server, uploadDir } from '../helpers/s3.ts';
 import { checkSampleSync, syncSampleInto } from '../helpers/sample-sync.ts';
 import { harnessPython } from './harness.ts';
 import { interopSkipReason } from './helpers.ts';
@@ -235,6 +237,56 @@ for (const cloud of clouds) {
           await mirrorCatalog.close();
         }
 
+        // 4. The same table replicated to an S3 gateway instead (when the S3 test server is there;
+        // scripts/test.sh starts it): its cloud paths mapped to s3://, one router serving both.
+        let onS3Db: string | undefined;
+        let s3Location: string | undefined;
+        const s3 = s3Server;
+        if (s3) {
+          const bucket = await createBucket(s3, 'imsync-mirror');
+          await uploadDir(s3, mirror, bucket, 'mirror');
+          const s3Props = {
+            's3.endpoint': s3.endpoint,
+            's3.access-key-id': s3.accessKeyId,
+            's3.secret-access-key': s3.secretAccessKey,
+            's3.path-style-access': 'true',
+            's3.region': 'us-east-1',
+          };
+          const both = createStorageRouter({
+            properties: { ...cloud.properties(), ...s3Props },
+            where: 'catalog.dr',
+          });
+          mkdirSync(path.join(base, 's3cat'), { recursive: true });
+          onS3Db = `${base}/s3cat/iceberg_catalog.db`;
+          const s3Catalog = await SqlCatalog.open({
+            name: 'dr',
+            uri: `sqlite:///${onS3Db}`,
+            storageFor: both.resolver,
+          });
+          try {
+            const opts = {
+              table: { namespace: ['sales'], name: 'orders' },
+              catalog: s3Catalog,
+              tableLocation: `s3://${bucket}/mirror/dr/dr/sales/orders`,
+              mappings: [
+                { source: cloud.at(src, 'warehouse'), target: `s3://${bucket}/mirror/src/warehouse` },
+                { source: cloud.atOtherSpelling(dr, 'dr'), target: `s3://${bucket}/mirror/dr/dr` },
+              ],
+              metadataRoot: `s3://${bucket}/dr/sales/orders/metadata`,
+              resolve: both.resolver,
+            };
+            const r = await syncTable(opts);
+            assert.equal(r.status, 'committed');
+            s3Location = r.metadataLocation as string;
+            assert.deepEqual((await verifyTable(opts)).problems, []);
+          } finally {
+            await s3Catalog.close();
+            await both.close();
+          }
+        } else {
+          t.diagnostic('no S3 test server: the leg onto an S3 gateway was not run');
+        }
+
         // The same sample synced on local disk: the reference reads.
         const localWarehouse = path.join(base, 'replica', 'warehouse');
         cpSync(sampleWarehouse, localWarehouse, { recursive: true });
@@ -247,11 +299,28 @@ for (const cloud of clouds) {
           resolve: router.resolver,
         });
 
-        const [onCloud, onMirror, onDisk] = pyiceberg([
+        const [onCloud, onMirror, onDisk, onS3] = pyiceberg([
           { db: `${base}/cloudcat/iceberg_catalog.db`, properties: cloud.pyProperties() },
           { db: `${base}/mirrorcat/iceberg_catalog.db` },
           { db: `${base}/localcat/iceberg_catalog.db` },
+          ...(onS3Db && s3
+            ? [
+                {
+                  db: onS3Db,
+                  properties: {
+                    's3.endpoint': s3.endpoint,
+                    's3.access-key-id': s3.accessKeyId,
+                    's3.secret-access-key': s3.secretAccessKey,
+                    's3.region': 'us-east-1',
+                  },
+                },
+              ]
+            : []),
         ]);
+        if (onS3Db) {
+          assert.equal(onS3?.metadataLocation, s3Location);
+          assert.deepEqual(onS3?.reads, onDisk?.reads, 'the S3 copy reads as the local table');
+        }
         assert.equal(onCloud?.metadataLocation, cloudLocation);
         assert.equal(onMirror?.metadataLocation, mirrorLocation);
         assert.equal(onDisk?.metadataLocation, localLocation);
