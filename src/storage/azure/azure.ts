@@ -380,8 +380,9 @@ export class AzureStorage implements Storage {
     const detail = code ? `${code} (HTTP ${status ?? '?'})` : `HTTP ${status ?? '?'}`;
     if (status === 404) {
       if (code === 'ContainerNotFound') {
+        const { container } = parseAzurePath(path);
         return new StorageError(
-          `${path}: Azure ${op} failed: the container does not exist in ${where} (ContainerNotFound)`,
+          `${path}: Azure ${op} failed: the container '${container}' does not exist in ${where} (ContainerNotFound)`,
           { cause: err },
         );
       }
