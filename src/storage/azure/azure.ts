@@ -23,7 +23,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../../errors.ts';
-import { abortedError, throwIfAborted } from '../../util/abort.ts';
+import { abortableSleep, abortedError, throwIfAborted } from '../../util/abort.ts';
 import { redactUrl } from '../../util/redact.ts';
 import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 import { Watchdog, watched } from '../watchdog.ts';
@@ -32,7 +32,7 @@ import { type AzureLocation, parseAzurePath } from './location.ts';
 
 /** Options of {@link AzureStorage}. */
 export interface AzureStorageOptions extends AzureCredentialOptions {
-  /** Attempts per request, the first included (default 5); the SDK retries 500, 503 and network errors. */
+  /** Attempts per request, the first included (default 5): 500, 503 and network errors (by the SDK), 429. */
   readonly maxAttempts?: number;
   /** First retry delay in milliseconds, doubled per attempt (default 800). */
   readonly retryDelayMs?: number;
@@ -96,7 +96,7 @@ export class AzureStorage implements Storage {
     const { client, access } = await this.#blob(loc, path);
     return watched(this.#idleMs, signal, async (w) => {
       try {
-        const p = await client.getProperties({ abortSignal: w.signal });
+        const p = await this.#retry(w, () => client.getProperties({ abortSignal: w.signal }));
         if (isFolder(p.metadata)) return undefined;
         return {
           path,
@@ -122,10 +122,12 @@ export class AzureStorage implements Storage {
     const { client, access } = await this.#blob(loc, path);
     return watched(this.#idleMs, signal, async (w) => {
       try {
-        const r = await client.download(range?.offset ?? 0, range?.length, {
-          abortSignal: w.signal,
-          maxRetryRequests: this.#o.maxAttempts ?? 5,
-        });
+        const r = await this.#retry(w, () =>
+          client.download(range?.offset ?? 0, range?.length, {
+            abortSignal: w.signal,
+            maxRetryRequests: this.#o.maxAttempts ?? 5,
+          }),
+        );
         if (isFolder(r.metadata)) throw new NotFoundError(path);
         return await collect(r.readableStreamBody, w);
       } catch (err) {
@@ -145,10 +147,12 @@ export class AzureStorage implements Storage {
     try {
       let body: NodeJS.ReadableStream | undefined;
       try {
-        const r = await client.download(0, undefined, {
-          abortSignal: w.signal,
-          maxRetryRequests: this.#o.maxAttempts ?? 5,
-        });
+        const r = await this.#retry(w, () =>
+          client.download(0, undefined, {
+            abortSignal: w.signal,
+            maxRetryRequests: this.#o.maxAttempts ?? 5,
+          }),
+        );
         if (isFolder(r.metadata)) throw new NotFoundError(path);
         body = r.readableStreamBody;
       } catch (err) {
@@ -188,7 +192,7 @@ export class AzureStorage implements Storage {
       let op = 'Put Blob';
       try {
         if (data instanceof Uint8Array && data.length <= size) {
-          await block.upload(data, data.length, { abortSignal: w.signal, conditions });
+          await this.#retry(w, () => block.upload(data, data.length, { abortSignal: w.signal, conditions }));
           return;
         }
         // Staged blocks: invisible until committed, discarded by the service if never committed.
@@ -207,21 +211,21 @@ export class AzureStorage implements Storage {
           }
           if (first !== undefined) {
             op = 'Put Block';
-            await stage(block, prefix, ids, first, w);
+            await this.#retry(w, () => stage(block, prefix, ids, first!, w));
             first = undefined;
           }
           op = 'Put Block';
-          await stage(block, prefix, ids, piece, w);
+          await this.#retry(w, () => stage(block, prefix, ids, piece, w));
         }
         throwIfAborted(w.signal, path);
         if (ids.length === 0) {
           const only = first ?? new Uint8Array(0);
           op = 'Put Blob';
-          await block.upload(only, only.length, { abortSignal: w.signal, conditions });
+          await this.#retry(w, () => block.upload(only, only.length, { abortSignal: w.signal, conditions }));
           return;
         }
         op = 'Put Block List';
-        await block.commitBlockList(ids, { abortSignal: w.signal, conditions });
+        await this.#retry(w, () => block.commitBlockList(ids, { abortSignal: w.signal, conditions }));
       } catch (err) {
         if (conditions && (statusOf(err) === 409 || statusOf(err) === 412)) {
           throw new AlreadyExistsError(path, { cause: err });
@@ -239,19 +243,23 @@ export class AzureStorage implements Storage {
     const base = dir.endsWith('/') ? dir : `${dir}/`;
     const { container, access } = await this.#container(loc, dir);
     const pageSize = this.#o.listPageSize ?? 5000;
-    const pages = options?.recursive
-      ? container.listBlobsFlat({ prefix, includeMetadata: true }).byPage({ maxPageSize: pageSize })
-      : container
-          .listBlobsByHierarchy('/', { prefix, includeMetadata: true })
-          .byPage({ maxPageSize: pageSize });
-    const it = pages[Symbol.asyncIterator]();
+    // One pager per page, from its continuation token, so that a throttled page is asked again.
+    const pageFrom = (token: string | undefined) => {
+      const settings = { maxPageSize: pageSize, ...(token ? { continuationToken: token } : {}) };
+      const pages = options?.recursive
+        ? container.listBlobsFlat({ prefix, includeMetadata: true }).byPage(settings)
+        : container.listBlobsByHierarchy('/', { prefix, includeMetadata: true }).byPage(settings);
+      return pages[Symbol.asyncIterator]().next();
+    };
+    let token: string | undefined;
     for (;;) {
       throwIfAborted(signal, dir);
-      let page: IteratorResult<{ segment: { blobItems: Blob.BlobItem[] } }>;
+      let page: IteratorResult<{ segment: { blobItems: Blob.BlobItem[] }; continuationToken?: string }>;
       const w = new Watchdog(this.#idleMs, signal);
       try {
         // The pager takes no signal: the watchdog cuts the wait, the request is left to finish.
-        page = await raceAbort(it.next(), w.signal);
+        const t = token;
+        page = await this.#retry(w, () => raceAbort(pageFrom(t), w.signal));
       } catch (err) {
         if (statusOf(err) === 404 && codeOf(err) === 'ContainerNotFound') {
           throw new StorageError(
@@ -272,6 +280,8 @@ export class AzureStorage implements Storage {
           mtimeMs: b.properties.lastModified.getTime(),
         };
       }
+      token = page.value.continuationToken || undefined;
+      if (!token) return;
     }
   }
 
@@ -283,7 +293,7 @@ export class AzureStorage implements Storage {
     const { client, access } = await this.#blob(loc, path);
     await watched(this.#idleMs, signal, async (w) => {
       try {
-        await client.delete({ abortSignal: w.signal });
+        await this.#retry(w, () => client.delete({ abortSignal: w.signal }));
       } catch (err) {
         if (statusOf(err) === 404 && codeOf(err) !== 'ContainerNotFound') return;
         throw this.#translate(err, path, 'Delete Blob', access, w, signal);
@@ -294,6 +304,25 @@ export class AzureStorage implements Storage {
   /** Forgets the clients (the SDK keeps no sockets of its own beyond Node's agent). Idempotent. */
   async close(): Promise<void> {
     this.#clients.clear();
+  }
+
+  /**
+   * Retries a 429 answer, which the SDK does not (Azure Storage throttles with 503, which it does,
+   * but a gateway in front of an account may answer 429), after its Retry-After or a back-off.
+   */
+  async #retry<T>(w: Watchdog, fn: () => Promise<T>): Promise<T> {
+    const attempts = this.#o.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (statusOf(err) !== 429 || attempt >= attempts || w.signal.aborted) throw err;
+        const base = this.#o.retryDelayMs ?? 800;
+        const wait = retryAfterMs(err) ?? Math.min(base * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random());
+        await abortableSleep(wait, w.signal);
+        w.touch();
+      }
+    }
   }
 
   async #container(
@@ -355,7 +384,6 @@ export class AzureStorage implements Storage {
     signal: AbortSignal | undefined,
   ): Error {
     if (signal?.aborted) return abortedError(signal, path);
-    if (err instanceof IcebergSyncError) return err;
     const where = redactUrl(access.serviceUrl);
     if (w?.timedOut) {
       return new StorageError(
@@ -363,6 +391,7 @@ export class AzureStorage implements Storage {
         { cause: err },
       );
     }
+    if (err instanceof IcebergSyncError) return err;
     const e = (err ?? {}) as SdkError;
     const status = statusOf(err);
     const code = codeOf(err);
@@ -396,7 +425,8 @@ export class AzureStorage implements Storage {
         cause: err,
       });
     }
-    const tries = status === 500 || status === 503 ? ` after ${this.#o.maxAttempts ?? 5} attempts` : '';
+    const tries =
+      status === 500 || status === 503 || status === 429 ? ` after ${this.#o.maxAttempts ?? 5} attempts` : '';
     return new StorageError(`${path}: Azure ${op} failed: ${detail}${tries}`, { cause: err });
   }
 }
@@ -529,6 +559,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 /** A directory entry of an account with a hierarchical namespace, as the Blob API shows it. */
 function isFolder(metadata: Readonly<Record<string, string>> | undefined): boolean {
   return metadata?.hdi_isfolder === 'true' || metadata?.Hdi_isfolder === 'true';
+}
+
+/** The Retry-After of an answer, in milliseconds (seconds form only, at most a minute). */
+function retryAfterMs(err: unknown): number | undefined {
+  const h = (err as { response?: { headers?: { get?(n: string): string | undefined } } })?.response?.headers;
+  const v = h?.get?.('retry-after');
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  return Math.min(Number(v) * 1000, 60_000);
 }
 
 function statusOf(err: unknown): number | undefined {
