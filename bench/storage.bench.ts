@@ -10,7 +10,9 @@
  * a server is named by IMSYNC_S3_ENDPOINT / IMSYNC_S3_ACCESS_KEY / IMSYNC_S3_SECRET_KEY (run
  * `source scripts/start-s3.sh` first for the local versitygw test server), and HDFS over WebHDFS
  * when a NameNode is named by IMSYNC_HDFS_NAMENODE (and IMSYNC_HDFS_USER; run
- * `source scripts/start-hdfs.sh` first for the local MiniDFSCluster).
+ * `source scripts/start-hdfs.sh` first for the local MiniDFSCluster), Azure Blob when
+ * IMSYNC_AZURITE_CONNECTION_STRING names an account (`source scripts/start-azurite.sh`), and GCS
+ * when IMSYNC_GCS_ENDPOINT names a JSON API server (`source scripts/start-gcs.sh`).
  *
  * Run: node bench/storage.bench.ts [files] [footers] [concurrency]     (default 5000 500 16)
  */
@@ -20,8 +22,12 @@ import * as nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { Storage as GoogleStorage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import { readParquetFooter } from '../src/parquet/footer.ts';
+import { AzureStorage } from '../src/storage/azure/azure.ts';
+import { GcsStorage } from '../src/storage/gcs/gcs.ts';
 import { LocalStorage } from '../src/storage/local/local.ts';
 import { S3Storage } from '../src/storage/s3/s3.ts';
 import { openRangeReader, type Storage } from '../src/storage/storage.ts';
@@ -105,6 +111,33 @@ async function backends(): Promise<Backend[]> {
     console.log(
       'HDFS: skipped (IMSYNC_HDFS_NAMENODE unset; `source scripts/start-hdfs.sh` starts a local cluster)',
     );
+  }
+  const cs = process.env.IMSYNC_AZURITE_CONNECTION_STRING;
+  if (cs) {
+    const container = `bench-${Date.now().toString(36)}`;
+    await BlobServiceClient.fromConnectionString(cs).getContainerClient(container).create();
+    list.push({
+      name: `azure (${process.env.IMSYNC_AZURITE_BLOB_ENDPOINT ?? 'blob'})`,
+      storage: new AzureStorage({ connectionString: cs, useEnvironment: false }),
+      base: `abfss://${container}@devstoreaccount1.dfs.core.windows.net/bench`,
+      // The container lives in the throw-away emulator's directory.
+      cleanup: async () => {},
+    });
+  } else {
+    console.log('Azure: skipped (IMSYNC_AZURITE_CONNECTION_STRING unset; `source scripts/start-azurite.sh`)');
+  }
+  const gcs = process.env.IMSYNC_GCS_ENDPOINT;
+  if (gcs) {
+    const bucket = `bench-${Date.now().toString(36)}`;
+    await new GoogleStorage({ apiEndpoint: gcs, projectId: 'bench' }).createBucket(bucket);
+    list.push({
+      name: `gcs (${gcs})`,
+      storage: new GcsStorage({ endpoint: gcs, projectId: 'bench' }),
+      base: `gs://${bucket}/bench`,
+      cleanup: async () => {},
+    });
+  } else {
+    console.log('GCS: skipped (IMSYNC_GCS_ENDPOINT unset; `source scripts/start-gcs.sh`)');
   }
   return list;
 }

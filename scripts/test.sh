@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, type check, unit tests, and interop tests against real peers
 # (Apache Iceberg's Spark runtime, PyIceberg, DuckDB) and servers (PostgreSQL, an S3 server, an
-# HDFS minicluster, Iceberg's reference REST catalog, an AWS Glue emulator, Hive Metastores 3.1 and 4.0).
+# HDFS minicluster, Iceberg's reference REST catalog, an AWS Glue emulator, Hive Metastores 3.1 and 4.0,
+# Azurite for Azure Blob, fake-gcs-server for GCS).
 # Installs everything it needs on first run (Node LTS if the machine's is older than 22.18, npm
 # packages, a Python venv, jars, the versitygw S3 server built with Go, Hadoop's minicluster from
 # Maven Central), cached in git-ignored folders so reruns are fast.
@@ -42,6 +43,14 @@ bash scripts/setup-hive.sh
 source scripts/start-hive.sh
 trap 'stop_hive; stop_glue; stop_rest; stop_hdfs; stop_s3; stop_postgres' EXIT
 [ -n "${IMSYNC_HIVE3_URI:-}" ] && [ -n "${IMSYNC_HIVE4_URI:-}" ] || { echo "test.sh: a Hive Metastore did not start" >&2; exit 1; }
+echo "== Azure Blob (Azurite) and GCS (fake-gcs-server) for the cloud storage tests"
+source scripts/start-azurite.sh
+trap 'stop_azurite; stop_hive; stop_glue; stop_rest; stop_hdfs; stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_AZURITE_BLOB_ENDPOINT:-}" ] || { echo "test.sh: Azurite did not start" >&2; exit 1; }
+bash scripts/setup-gcs.sh
+source scripts/start-gcs.sh
+trap 'stop_gcs; stop_azurite; stop_hive; stop_glue; stop_rest; stop_hdfs; stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_GCS_ENDPOINT:-}" ] || { echo "test.sh: fake-gcs-server did not start" >&2; exit 1; }
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \

@@ -18,6 +18,11 @@ export interface SchemeInfo {
   readonly sameAs?: string;
   /** The port an authority of this scheme means when it names none (`hdfs://nn` is `hdfs://nn:8020`). */
   readonly defaultPort?: number;
+  /**
+   * The one spelling of an authority that path comparison uses, where one location has several
+   * (Azure: `c@acct.blob.core.windows.net` is `c@acct.dfs.core.windows.net`). Unset: lower case.
+   */
+  readonly normalizeAuthority?: (authority: string) => string;
 }
 
 /** A location split into its parts. */

@@ -4,7 +4,9 @@
  * entries), the path mapping (scheme aliases, default ports) and the error messages all read it.
  */
 import { ConfigError } from '../errors.ts';
+import { azureBackend } from './azure/index.ts';
 import type { SchemeInfo, StorageBackend, StoragePrefixSettings } from './backend.ts';
+import { gcsBackend } from './gcs/index.ts';
 import { localBackend } from './local/index.ts';
 import { memoryBackend } from './memory/index.ts';
 import { StorageRouter } from './router.ts';
@@ -16,6 +18,8 @@ export const STORAGE_BACKENDS: readonly StorageBackend[] = [
   localBackend,
   s3Backend,
   webHdfsBackend,
+  azureBackend,
+  gcsBackend,
   memoryBackend,
 ];
 

@@ -4,7 +4,8 @@
  * Prefixes are literal (never patterns) and match whole path segments. Paths are compared in a
  * normalised form, so that the spellings one location takes in real tables map alike:
  * `s3a://` / `s3n://` / `s3://`; `file:/x` / `file:///x` / `/x`; `hdfs://nn:8020/x` / `hdfs://nn/x`
- * (8020 is the NameNode's default port); repeated and trailing slashes. The aliases and default
+ * (8020 is the NameNode's default port); `abfss://c@acct.dfs.core.windows.net/x` /
+ * `wasbs://c@acct.blob.core.windows.net/x` (one Azure blob); repeated and trailing slashes. The aliases and default
  * ports come from the storage backends' descriptors (`storage/registry.ts`). The longest matching
  * source prefix wins. A mapped path may not escape its target prefix.
  */
@@ -63,6 +64,13 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.fromEntries(
   ),
 );
 
+/** Authority spellings folded into one (Azure's blob and dfs hosts), from the storage registry. */
+const AUTHORITY_RULES: Readonly<Record<string, (authority: string) => string>> = Object.fromEntries(
+  STORAGE_BACKENDS.flatMap((b) =>
+    b.schemes.flatMap((s) => (s.normalizeAuthority ? [[s.scheme, s.normalizeAuthority]] : [])),
+  ),
+);
+
 /** A path split into its normalised location (`scheme://authority`) and its segments. */
 interface NormalPath {
   readonly root: string;
@@ -86,7 +94,8 @@ export function normalizePath(path: string): NormalPath {
     }
     const port = DEFAULT_PORTS[scheme];
     if (port && authority.endsWith(`:${port}`)) authority = authority.slice(0, -port.length - 1);
-    root = canonical === '' ? '' : `${canonical}://${authority.toLowerCase()}`;
+    const folded = AUTHORITY_RULES[scheme]?.(authority) ?? authority.toLowerCase();
+    root = canonical === '' ? '' : `${canonical}://${folded}`;
     if (canonical === '' && authority !== '' && authority !== 'localhost') {
       // file://host/x names a host; keep it so it never matches a plain path.
       root = `file://${authority}`;

@@ -2,7 +2,7 @@
  * Hiding credentials in text the tool prints: the password of a URL's userinfo
  * (`scheme://user:password@host`) and the values of query parameters that carry secrets
  * (WebHDFS `delegation`, presigned S3 `X-Amz-Signature` / `X-Amz-Credential`, Azure SAS `sig`,
- * `token`, `password`, ...). Every message, log line and report goes through here before it is
+ * an Azure connection string's `AccountKey` / `SharedAccessSignature`, `token`, `password`, ...). Every message, log line and report goes through here before it is
  * printed; the values themselves are never changed where they are used.
  */
 
@@ -25,7 +25,19 @@ const SECRET_PARAMS: ReadonlySet<string> = new Set([
   'passwd',
   'code',
 ]);
-const SECRET_NAME_PARTS = ['password', 'secret', 'token', 'signature', 'credential'] as const;
+const SECRET_NAME_PARTS = [
+  'password',
+  'secret',
+  'token',
+  'signature',
+  'credential',
+  // Azure: `adls.account-key`, a connection string's `AccountKey`, `adls.connection-string`
+  // (which carries a key or a SAS).
+  'account-key',
+  'accountkey',
+  'connection-string',
+  'connectionstring',
+] as const;
 
 /** True for a setting or query parameter name whose value is a secret. */
 export function isSecretName(name: string): boolean {

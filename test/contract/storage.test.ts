@@ -1,12 +1,17 @@
 /**
  * The storage contract run over every backend: local, in-memory, S3 (when IMSYNC_S3_ENDPOINT names
- * a server) and WebHDFS (when IMSYNC_HDFS_NAMENODE does). A suite whose server is absent is skipped
+ * a server), WebHDFS (when IMSYNC_HDFS_NAMENODE does), Azure (when IMSYNC_AZURITE_BLOB_ENDPOINT
+ * does) and GCS (when IMSYNC_GCS_ENDPOINT does). A suite whose server is absent is skipped
  * with the reason. A new backend adds its harness here.
  */
+import { AzureStorage } from '../../src/storage/azure/azure.ts';
+import { GcsStorage } from '../../src/storage/gcs/gcs.ts';
 import { LocalStorage } from '../../src/storage/local/local.ts';
 import { MemoryStorage } from '../../src/storage/memory/memory.ts';
 import { S3Storage } from '../../src/storage/s3/s3.ts';
 import { WebHdfsStorage } from '../../src/storage/webhdfs/webhdfs.ts';
+import { abfss, azureOptions, azuriteServer, azuriteSkipReason, createContainer } from '../helpers/azure.ts';
+import { createGcsBucket, gcsEndpoint, gcsOptions, gcsSkipReason } from '../helpers/gcs.ts';
 import { hdfsOptions, hdfsServer, hdfsSkipReason, uniqueDir } from '../helpers/hdfs.ts';
 import { scratchDir } from '../helpers/paths.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions } from '../helpers/s3.ts';
@@ -56,6 +61,32 @@ const harnesses: StorageHarness[] = [
       storage: new WebHdfsStorage(hdfsOptions(hdfsServer!)),
       root: `hdfs://contract${uniqueDir()}`,
     }),
+  },
+  {
+    name: 'Azure (Azurite, abfss://)',
+    renames: false,
+    skip: azuriteSkipReason,
+    open: async () => {
+      const server = azuriteServer!;
+      // Small blocks, so that the streamed writes go up as staged blocks and one Put Block List.
+      return {
+        storage: new AzureStorage(azureOptions(server, { blockSizeBytes: 1024 * 1024 })),
+        root: abfss(await createContainer(server), 'run'),
+      };
+    },
+  },
+  {
+    name: 'GCS (fake-gcs-server)',
+    renames: false,
+    skip: gcsSkipReason,
+    open: async () => {
+      const endpoint = gcsEndpoint!;
+      // A small resumable threshold, so that the streamed writes go up as resumable uploads.
+      return {
+        storage: new GcsStorage(gcsOptions(endpoint, { resumableThresholdBytes: 1024 * 1024 })),
+        root: `gs://${await createGcsBucket(endpoint)}/run`,
+      };
+    },
   },
 ];
 

@@ -292,8 +292,8 @@ Storage:
       'dr.yaml: storage.replica-bucket: the key must be a location with a scheme and authority (s3://bucket)',
     );
     configError(
-      () => parseCatalogsConfig(doc('  abfs://c@acct:\n    x: y\n'), { ...noEnv, source: 'dr.yaml' }),
-      "dr.yaml: storage.abfs://c@acct: no storage backend for scheme 'abfs' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, memory)",
+      () => parseCatalogsConfig(doc('  oss://c:\n    x: y\n'), { ...noEnv, source: 'dr.yaml' }),
+      "dr.yaml: storage.oss://c: no storage backend for scheme 'oss' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, abfss, abfs, wasbs, wasb, gs, memory)",
     );
     configError(
       () => parseCatalogsConfig(doc('  s3://b: http://x\n'), { ...noEnv, source: 'dr.yaml' }),
@@ -315,8 +315,8 @@ Storage:
     assert.equal(replica.endpointLabel, 'https://onefs-replica:9021');
     assert.equal(router.resolve('s3n://replica'), replica);
     configError(
-      () => storageRouter({}, [{ prefix: 'abfs://c@acct', properties: {} }]),
-      "storage.abfs://c@acct: no storage backend for scheme 'abfs' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, memory)",
+      () => storageRouter({}, [{ prefix: 'oss://c', properties: {} }]),
+      "storage.oss://c: no storage backend for scheme 'oss' (known: file, s3, s3a, s3n, hdfs, webhdfs, swebhdfs, abfss, abfs, wasbs, wasb, gs, memory)",
     );
     configError(
       () => storageRouter({ 's3.max-attempts': 'x' }, [], 'catalog.dr'),
