@@ -30,6 +30,7 @@ import {
   progressReporter,
   toJsonLine,
 } from './output.ts';
+import { addWarehouseCommands } from './warehouse.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -412,6 +413,8 @@ export function buildProgram(
   tableOptions(program.command('verify'))
     .description('check the committed DR table: every file present with its size, no source path left')
     .action(async (o: TableCommandOptions & OutputOptions) => setExit(await runVerify(o)));
+
+  addWarehouseCommands(program, setExit);
 
   return program;
 }
