@@ -116,7 +116,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function note(r: WarehouseTableReport): string {
   if (r.error) return `${r.error.code}: ${r.error.message}`;
-  if (r.status === 'behind') return `${r.missingFiles} file(s) missing at the DR site`;
+  if (r.status === 'behind') {
+    const first = (r.report as { missing?: { reason: string; target: string }[] } | undefined)?.missing?.[0];
+    return `${r.missingFiles} file(s) not at the DR site${first ? ` (first: ${first.reason} ${first.target})` : ''}`;
+  }
   return '';
 }
 

@@ -173,7 +173,7 @@ const policySchema = z.strictObject({
   rpo: duration().optional(),
   settle: duration({ allowZero: true }).optional(),
   'history-lines': nonNegativeInt.optional(),
-  tables: z.record(z.string(), z.union([tableSchema, z.null()])).optional(),
+  tables: z.record(z.string(), tableSchema.nullable()).optional(),
 });
 
 type RawPolicy = z.output<typeof policySchema>;

@@ -13,7 +13,7 @@
  */
 import pLimit from 'p-limit';
 import type { Catalog } from '../catalog/catalog.ts';
-import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
+import { CorruptFileError, ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import type { TableMetadata } from '../iceberg/metadata.ts';
 import { decodeMetadata } from '../iceberg/metadata-json.ts';
 import type { StorageResolver } from '../storage/router.ts';
@@ -72,12 +72,17 @@ async function newestReplicated(
   const dir = `${location.replace(/\/+$/, '')}/metadata`;
   const files = [];
   for await (const f of resolve(dir).list(dir)) files.push(f);
+  let firstError: unknown;
   for (const f of newestMetadataFirst(files)) {
     try {
       return { path: f.path, metadata: await readMetadata(resolve, f.path) };
-    } catch {
+    } catch (err) {
       // Truncated (replication in flight) or damaged: the next older one, as sync does.
+      firstError ??= err;
     }
+  }
+  if (firstError !== undefined) {
+    throw new CorruptFileError(dir, `no readable metadata.json (newest: ${(firstError as Error).message})`);
   }
   return undefined;
 }
