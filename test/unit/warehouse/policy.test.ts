@@ -138,3 +138,18 @@ replication:
     await refused('replication: [1, 2]\n', /replication: /);
   });
 });
+
+describe('the policy template', () => {
+  it('config/warehouse.example.yaml parses as it stands', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { repoRoot } = await import('../../helpers/paths.ts');
+    const file = `${repoRoot}/config/warehouse.example.yaml`;
+    const p = await parsePolicy(readFileSync(file, 'utf8'), {}, { source: file, env: {} });
+    assert.equal(p.catalogName, 'dr');
+    assert.deepEqual(p.replicatedPaths, ['/ifs/dr/warehouse']);
+    assert.equal(p.mappings.length, 2);
+    assert.equal(tableSettings(p, ['web'], 'clicks').mode, 'add-files');
+    assert.equal(tableSettings(p, ['sales'], 'orders').rpoMs, 900_000);
+    assert.equal(p.tables['finance.ledger_legacy']?.disabled, true);
+  });
+});
