@@ -53,7 +53,9 @@ const report = await syncTable({
 });
 await catalog.close();
 await router.close();
-console.log(`one table: ${report.status}, snapshot ${report.snapshotId}, ${report.manifestsRewritten} manifests rewritten`);
+console.log(
+  `one table: ${report.status}, snapshot ${report.snapshotId}, ${report.manifestsRewritten} manifests rewritten`,
+);
 
 // --- 2. A small warehouse -----------------------------------------------------------------------
 const wh = path.join(scratch, 'warehouse');
@@ -81,7 +83,8 @@ const run = await syncAll(policy, {
 });
 console.log(`warehouse: ${run.status}, exit code ${run.exitCode}, ${run.tables.length} tables`);
 const status = await warehouseStatus(policy, { logger: silentLogger });
-for (const s of status) console.log(`  ${s.table}: lag ${s.lagSeconds} s, within ${s.thresholdSeconds} s: ${s.withinThreshold}`);
+for (const s of status)
+  console.log(`  ${s.table}: lag ${s.lagSeconds} s, within ${s.thresholdSeconds} s: ${s.withinThreshold}`);
 
 console.log(
   JSON.stringify({
@@ -91,6 +94,10 @@ console.log(
       exitCode: run.exitCode,
       tables: run.tables.map((t) => ({ table: t.table, status: t.status, snapshotId: t.snapshotId })),
     },
-    status: status.map((s) => ({ table: s.table, lagSeconds: s.lagSeconds, withinThreshold: s.withinThreshold })),
+    status: status.map((s) => ({
+      table: s.table,
+      lagSeconds: s.lagSeconds,
+      withinThreshold: s.withinThreshold,
+    })),
   }),
 );
