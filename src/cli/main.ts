@@ -30,7 +30,7 @@ import {
   progressReporter,
   toJsonLine,
 } from './output.ts';
-import { addWarehouseCommands } from './warehouse.ts';
+import { addWarehouseCommands, recordedRun } from './warehouse.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -219,7 +219,15 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
       onProgress: progress.onProgress,
       logger,
     };
-    const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
+    const report = await recordedRun(
+      ctx.router.resolver,
+      ctx.metadataRoot,
+      'add-files',
+      dryRun,
+      logger,
+      () => (dryRun ? planAddFiles(opts) : addFiles(opts)),
+      (r) => r.filesMissing,
+    );
     progress.stop();
     printOut(describeAddFiles(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
@@ -264,7 +272,15 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       onProgress: progress.onProgress,
       logger,
     };
-    const report = dryRun ? await planSync(opts) : await syncTable(opts);
+    const report = await recordedRun(
+      ctx.router.resolver,
+      ctx.metadataRoot,
+      'sync',
+      dryRun,
+      logger,
+      () => (dryRun ? planSync(opts) : syncTable(opts)),
+      (r) => r.missingFiles,
+    );
     progress.stop();
     printOut(describe(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);

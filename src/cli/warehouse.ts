@@ -3,11 +3,16 @@
  * src/warehouse/. Per-table lines and the summary table go to stderr; with `--json` the last
  * stdout line is the run's report (`status` prints its table on stdout).
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
 import { flag, positiveInt } from '../options/values.ts';
+import type { StorageResolver } from '../storage/router.ts';
+import { LockedError } from '../table/lock.ts';
 import type { Logger } from '../util/logger.ts';
 import { redactSecrets } from '../util/redact.ts';
+import { appendHistory } from '../warehouse/history.ts';
 import { loadPolicy, type PolicyOverrides } from '../warehouse/policy.ts';
 import { runWarehouse, type WarehouseMode, type WarehouseRunResult } from '../warehouse/run.ts';
 import { parseShard, type Shard } from '../warehouse/selection.ts';
@@ -253,4 +258,62 @@ export function addWarehouseCommands(program: Command, setExit: (code: number) =
     )
     .option('--no-plan', 'read metadata.json files only (no missing-file count for behind tables)')
     .action(async (o: WarehouseCommandOptions) => setExit(await runStatus(o)));
+}
+
+/**
+ * Runs a single-table command's engine and records the run in the table's history (not for dry
+ * runs, nor when another run holds the lock), so that `status` shows the last run however the
+ * table was synced.
+ */
+export async function recordedRun<
+  R extends { status: string; snapshotId: string | null; metadataLocation: string | null },
+>(
+  resolve: StorageResolver,
+  metadataRoot: string,
+  command: string,
+  dryRun: boolean,
+  logger: Logger,
+  run: () => Promise<R>,
+  missingOf: (r: R) => number,
+): Promise<R> {
+  if (dryRun) return run();
+  const at = new Date();
+  const base = { runId: randomUUID(), at: at.toISOString(), command, host: hostname() };
+  try {
+    const r = await run();
+    await appendHistory(
+      resolve,
+      metadataRoot,
+      {
+        ...base,
+        durationMs: Date.now() - at.getTime(),
+        status: r.status,
+        ...(r.snapshotId ? { snapshotId: r.snapshotId } : {}),
+        ...(r.metadataLocation ? { metadataLocation: r.metadataLocation } : {}),
+        missingFiles: missingOf(r),
+      },
+      { logger },
+    );
+    return r;
+  } catch (err) {
+    if (!(err instanceof LockedError)) {
+      await appendHistory(
+        resolve,
+        metadataRoot,
+        {
+          ...base,
+          durationMs: Date.now() - at.getTime(),
+          status: 'failed',
+          exitCode: exitCodeFor(err),
+          missingFiles: 0,
+          error:
+            err instanceof IcebergSyncError
+              ? { code: err.code, message: err.message }
+              : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) },
+        },
+        { logger },
+      );
+    }
+    throw err;
+  }
 }
