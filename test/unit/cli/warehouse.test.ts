@@ -349,6 +349,55 @@ describe('sync-all, plan-all, verify-all and status over a replicated warehouse'
     );
   });
 
+  it('SIGTERM stops a run cleanly: no new table starts, exit 8, and the next run finishes the rest', async () => {
+    const w = sampleWarehouseSite('wh-term', 5);
+    const args = [
+      'sync-all',
+      '--config',
+      w.config,
+      '--json',
+      '--concurrency',
+      '1',
+      '--include',
+      '{sales,web,fin,ops}.t*',
+    ];
+    const child = spawn(process.execPath, [cliBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString('utf8');
+        if (/: committed/.test(err) && !child.killed) child.kill('SIGTERM');
+      });
+      child.on('close', resolve);
+    });
+    assert.equal(code, 8, err);
+    assert.match(err, /SIGTERM: stopping after the tables in flight/);
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as RunReport;
+    assert.equal(report.status, 'aborted');
+    assert.equal(report.tables.length, 20);
+    const skipped = report.tables.filter((t) => t.status === 'skipped');
+    assert.ok(skipped.length > 0, 'tables not started are skipped');
+    for (const t of report.tables) {
+      assert.ok(['committed', 'skipped', 'failed'].includes(t.status), `${t.table}: ${t.status}`);
+      if (t.status !== 'committed') assert.equal(t.error?.code, 'ABORTED', t.table);
+    }
+    const again = runCli(['sync-all', '--config', w.config, '--json', '--include', '{sales,web,fin,ops}.t*']);
+    assert.equal(again.code, 0, again.stderr);
+    const after = (again.json as unknown as RunReport).tables;
+    const before = byTable(report);
+    for (const t of after) {
+      assert.equal(
+        t.status,
+        before.get(t.table)?.status === 'committed' ? 'up-to-date' : 'committed',
+        t.table,
+      );
+    }
+  });
+
   it('refuses a bad policy with exit code 2 naming the key', () => {
     const w = sampleWarehouseSite('wh-bad', 1, '  file-concurrency: lots\n');
     const r = runCli(['sync-all', '--config', w.config, '--json']);

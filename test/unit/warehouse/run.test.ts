@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../../../src/util/logger.ts';
 import { loadPolicy } from '../../../src/warehouse/policy.ts';
 import { syncAll } from '../../../src/warehouse/run.ts';
+import { warehouseStatus } from '../../../src/warehouse/status.ts';
 import type { WarehouseTableReport } from '../../../src/warehouse/types.ts';
 import { sampleTable, sampleWarehouseSite } from '../../helpers/sample-warehouse.ts';
 
@@ -85,5 +86,16 @@ describe('syncAll', () => {
     assert.equal(t.get('sales.dup')?.error?.code, 'CONFIG');
     assert.match(t.get('sales.dup')!.error!.message, /sales\/dup and .*sales\.db\/dup/);
     assert.equal(run.exitCode, 2, 'the conflict (configuration) ranks first');
+    // status of an add-files table (no replicated metadata): the time since its last good run.
+    const rows = new Map((await warehouseStatus(policy, { logger: silentLogger })).map((r) => [r.table, r]));
+    const landingRow = rows.get('landing.orders_files')!;
+    assert.equal(landingRow.drSnapshotId, files.snapshotId);
+    assert.equal(landingRow.lastRun?.status, 'committed');
+    assert.ok(
+      landingRow.lagSeconds !== undefined && landingRow.lagSeconds >= 0 && landingRow.lagSeconds < 600,
+    );
+    assert.equal(landingRow.withinThreshold, true);
+    assert.equal(rows.get('sales.gone')?.error?.code, 'NOT_FOUND');
+    assert.equal(rows.get('sales.gone')?.thresholdSeconds, 300, 'its own rpo');
   });
 });
