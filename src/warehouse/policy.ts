@@ -311,6 +311,15 @@ export async function parsePolicy(
   )) as CatalogConfig;
 
   const template = overrides.metadataRoot ?? raw['metadata-root'];
+  if (catalog.type === 'hadoop') {
+    // The Hadoop layout is the catalog: metadata lives at <warehouse>/<ns>/<table>/metadata.
+    const own = Object.entries(tables).find(([, t]) => t.metadataRoot);
+    if (template || own) {
+      throw new ConfigError(
+        `${at(own && !template ? `tables.${own[0]}.metadata-root` : 'metadata-root')}: a hadoop catalog keeps metadata in its warehouse; drop it or use a sql catalog`,
+      );
+    }
+  }
   return {
     ...(options.source ? { source: options.source } : {}),
     catalogName,

@@ -136,6 +136,10 @@ replication:
       /catalog 'nope' is not configured/,
     );
     await refused('replication: [1, 2]\n', /replication: /);
+    await refused(
+      'catalog:\n  h: { type: hadoop, warehouse: /dr }\nreplication:\n  replicated-path: /r\n  metadata-root: /m\n',
+      /replication\.metadata-root: a hadoop catalog keeps metadata in its warehouse/,
+    );
   });
 });
 
