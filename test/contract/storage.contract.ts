@@ -213,7 +213,9 @@ export function storageContract(h: StorageHarness): void {
 
     it('lists the directories under a directory, when it offers listDirectories (table discovery)', async (t) => {
       if (!s.listDirectories) {
-        t.diagnostic(`${h.name} offers no listDirectories: warehouse discovery needs tables named by location`);
+        t.diagnostic(
+          `${h.name} offers no listDirectories: warehouse discovery needs tables named by location`,
+        );
         return;
       }
       const d = `${root}/dirs`;
