@@ -59,6 +59,8 @@ export interface TableOverride {
   readonly mode?: TableMode;
   /** The replicated table directory (rewrite) or data directory (add-files), when not found by discovery. */
   readonly location?: string;
+  /** The replicated metadata directory, when not `<location>/metadata` (`write.metadata.path`). */
+  readonly metadataDir?: string;
   /** Mapping rules tried before the warehouse's. */
   readonly mappings: readonly PathMappingRule[];
   readonly metadataRoot?: string;
@@ -141,6 +143,7 @@ const mapRules = z.union([z.array(z.string()), z.record(z.string(), z.string())]
 const tableSchema = z.strictObject({
   mode: oneOf(TABLE_MODES).optional(),
   location: z.string().min(1).optional(),
+  'metadata-dir': z.string().min(1).optional(),
   map: mapRules.optional(),
   'metadata-root': z.string().min(1).optional(),
   settle: duration({ allowZero: true }).optional(),
@@ -245,6 +248,7 @@ export async function parsePolicy(
     tables[name] = {
       ...(v.mode ? { mode: v.mode } : {}),
       ...(v.location ? { location: absolutePath(v.location) } : {}),
+      ...(v['metadata-dir'] ? { metadataDir: absolutePath(v['metadata-dir']) } : {}),
       mappings: rulesOf(at(`tables.${name}.map`), v.map),
       ...(v['metadata-root'] ? { metadataRoot: absolutePath(v['metadata-root']) } : {}),
       ...(v.settle !== undefined ? { settleMs: v.settle } : {}),

@@ -242,6 +242,7 @@ async function runTable(ctx: TableRunContext, t: SelectedTable): Promise<Warehou
       table,
       catalog: ctx.catalog,
       tableLocation: t.location,
+      ...(s.override?.metadataDir ? { metadataDir: s.override.metadataDir } : {}),
       mappings: s.mappings,
       metadataRoot: s.metadataRoot,
       resolve: ctx.resolve,

@@ -32,6 +32,7 @@ export function policyReplicas(policy: WarehousePolicy): GuardedLocation[] {
   for (const m of policy.mappings) out.push({ what: 'mapping target (replication.map)', path: m.target });
   for (const [key, t] of Object.entries(policy.tables)) {
     if (t.location) out.push({ what: `replication.tables.${key}.location`, path: t.location });
+    if (t.metadataDir) out.push({ what: `replication.tables.${key}.metadata-dir`, path: t.metadataDir });
     for (const m of t.mappings) out.push({ what: `replication.tables.${key}.map target`, path: m.target });
   }
   return out;

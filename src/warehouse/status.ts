@@ -68,8 +68,9 @@ async function readMetadata(resolve: StorageResolver, path: string): Promise<Tab
 async function newestReplicated(
   resolve: StorageResolver,
   location: string,
+  metadataDir?: string,
 ): Promise<{ path: string; metadata: TableMetadata } | undefined> {
-  const dir = `${location.replace(/\/+$/, '')}/metadata`;
+  const dir = metadataDir ?? `${location.replace(/\/+$/, '')}/metadata`;
   const files = [];
   for await (const f of resolve(dir).list(dir)) files.push(f);
   let firstError: unknown;
@@ -134,7 +135,7 @@ async function tableStatus(
       }
       return out;
     }
-    const newest = await newestReplicated(resolve, t.location);
+    const newest = await newestReplicated(resolve, t.location, s.override?.metadataDir);
     const ref = newest ? current(newest.metadata) : {};
     if (ref.id) out.replicaNewestReferencedSnapshotId = ref.id;
     if (ref.at !== undefined) out.replicaNewestCommittedAt = iso(ref.at)!;
@@ -150,6 +151,7 @@ async function tableStatus(
           table: id,
           catalog,
           tableLocation: t.location,
+          ...(s.override?.metadataDir ? { metadataDir: s.override.metadataDir } : {}),
           mappings: s.mappings,
           metadataRoot: s.metadataRoot,
           resolve,

@@ -2,8 +2,9 @@
  * A whole replicated warehouse against real readers: the harness's fixture tables (written by
  * Apache Iceberg's Spark runtime and by PyIceberg: v1, v2, v3, partitioned and evolved,
  * position and equality deletes, deletion vectors) replicated twice, once in the Hadoop layout
- * (`<ns>/<table>`) and once in the Hive layout (`copy.db/<table>`): 20 tables, one of them
- * partially replicated, one with a corrupt manifest, and one more the policy excludes. One
+ * (`<ns>/<table>`) and once in the Hive layout (`copy.db/<table>`), plus the one whose metadata
+ * lives apart from its location, named by the policy: 21 tables, one of them partially
+ * replicated, one with a corrupt manifest, and one more the policy excludes. One
  * `sync-all` commits the complete ones, reports the other two with their reasons and exits 3;
  * PyIceberg and DuckDB read every committed table through the DR catalog exactly as the source;
  * a rerun writes no metadata; a new table is picked up by the next run; `status` gives lags that
@@ -93,7 +94,7 @@ describe('sync-all over a replicated warehouse of fixture tables, read by PyIceb
     rmSync(base, { recursive: true, force: true });
     mkdirSync(dr, { recursive: true });
     // Tables found as <ns>/<table>/metadata: every fixture table but the one that keeps its
-    // metadata apart from its location (write.metadata.path), which discovery cannot find.
+    // metadata apart from its location (write.metadata.path), which the policy names instead.
     for (const dir of findTables(manifest.warehouse)) {
       const t = manifest.tables.find((g) => path.resolve(g.locationPath) === path.resolve(dir));
       if (!t) continue;
@@ -102,6 +103,25 @@ describe('sync-all over a replicated warehouse of fixture tables, read by PyIceb
       copies.set(`${ns}.${t.name}`, t.name);
       cpSync(dir, path.join(replica, 'copy.db', t.name), { recursive: true });
       copies.set(`copy.${t.name}`, t.name);
+    }
+    const apart = manifest.tables.find((g) => g.name === 'v2_paths_apart');
+    const apartEntry: string[] = [];
+    if (apart) {
+      cpSync(path.join(manifest.warehouse, 'elsewhere'), path.join(replica, 'elsewhere'), {
+        recursive: true,
+      });
+      const metadataDir = path.join(
+        replica,
+        path.relative(manifest.warehouse, path.dirname(apart.currentMetadata)),
+      );
+      apartEntry.push(
+        '  tables:',
+        '    jdbc_db.v2_paths_apart:',
+        `      location: ${path.join(replica, path.relative(manifest.warehouse, apart.locationPath))}`,
+        `      metadata-dir: ${metadataDir}`,
+        `      map: ['${manifest.warehouse}=${replica}']`,
+      );
+      copies.set('jdbc_db.v2_paths_apart', 'v2_paths_apart');
     }
     // Partially replicated: the newest manifest list has not arrived.
     const b = newestFiles(path.join(replica, 'copy.db', 'v2_identity_mor'));
@@ -123,6 +143,7 @@ describe('sync-all over a replicated warehouse of fixture tables, read by PyIceb
         `  replicated-paths: [${replica}]`,
         "  exclude: ['tmp.*']",
         '  concurrency: 3',
+        ...apartEntry,
         '',
       ].join('\n'),
     );
