@@ -1,11 +1,12 @@
 /**
- * The run history of a table: one JSON line per run in `<metadata-root>/.iceberg-sync/history.jsonl`,
- * oldest first, trimmed to the newest `maxLines` lines. `status` reads the last one; a person
- * reads the file to see when a table last moved and why it failed.
+ * The run history of a table: one JSON line per run in `<metadata-root>/.iceberg-sync/history.jsonl`
+ * (the newest up to 100 lines) and `history.1.jsonl`, `history.2.jsonl`, ... (older ones, 100 lines
+ * each), as many as keep the newest `maxLines` lines. `status` reads the last line; a person reads
+ * the files to see when a table last moved and why it failed.
  *
- * Storage has no append, so a record is added by reading the file and writing it whole, under a
- * short lock of its own (`history.lock`, created if absent) so that two hosts finishing runs of
- * the same table at the same moment do not lose a line. Lines hold what the JSON report holds
+ * Storage has no append, so a record is added by reading the current file and writing it whole
+ * (which is why it stays short), under a short lock of its own (`history.lock`, created if absent)
+ * so that two hosts finishing runs of the same table at the same moment do not lose a line. Lines hold what the JSON report holds
  * for the table (never a setting; strings pass the credential masking).
  */
 import { hostname } from 'node:os';
@@ -36,9 +37,21 @@ export interface HistoryRecord {
   readonly error?: { code: string; message: string };
 }
 
-/** Where a table's history lives. */
-export function historyPath(metadataRoot: string): string {
-  return `${stateDir(metadataRoot)}/history.jsonl`;
+/** Where a table's history lives: the newest lines; older ones in `history.<n>.jsonl` (1 = the newest of them). */
+export function historyPath(metadataRoot: string, segment = 0): string {
+  return `${stateDir(metadataRoot)}/history${segment ? `.${segment}` : ''}.jsonl`;
+}
+
+/**
+ * Lines per file. Storage has no append, so each run rewrites the current file: keeping it short
+ * keeps that write small however long the history is; a full file moves to `history.1.jsonl`
+ * (and the older ones one place on).
+ */
+const SEGMENT_LINES = 100;
+
+function segmentsFor(maxLines: number): { size: number; older: number } {
+  const size = Math.max(1, Math.min(SEGMENT_LINES, maxLines));
+  return { size, older: Math.ceil(maxLines / size) };
 }
 
 const LOCK_WAIT_MS = 50;
@@ -87,8 +100,8 @@ async function readText(resolve: StorageResolver, path: string): Promise<string>
 }
 
 /**
- * Appends `record` to the table's history, keeping the newest `maxLines` lines (0: no history is
- * kept). A failure is a warning: the history never fails a run.
+ * Appends `record` to the table's history, keeping (at least) the newest `maxLines` lines (0: no
+ * history is kept). A failure is a warning: the history never fails a run.
  */
 export async function appendHistory(
   resolve: StorageResolver,
@@ -98,12 +111,24 @@ export async function appendHistory(
 ): Promise<void> {
   const max = options.maxLines ?? 1000;
   if (max === 0) return;
+  const { size, older } = segmentsFor(max);
   const path = historyPath(metadataRoot);
   const line = JSON.stringify(record, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v));
+  const write = (p: string, ls: readonly string[]) =>
+    resolve(p).write(p, new TextEncoder().encode(ls.length ? `${ls.join('\n')}\n` : ''));
   try {
     await withHistoryLock(resolve, metadataRoot, async () => {
-      const kept = [...lines(await readText(resolve, path)), line].slice(-max);
-      await resolve(path).write(path, new TextEncoder().encode(`${kept.join('\n')}\n`));
+      let current = lines(await readText(resolve, path));
+      if (current.length >= size) {
+        // Rotate: every older file one place on (the oldest dropped), the full one becomes .1.
+        for (let n = older; n >= 2; n--) {
+          const prev = lines(await readText(resolve, historyPath(metadataRoot, n - 1)));
+          if (prev.length) await write(historyPath(metadataRoot, n), prev);
+        }
+        await write(historyPath(metadataRoot, 1), current);
+        current = [];
+      }
+      await write(path, [...current, line]);
     });
   } catch (err) {
     (options.logger ?? defaultLogger).warn(`could not record the run in ${path}: ${(err as Error).message}`);
@@ -113,20 +138,41 @@ export async function appendHistory(
 /** The table's history, oldest first (empty without one); unreadable lines are left out. */
 export async function readHistory(resolve: StorageResolver, metadataRoot: string): Promise<HistoryRecord[]> {
   const out: HistoryRecord[] = [];
-  for (const l of lines(await readText(resolve, historyPath(metadataRoot)))) {
-    try {
-      out.push(JSON.parse(l) as HistoryRecord);
-    } catch {
-      // A line cut by a full disk: the others still count.
+  const parse = (text: string) => {
+    for (const l of lines(text)) {
+      try {
+        out.push(JSON.parse(l) as HistoryRecord);
+      } catch {
+        // A line cut by a full disk: the others still count.
+      }
     }
+  };
+  // The older files, oldest first, up to the first one missing.
+  const older: string[] = [];
+  for (let n = 1; ; n++) {
+    const text = await readText(resolve, historyPath(metadataRoot, n));
+    if (!text) break;
+    older.unshift(text);
   }
+  for (const text of older) parse(text);
+  parse(await readText(resolve, historyPath(metadataRoot)));
   return out;
 }
 
-/** The table's last recorded run, if any. */
+/** The table's last recorded run, if any: one read of the current file (short by design). */
 export async function lastRun(
   resolve: StorageResolver,
   metadataRoot: string,
 ): Promise<HistoryRecord | undefined> {
-  return (await readHistory(resolve, metadataRoot)).at(-1);
+  for (const segment of [0, 1]) {
+    const all = lines(await readText(resolve, historyPath(metadataRoot, segment)));
+    for (let i = all.length - 1; i >= 0; i--) {
+      try {
+        return JSON.parse(all[i]!) as HistoryRecord;
+      } catch {
+        // a damaged line: the one before
+      }
+    }
+  }
+  return undefined;
 }

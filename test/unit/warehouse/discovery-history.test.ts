@@ -84,11 +84,11 @@ describe('table discovery', () => {
 });
 
 describe('run history', () => {
-  it('appends one JSON line per run and keeps the newest lines', async () => {
+  it('appends one JSON line per run and keeps the newest lines, in short files', async () => {
     const mem = new MemoryStorage();
     const root = 'memory://dr/wh/sales/orders/metadata';
-    for (let i = 0; i < 7; i++) {
-      await appendHistory(
+    const append = (i: number, maxLines: number) =>
+      appendHistory(
         () => mem,
         root,
         {
@@ -107,19 +107,34 @@ describe('run history', () => {
               }
             : {}),
         },
-        { maxLines: 5, logger: silentLogger },
+        { maxLines, logger: silentLogger },
       );
-    }
+    for (let i = 0; i < 7; i++) await append(i, 5);
     const all = await readHistory(() => mem, root);
     assert.deepEqual(
-      all.map((r) => r.runId),
+      all.map((r) => r.runId).slice(-5),
       ['run-2', 'run-3', 'run-4', 'run-5', 'run-6'],
+      'oldest first, the newest 5 kept',
     );
     const last = await lastRun(() => mem, root);
+    assert.equal(last?.runId, 'run-6');
     assert.equal(last?.status, 'failed');
     assert.doesNotMatch(last!.error!.message, /hunter2/, 'credentials masked');
-    const text = new TextDecoder().decode(await mem.read(historyPath(root)));
-    assert.equal(text.split('\n').filter(Boolean).length, 5);
+    const count = async (p: string) =>
+      (await mem.stat(p))
+        ? new TextDecoder()
+            .decode(await mem.read(p))
+            .split('\n')
+            .filter(Boolean).length
+        : 0;
+    assert.equal(await count(historyPath(root)), 2, 'the current file: the runs since it was rotated');
+    assert.equal(await count(historyPath(root, 1)), 5, 'the full one moved to history.1.jsonl');
+    // Bounded: however many runs, at most maxLines plus one short file are kept.
+    for (let i = 7; i < 40; i++) await append(i, 5);
+    const kept = await readHistory(() => mem, root);
+    assert.ok(kept.length >= 5 && kept.length <= 10, `${kept.length} lines kept`);
+    assert.equal(kept.at(-1)?.runId, 'run-39');
+    assert.equal(await mem.stat(historyPath(root, 2)), undefined, 'no second older file for 5 lines');
     assert.equal(
       (await mem.stat(`${root}/.iceberg-sync/history.lock`)) === undefined,
       true,
