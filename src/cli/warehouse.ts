@@ -169,10 +169,15 @@ async function runAll(mode: WarehouseMode, o: WarehouseCommandOptions): Promise<
       ...(o.copyPlan ? { copyPlanDir: absolutize(o.copyPlan) } : {}),
       command: `${mode}-all`,
       logger,
-      onSelected: (tables) =>
-        logger.info(
-          `${tables.length} table(s) selected${o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : ''}`,
-        ),
+      onSelected: (tables) => {
+        const where = o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : '';
+        // A typo in a glob or a root selects nothing, which would otherwise pass as success.
+        if (tables.length === 0) {
+          logger.warn(
+            `no table selected${where}: check replicated-paths (${policy.replicatedPaths.join(', ') || 'none'}) and the include/exclude globs`,
+          );
+        } else logger.info(`${tables.length} table(s) selected${where}`);
+      },
       onTableDone: (r) =>
         logger.info(
           { table: r.table, status: r.status, exitCode: r.exitCode, durationMs: r.durationMs },
