@@ -12,37 +12,5 @@
 # Needs: java >= 17 (javac), mvn. Env: IMSYNC_HDFS_FORCE=1 rebuilds even when the stamp matches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(pwd)"
-src="$root/scripts/hdfs-minicluster"
-out="$root/.cache/hdfs-minicluster"
-stamp="$out/.stamp"
-
-say() { echo "setup-hdfs: $*" >&2; }
-die() {
-  echo "setup-hdfs: ERROR: $*" >&2
-  exit 1
-}
-
-# The stamp is a digest of the sources: editing the pom or the main class rebuilds.
-digest="$(cat "$src/pom.xml" "$src"/src/main/java/imsync/*.java "$src"/src/main/resources/* | sha256sum | cut -c1-16)"
-if [ "${IMSYNC_HDFS_FORCE:-0}" != 1 ] && [ -f "$out/classpath.txt" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ]; then
-  say "HDFS minicluster up to date (.cache/hdfs-minicluster)"
-  exit 0
-fi
-command -v java >/dev/null 2>&1 || die "java not found; a JDK >= 17 is needed for the HDFS tests"
-command -v javac >/dev/null 2>&1 || die "javac not found; a JDK (not only a JRE) >= 17 is needed"
-command -v mvn >/dev/null 2>&1 || die "mvn not found; Maven is needed once to fetch hadoop-minicluster"
-start=$SECONDS
-say "resolving hadoop-minicluster from Maven Central into .cache/m2 (once)"
-rm -rf "$out"
-mkdir -p "$out/classes" "$root/.cache/m2"
-mvn -B -q -Dstyle.color=never -f "$src/pom.xml" -Dmaven.repo.local="$root/.cache/m2" \
-  dependency:build-classpath -Dmdep.outputFile="$out/classpath.txt" >"$out/mvn.log" 2>&1 || {
-  sed 's/^/  mvn: /' "$out/mvn.log" >&2
-  die "mvn dependency:build-classpath failed"
-}
-javac -nowarn -d "$out/classes" -cp "$(cat "$out/classpath.txt")" "$src"/src/main/java/imsync/*.java ||
-  die "javac failed"
-cp "$src"/src/main/resources/* "$out/classes/"
-echo "$digest" >"$stamp"
-say "built the HDFS minicluster in $((SECONDS - start)) s"
+source scripts/java-tool.sh
+build_java_tool setup-hdfs "$(pwd)/scripts/hdfs-minicluster" "$(pwd)/.cache/hdfs-minicluster" "${IMSYNC_HDFS_FORCE:-0}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, type check, unit tests, and interop tests against real peers
 # (Apache Iceberg's Spark runtime, PyIceberg, DuckDB) and servers (PostgreSQL, an S3 server, an
-# HDFS minicluster).
+# HDFS minicluster, Iceberg's reference REST catalog, an AWS Glue emulator).
 # Installs everything it needs on first run (Node LTS if the machine's is older than 22.18, npm
 # packages, a Python venv, jars, the versitygw S3 server built with Go, Hadoop's minicluster from
 # Maven Central), cached in git-ignored folders so reruns are fast.
@@ -27,6 +27,16 @@ bash scripts/setup-hdfs.sh
 source scripts/start-hdfs.sh
 trap 'stop_hdfs; stop_s3; stop_postgres' EXIT
 [ -n "${IMSYNC_HDFS_NAMENODE:-}" ] || { echo "test.sh: the HDFS minicluster did not start" >&2; exit 1; }
+echo "== Iceberg REST catalog (the reference implementation) for the REST catalog tests"
+bash scripts/setup-rest.sh
+source scripts/start-rest.sh
+trap 'stop_rest; stop_hdfs; stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_REST_URI:-}" ] || { echo "test.sh: the REST catalog did not start" >&2; exit 1; }
+echo "== AWS Glue emulator (moto) for the Glue catalog tests"
+bash scripts/setup-glue.sh
+source scripts/start-glue.sh
+trap 'stop_glue; stop_rest; stop_hdfs; stop_s3; stop_postgres' EXIT
+[ -n "${IMSYNC_GLUE_ENDPOINT:-}" ] || { echo "test.sh: the Glue emulator did not start" >&2; exit 1; }
 echo "== tests"
 export IMSYNC_INTEROP=1
 node --test --test-reporter=spec --test-timeout=1800000 \

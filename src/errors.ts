@@ -18,7 +18,7 @@ export const ExitCode = {
   BAD_INPUT: 4,
   /** The catalog changed under us (compare-and-swap failed), or another run holds the lock. */
   CONFLICT: 5,
-  /** Storage failure: missing files, permissions, unreachable server. */
+  /** Storage or catalog service failure: missing files, permissions, an unreachable server. */
   STORAGE: 6,
   /** `verify` found problems. */
   VERIFY_FAILED: 7,
@@ -46,7 +46,8 @@ export type ErrorCode =
   | 'LOCKED'
   | 'VERIFY_FAILED'
   | 'ABORTED'
-  | 'CATALOG_DIVERGED';
+  | 'CATALOG_DIVERGED'
+  | 'CATALOG';
 
 /** Base class of every error this library raises on purpose. */
 export class IcebergSyncError extends Error {
@@ -125,6 +126,17 @@ export class ConfigError extends IcebergSyncError {
 export class CatalogDivergedError extends IcebergSyncError {
   constructor(message: string) {
     super('CATALOG_DIVERGED', message);
+  }
+}
+
+/**
+ * The catalog service failed: unreachable, refused our credentials, or answered with an error
+ * that is not a conflict. The catalog is left as it was (or, for a commit whose outcome stayed
+ * unknown, as the next run's reconciliation finds it).
+ */
+export class CatalogError extends IcebergSyncError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CATALOG', message, options);
   }
 }
 

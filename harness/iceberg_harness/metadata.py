@@ -108,7 +108,27 @@ def resolve_metadata_location(req: dict[str, Any]) -> str:
         return hadoop_current_metadata(os.path.join(wh, *ident.split(".")))
     if kind in ("jdbc", "sql"):
         return sql_catalog_metadata(cat["uri"], cat.get("name", "default"), ident)
-    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc or sql)")
+    if kind == "rest":
+        return rest_catalog_metadata(cat["uri"], ident)
+    raise ValueError(f"unknown catalog type {kind!r} (hadoop, jdbc, sql or rest)")
+
+
+def rest_catalog_metadata(uri: str, identifier: str) -> str:
+    """The metadata location an Iceberg REST catalog holds for `ns.table` (plain GET, no prefix, no auth)."""
+    import json as _json
+    import urllib.parse
+    import urllib.request
+
+    *ns, name = identifier.split(".")
+    url = (
+        uri.rstrip("/")
+        + "/v1/namespaces/"
+        + urllib.parse.quote("\x1f".join(ns), safe="")
+        + "/tables/"
+        + urllib.parse.quote(name, safe="")
+    )
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return _json.loads(r.read())["metadata-location"]
 
 
 def summarize(meta: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,11 @@ export interface CatalogType<C extends CatalogConfigBase = CatalogConfigBase> {
   readonly aliases: readonly string[];
   /** One line on what it is. */
   readonly description: string;
+  /**
+   * True when its `warehouse` names a warehouse to the server (REST) rather than a location: it is
+   * then passed on as written, and gives no default place for the rewritten metadata.
+   */
+  readonly warehouseIsName?: boolean;
   /** The zod schema of its settings (other keys are allowed and kept in `properties`). */
   readonly schema: z.ZodType;
   /** Whether settings without a `type` are of this type (PyIceberg infers `sql` from the URI). */
@@ -64,6 +69,11 @@ export interface CatalogType<C extends CatalogConfigBase = CatalogConfigBase> {
    * configuration file names, of whatever type, or none).
    */
   fromFlags(flags: CatalogFlags, configured: CatalogConfigBase | undefined): Promise<C>;
+  /**
+   * The places the catalog itself writes to, for the replica guard (a SQLite file, a Hadoop
+   * warehouse); none for a catalog service, whose files this tool places.
+   */
+  writesTo?(config: C): { readonly what: string; readonly path: string }[];
   /** Opens the catalog `name`; `storageFor` gives the storage of a path. The caller closes it. */
   open(name: string, config: C, storageFor: StorageResolver, options: OpenCatalogOptions): Promise<Catalog>;
 }

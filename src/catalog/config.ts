@@ -32,15 +32,19 @@ import { ConfigError } from '../errors.ts';
 import type { StoragePrefixSettings } from '../storage/backend.ts';
 import { backendForLocation } from '../storage/registry.ts';
 import { scalar } from './config-schema.ts';
+import type { GlueCatalogConfig } from './glue/index.ts';
 import type { HadoopCatalogConfig } from './hadoop/index.ts';
 import { CATALOG_TYPES, catalogTypeNames, orList, requireCatalogType } from './registry.ts';
+import type { RestCatalogConfig } from './rest/index.ts';
 import type { SqlCatalogConfig } from './sql/index.ts';
 
+export type { GlueCatalogConfig } from './glue/index.ts';
 export type { HadoopCatalogConfig } from './hadoop/index.ts';
+export type { RestCatalogConfig } from './rest/index.ts';
 export type { SqlCatalogConfig } from './sql/index.ts';
 
 /** One catalog's configuration: one member per catalog type of the registry (`registry.ts`). */
-export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig;
+export type CatalogConfig = SqlCatalogConfig | HadoopCatalogConfig | RestCatalogConfig | GlueCatalogConfig;
 
 /** Storage settings for every path under one location (an entry of the `storage:` section). */
 export type StoragePrefixConfig = StoragePrefixSettings;
@@ -110,8 +114,21 @@ function applyEnv(doc: Raw, catalogsKey: string, env: Readonly<Record<string, st
   }
 }
 
-function parseCatalog(where: string, raw: unknown): CatalogConfig {
-  if (!isObject(raw)) throw new ConfigError(`${where}: must be a mapping of settings`);
+/**
+ * Nested settings as dotted keys: PyIceberg's YAML nests some (`ssl: {cabundle: ...}`,
+ * `header: {x-client: ...}`) that are flat keys elsewhere (`ssl.cabundle`, `header.x-client`).
+ */
+function flattenSettings(raw: Raw, prefix = '', out: Raw = {}): Raw {
+  for (const [k, v] of Object.entries(raw)) {
+    if (isObject(v)) flattenSettings(v, `${prefix}${k}.`, out);
+    else out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
+function parseCatalog(where: string, nested: unknown): CatalogConfig {
+  if (!isObject(nested)) throw new ConfigError(`${where}: must be a mapping of settings`);
+  const raw = flattenSettings(nested);
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     const r = scalar.safeParse(v);

@@ -1,6 +1,6 @@
 /**
  * Catalogs: the {@link Catalog} contract, the catalog types of the registry (SQL for
- * JdbcCatalog/PyIceberg, Hadoop), their configuration, and {@link createCatalog} to open one.
+ * JdbcCatalog/PyIceberg, Hadoop, REST), their configuration, and {@link createCatalog} to open one.
  */
 export type { Catalog, LoadedTable, TableIdentifier } from './catalog.ts';
 export { formatIdentifier, parseIdentifier, validateIdentifier, validateNamespace } from './catalog.ts';
@@ -8,12 +8,16 @@ export type { CatalogConfigBase, CatalogFlags, CatalogType, OpenCatalogOptions }
 export type {
   CatalogConfig,
   CatalogsConfig,
+  GlueCatalogConfig,
   HadoopCatalogConfig,
   ParseOptions,
+  RestCatalogConfig,
   SqlCatalogConfig,
   StoragePrefixConfig,
 } from './config.ts';
 export { catalogConfig, loadCatalogsConfig, parseCatalogsConfig, selectCatalogName } from './config.ts';
+export type { GlueCatalogOptions } from './glue/index.ts';
+export { GlueCatalog, glueCatalogType } from './glue/index.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/index.ts';
 export { HadoopCatalog, hadoopCatalogType, metadataFileVersion, VERSION_HINT } from './hadoop/index.ts';
 export {
@@ -23,6 +27,8 @@ export {
   catalogTypeNames,
   createCatalog,
 } from './registry.ts';
+export type { HttpClientOptions, RestAuth, RestCatalogOptions } from './rest/index.ts';
+export { RestCatalog, restCatalogType } from './rest/index.ts';
 export type {
   SqlCatalogOptions,
   SqlDriver,

@@ -8,13 +8,17 @@ import { ConfigError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import type { Catalog } from './catalog.ts';
 import type { CatalogConfigBase, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
+import { glueCatalogType } from './glue/index.ts';
 import { hadoopCatalogType } from './hadoop/index.ts';
+import { restCatalogType } from './rest/index.ts';
 import { sqlCatalogType } from './sql/index.ts';
 
 /** Every catalog type, in the order messages list them. */
 export const CATALOG_TYPES: readonly CatalogType[] = [
   sqlCatalogType,
   hadoopCatalogType,
+  restCatalogType,
+  glueCatalogType,
 ] as readonly CatalogType[];
 
 /** The type named `name` (its own name or an alias, any case), if any. */

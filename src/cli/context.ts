@@ -116,7 +116,7 @@ async function resolveCatalogConfig(
   const warehouse = o.warehouse ?? cfg?.warehouse;
   const flags = {
     ...(o.catalogUri ? { uri: o.catalogUri } : {}),
-    ...(warehouse ? { warehouse: absolutize(warehouse) } : {}),
+    ...(warehouse ? { warehouse: type.warehouseIsName ? warehouse : absolutize(warehouse) } : {}),
   };
   // The descriptor gives that type's member of the union.
   return (await type.fromFlags(flags, cfg)) as CatalogConfig;
@@ -144,14 +144,17 @@ export async function tableContext(
   const cfg = await resolveCatalogConfig(o, file, name);
   const router = storageRouter(cfg.properties, file?.storage, `catalog.${name}`, logger);
   const table: TableIdentifier = { namespace: o.database.split('.'), name: o.table };
-  const warehouse = 'warehouse' in cfg && cfg.warehouse ? absolutize(cfg.warehouse) : undefined;
+  const warehouse =
+    'warehouse' in cfg && cfg.warehouse && !catalogTypeFor(cfg.type)?.warehouseIsName
+      ? absolutize(cfg.warehouse)
+      : undefined;
   const defaultRoot = warehouse
     ? `${warehouse}/${[...table.namespace, table.name].join('/')}/metadata`
     : undefined;
   const metadataRoot = o.metadataRoot ? absolutize(o.metadataRoot) : defaultRoot;
   if (!metadataRoot) {
     throw new ConfigError(
-      'no place for the rewritten metadata: give --metadata-root, or a catalog warehouse',
+      `no place for the rewritten metadata: give --metadata-root${catalogTypeFor(cfg.type)?.warehouseIsName ? '' : ', or a catalog warehouse'}`,
     );
   }
   if (cfg.type === 'hadoop' && defaultRoot && metadataRoot !== defaultRoot) {

@@ -67,7 +67,10 @@ function tableOptions(cmd: Command): Command {
         CATALOG_TYPES.map((t) => t.type),
       ),
     )
-    .option('--catalog-uri <uri>', 'SQL catalog URI (sqlite:////abs/file.db, postgresql://...)')
+    .option(
+      '--catalog-uri <uri>',
+      'catalog URI: sqlite:////abs/file.db, postgresql://..., http(s):// of a rest catalog, or the Glue endpoint',
+    )
     .option(
       '--warehouse <dir>',
       'DR warehouse (the embedded SQLite catalog lives here when no catalog is configured)',

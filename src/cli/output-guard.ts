@@ -3,7 +3,7 @@
  * warehouse), the metadata root and what lies below it, and extra outputs such as the copy plan.
  */
 import type { CatalogConfig } from '../catalog/config.ts';
-import { parseSqlUri } from '../catalog/sql/index.ts';
+import { catalogTypeFor } from '../catalog/registry.ts';
 import type { StorageRouter } from '../storage/router.ts';
 import { WebHdfsStorage } from '../storage/webhdfs/index.ts';
 import { assertOutsideReplica, type GuardedLocation, metadataRootOutputs } from '../table/replica-guard.ts';
@@ -16,14 +16,7 @@ export async function assertCommandOutsideReplica(
   router: StorageRouter,
   extra: readonly GuardedLocation[] = [],
 ): Promise<void> {
-  const outputs: GuardedLocation[] = [];
-  if (cfg.type === 'hadoop') outputs.push({ what: 'hadoop catalog warehouse', path: cfg.warehouse });
-  else {
-    const target = parseSqlUri(cfg.uri);
-    if (target.dialect === 'sqlite' && target.file !== ':memory:') {
-      outputs.push({ what: 'SQLite catalog file', path: target.file });
-    }
-  }
+  const outputs: GuardedLocation[] = [...(catalogTypeFor(cfg.type)?.writesTo?.(cfg) ?? [])];
   outputs.push(...metadataRootOutputs(metadataRoot), ...extra);
   await assertOutsideReplica(replicas, outputs, { hdfsNamenodes: hdfsNamenodesOf(router) });
 }

@@ -47,7 +47,7 @@ export async function reconcileCatalog(
     ctx.logger.warn(`${what}; ${ctx.dryRun ? 'a sync would commit again' : 'committing again'}`);
   };
   // Someone else's entry: refused at the commit (assertCommittable), after the checks that say more.
-  if (current && !isUnderDir(current.metadataLocation, ctx.root)) return false;
+  if (current && !isOurs(ctx, current.metadataLocation)) return false;
   if (!last) return true;
   if (!current) {
     await found(`the DR catalog no longer has the table this tool committed last (${last.outputMetadata})`);
@@ -67,11 +67,11 @@ export async function reconcileCatalog(
 }
 
 /**
- * Refuses to commit over a catalog entry this tool did not write (not under the metadata root),
- * unless `overwriteCatalog` says to.
+ * Refuses to commit over a catalog entry this tool did not write (see {@link isOurs}), unless
+ * `overwriteCatalog` says to.
  */
 export function assertCommittable(ctx: ReconcileContext, current: LoadedTable | undefined): void {
-  if (!current || isUnderDir(current.metadataLocation, ctx.root) || ctx.overwriteCatalog) return;
+  if (!current || isOurs(ctx, current.metadataLocation) || ctx.overwriteCatalog) return;
   const last = ctx.state.lastCommit;
   throw new CatalogDivergedError(
     `${ctx.catalogName}.${formatIdentifier(ctx.table)} points at ${current.metadataLocation}, ` +
@@ -80,6 +80,19 @@ export function assertCommittable(ctx: ReconcileContext, current: LoadedTable | 
       'table should follow the replica again, rerun with --overwrite-catalog (compare-and-swap against ' +
       'what the catalog holds now); otherwise leave the table to whoever committed it.',
   );
+}
+
+/**
+ * Whether the catalog's `location` is a commit of this tool: under the metadata root and, when
+ * there is a checkpoint, one of the commits it recorded. The second condition matters where the
+ * catalog writes its own files beside ours (a REST catalog, whose `write.metadata.path` points
+ * into the root): another writer's commit then lands under the root too.
+ */
+function isOurs(ctx: ReconcileContext, location: string): boolean {
+  if (!isUnderDir(location, ctx.root)) return false;
+  const last = ctx.state.lastCommit;
+  if (!last) return true;
+  return last.outputMetadata === location || Object.values(ctx.state.metadata).includes(location);
 }
 
 /** Drops from the checkpoint every output that is no longer there (or not of its size), so it is written again. */

@@ -310,7 +310,8 @@ export async function parsePolicy(
   if (!type) throw new ConfigError(`${source}: unsupported catalog type '${configured?.type}'`);
   const warehouse = overrides.warehouse ?? configured?.warehouse;
   const catalog = (await type.fromFlags(
-    warehouse ? { warehouse: absolutePath(warehouse) } : {},
+    // A REST catalog's warehouse is a name for the server, kept as written.
+    warehouse ? { warehouse: type.warehouseIsName ? warehouse : absolutePath(warehouse) } : {},
     configured,
   )) as CatalogConfig;
 
@@ -396,7 +397,8 @@ export function metadataRootFor(policy: WarehousePolicy, namespace: readonly str
     const filled = t.replaceAll('{namespace}', nsPath).replaceAll('{table}', name);
     return filled === t ? `${t.replace(/\/+$/, '')}/${nsPath}/${name}/metadata` : filled;
   }
-  const wh = policy.catalog.warehouse;
+  // A warehouse that is a name for a catalog service (REST) is no place on storage.
+  const wh = catalogTypeFor(policy.catalog.type)?.warehouseIsName ? undefined : policy.catalog.warehouse;
   if (!wh) {
     throw new ConfigError(
       `${policy.source ?? 'configuration'}: no place for ${key}'s rewritten metadata: give replication.metadata-root or a catalog warehouse`,

@@ -6,8 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.ts';
-import { createCatalog } from '../catalog/registry.ts';
-import { parseSqlUri } from '../catalog/sql/index.ts';
+import { catalogTypeFor, createCatalog } from '../catalog/registry.ts';
 import { createStorageRouter } from '../storage/registry.ts';
 import type { StorageRouter } from '../storage/router.ts';
 import { assertOutsideReplica, type GuardedLocation } from '../table/replica-guard.ts';
@@ -38,16 +37,9 @@ export function policyReplicas(policy: WarehousePolicy): GuardedLocation[] {
   return out;
 }
 
-/** The catalog's own outputs: its SQLite file or its Hadoop warehouse. */
+/** The catalog's own outputs (its SQLite file, its Hadoop warehouse), as its type declares them. */
 function catalogOutputs(policy: WarehousePolicy): GuardedLocation[] {
-  const cfg = policy.catalog;
-  if (cfg.type === 'hadoop')
-    return cfg.warehouse ? [{ what: 'hadoop catalog warehouse', path: cfg.warehouse }] : [];
-  if (cfg.type !== 'sql') return [];
-  const target = parseSqlUri((cfg as { uri: string }).uri);
-  return target.dialect === 'sqlite' && target.file !== ':memory:'
-    ? [{ what: 'SQLite catalog file', path: target.file }]
-    : [];
+  return [...(catalogTypeFor(policy.catalog.type)?.writesTo?.(policy.catalog as never) ?? [])];
 }
 
 /**

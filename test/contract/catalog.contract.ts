@@ -6,7 +6,7 @@
  * stays in each type's own tests.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Catalog, TableIdentifier } from '../../src/catalog/catalog.ts';
 import { CommitConflictError, ConfigError } from '../../src/errors.ts';
@@ -23,18 +23,80 @@ export interface CatalogHarness {
   /** Whether a namespace without tables is listed (SQL records it; a file layout cannot). */
   readonly listsEmptyNamespaces: boolean;
   /**
+   * Whether namespaces nest (SQL, Hadoop); a catalog of one level (Glue databases) must refuse a
+   * nested one with a ConfigError instead, and lists nothing below a namespace. Default true.
+   */
+  readonly nestsNamespaces?: boolean;
+  /**
    * A fresh, empty catalog: `open()` gives a handle on it (call it twice for two committers), with
    * `warehouse` the root its tables' metadata goes under and `resolve` the storage of its files.
    */
   setup(): Promise<{ open(): Promise<Catalog>; warehouse: string; resolve: StorageResolver }>;
 }
 
-const bytes = (s: string) => new TextEncoder().encode(s);
-const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+/**
+ * A valid v2 table metadata file for `id`, tagged `tag` (a table property), with `snapshots`
+ * snapshots on `main`. Catalogs that read what they register (REST servers, Hive's columns) get
+ * real metadata; every version of a table keeps its uuid, and each commit adds a snapshot, as a
+ * sync does, so that a server-side catalog sees a change of `main` it can guard.
+ */
+export function contractMetadata(id: TableIdentifier, tag: string, snapshots: number): Uint8Array {
+  const hex = createHash('sha256')
+    .update([...id.namespace, id.name].join('\u0000'))
+    .digest('hex');
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const location = `/contract/${[...id.namespace, id.name].join('/')}`;
+  const snaps = Array.from({ length: snapshots }, (_, i) => ({
+    'sequence-number': i + 1,
+    'snapshot-id': 1000 + i,
+    ...(i > 0 ? { 'parent-snapshot-id': 1000 + i - 1 } : {}),
+    'timestamp-ms': 1_700_000_000_000 + i * 1000,
+    summary: { operation: 'append' },
+    'manifest-list': `${location}/metadata/snap-${1000 + i}.avro`,
+    'schema-id': 0,
+  }));
+  const doc = {
+    'format-version': 2,
+    'table-uuid': uuid,
+    location,
+    'last-sequence-number': snapshots,
+    'last-updated-ms': 1_700_000_000_000 + snapshots * 1000,
+    'last-column-id': 2,
+    'current-schema-id': 0,
+    schemas: [
+      {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'id', required: false, type: 'long' },
+          { id: 2, name: 'name', required: false, type: 'string' },
+        ],
+      },
+    ],
+    'default-spec-id': 0,
+    'partition-specs': [{ 'spec-id': 0, fields: [] }],
+    'last-partition-id': 999,
+    'default-sort-order-id': 0,
+    'sort-orders': [{ 'order-id': 0, fields: [] }],
+    properties: { 'contract.tag': tag },
+    'current-snapshot-id': snapshots > 0 ? 1000 + snapshots - 1 : -1,
+    refs: snapshots > 0 ? { main: { 'snapshot-id': 1000 + snapshots - 1, type: 'branch' } } : {},
+    snapshots: snaps,
+    'snapshot-log': [],
+    'metadata-log': [],
+  };
+  return new TextEncoder().encode(JSON.stringify(doc));
+}
+
+/** The tag of a file {@link contractMetadata} made (or a catalog rewrote from one). */
+function tagOf(b: Uint8Array): string {
+  return JSON.parse(new TextDecoder().decode(b)).properties['contract.tag'];
+}
 
 /** Defines the contract suite for one catalog. */
 export function catalogContract(h: CatalogHarness): void {
   describe(`catalog contract: ${h.name}`, { skip: h.skip }, () => {
+    const nests = h.nestsNamespaces ?? true;
     let env: Awaited<ReturnType<CatalogHarness['setup']>>;
     let cat: Catalog;
     const opened: Catalog[] = [];
@@ -57,11 +119,34 @@ export function catalogContract(h: CatalogHarness): void {
       c.nextMetadataLocation(id, expected) ??
       `${env.warehouse}/${[...id.namespace, id.name].join('/')}/metadata/${randomUUID()}.metadata.json`;
 
-    /** Commits `content` over `expected`; resolves the committed location. */
-    const commit = (c: Catalog, id: TableIdentifier, expected: string | undefined, content: string) =>
-      c.commitTable(id, expected, locationFor(c, id, expected), bytes(content));
+    /** Snapshots committed per table so far: each commit adds one. */
+    const versions = new Map<string, number>();
+    const key = (id: TableIdentifier) => [...id.namespace, id.name].join('.');
 
-    const readBack = async (location: string) => decode(await env.resolve(location).read(location));
+    /**
+     * Commits a version tagged `tag` over `expected` (one snapshot more than the last one this
+     * suite committed to the table, or than `snapshots` when given); resolves the committed location.
+     */
+    const commit = async (
+      c: Catalog,
+      id: TableIdentifier,
+      expected: string | undefined,
+      tag: string,
+      snapshots?: number,
+    ) => {
+      const n = snapshots ?? (expected === undefined ? 1 : (versions.get(key(id)) ?? 0) + 1);
+      const location = await c.commitTable(
+        id,
+        expected,
+        locationFor(c, id, expected),
+        contractMetadata(id, tag, n),
+      );
+      versions.set(key(id), Math.max(versions.get(key(id)) ?? 0, n));
+      return location;
+    };
+
+    /** The tag of the metadata at `location`. */
+    const readBack = async (location: string) => tagOf(await env.resolve(location).read(location));
 
     it('loads nothing for a table never registered', async () => {
       assert.equal(await cat.loadTable({ namespace: ['db'], name: 'never' }), undefined);
@@ -94,7 +179,12 @@ export function catalogContract(h: CatalogHarness): void {
       assert.equal(await readBack(v2), '2');
       // So does a commit to a table that does not exist.
       await assert.rejects(
-        cat.commitTable({ namespace: ['db'], name: 'absent' }, v1, locationFor(cat, id, v1), bytes('x')),
+        cat.commitTable(
+          { namespace: ['db'], name: 'absent' },
+          v1,
+          locationFor(cat, id, v1),
+          contractMetadata({ namespace: ['db'], name: 'absent' }, 'x', 2),
+        ),
         (e: unknown) => e instanceof CommitConflictError || e instanceof ConfigError,
       );
       assert.equal(await cat.loadTable({ namespace: ['db'], name: 'absent' }), undefined);
@@ -107,9 +197,10 @@ export function catalogContract(h: CatalogHarness): void {
       let current = await commit(one, id, undefined, 'v0');
       for (let round = 1; round <= 5; round++) {
         assert.equal((await two.loadTable(id))?.metadataLocation, current);
+        const next = round + 1;
         const results = await Promise.allSettled([
-          commit(one, id, current, `one ${round}`),
-          commit(two, id, current, `two ${round}`),
+          commit(one, id, current, `one ${round}`, next),
+          commit(two, id, current, `two ${round}`, next),
         ]);
         const won = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<string>[];
         const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
@@ -135,20 +226,29 @@ export function catalogContract(h: CatalogHarness): void {
       const two = await open();
       await Promise.all([cat.ensureNamespace(['made']), two.ensureNamespace(['made'])]);
       await cat.ensureNamespace(['made']);
-      await cat.ensureNamespace(['made', 'deeper']);
+      if (nests) await cat.ensureNamespace(['made', 'deeper']);
+      else await assert.rejects(cat.ensureNamespace(['made', 'deeper']), ConfigError);
       await assert.rejects(cat.ensureNamespace([]), ConfigError);
       await assert.rejects(cat.ensureNamespace(['a', '']), ConfigError);
       if (h.listsEmptyNamespaces) {
         assert.ok((await cat.listNamespaces()).some((n) => n.join('.') === 'made'));
-        assert.deepEqual(await cat.listNamespaces(['made']), [['made', 'deeper']]);
+        assert.deepEqual(await cat.listNamespaces(['made']), nests ? [['made', 'deeper']] : []);
       }
     });
 
     it('lists namespaces one level at a time, and the tables directly in one', async () => {
       await commit(cat, { namespace: ['lst'], name: 'b' }, undefined, 'b');
       await commit(cat, { namespace: ['lst'], name: 'a' }, undefined, 'a');
-      await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
-      await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      if (nests) {
+        await commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c');
+        await commit(cat, { namespace: ['lst', 'inner', 'deepest'], name: 'd' }, undefined, 'd');
+      } else {
+        // A one-level catalog refuses a nested table, and registers nothing.
+        await assert.rejects(
+          commit(cat, { namespace: ['lst', 'inner'], name: 'c' }, undefined, 'c'),
+          ConfigError,
+        );
+      }
       await commit(cat, { namespace: ['lst_x'], name: 'e' }, undefined, 'e');
       const top = await cat.listNamespaces();
       for (const ns of [['db'], ['lst'], ['lst_x']]) {
@@ -166,15 +266,21 @@ export function catalogContract(h: CatalogHarness): void {
         [...top.map((n) => n.join('.'))].sort(),
         'sorted',
       );
-      assert.deepEqual(await cat.listNamespaces(['lst']), [['lst', 'inner']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
-      assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      if (nests) {
+        assert.deepEqual(await cat.listNamespaces(['lst']), [['lst', 'inner']]);
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner']), [['lst', 'inner', 'deepest']]);
+        assert.deepEqual(await cat.listNamespaces(['lst', 'inner', 'deepest']), []);
+      } else assert.deepEqual(await cat.listNamespaces(['lst']), []);
       assert.deepEqual(await cat.listNamespaces(['nowhere']), []);
       assert.deepEqual(await cat.listTables(['lst']), [
         { namespace: ['lst'], name: 'a' },
         { namespace: ['lst'], name: 'b' },
       ]);
-      assert.deepEqual(await cat.listTables(['lst', 'inner']), [{ namespace: ['lst', 'inner'], name: 'c' }]);
+      if (nests) {
+        assert.deepEqual(await cat.listTables(['lst', 'inner']), [
+          { namespace: ['lst', 'inner'], name: 'c' },
+        ]);
+      }
       assert.deepEqual(await cat.listTables(['lst_x']), [{ namespace: ['lst_x'], name: 'e' }]);
       assert.deepEqual(await cat.listTables(['nowhere']), []);
     });

@@ -1,7 +1,9 @@
 /**
  * The catalog contract run over every catalog type and store: the SQL catalog on SQLite and on
  * PostgreSQL (when IMSYNC_PG_URL names a server), and the Hadoop layout on local disk, in memory
- * and on S3 (when IMSYNC_S3_ENDPOINT names a server). A suite whose server is absent is skipped
+ * and on S3 (when IMSYNC_S3_ENDPOINT names a server), Iceberg's reference REST catalog (plain and
+ * behind OAuth2 with tokens that expire during the suite), and AWS Glue on its emulator (when
+ * scripts/start-glue.sh started one: each setup gets a private, empty instance). A suite whose server is absent is skipped
  * with the reason. A new catalog type adds its harness here.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,12 +11,15 @@ import * as path from 'node:path';
 import { after } from 'node:test';
 import pg from 'pg';
 import { HadoopCatalog } from '../../src/catalog/hadoop/hadoop.ts';
+import { RestCatalog } from '../../src/catalog/rest/rest.ts';
 import { SqlCatalog } from '../../src/catalog/sql/sql.ts';
 import { LocalStorage } from '../../src/storage/local/local.ts';
 import { MemoryStorage } from '../../src/storage/memory/memory.ts';
 import { S3Storage } from '../../src/storage/s3/s3.ts';
 import type { Storage } from '../../src/storage/storage.ts';
+import { glueSkipReason, glueTestCatalog, type PrivateGlue, startPrivateGlue } from '../helpers/glue.ts';
 import { scratchDir } from '../helpers/paths.ts';
+import { type RestServer, restSkipReason, startRestServer } from '../helpers/rest.ts';
 import { createBucket, s3Server, s3SkipReason, storageOptions } from '../helpers/s3.ts';
 import { type CatalogHarness, catalogContract } from './catalog.contract.ts';
 
@@ -25,10 +30,16 @@ const pgSkip: string | false = pgUrl
 
 /** Storages the harnesses opened, closed at the end. */
 const storages: Storage[] = [];
+/** Private Glue emulators, stopped at the end. */
+const glues: PrivateGlue[] = [];
 /** PostgreSQL schemas made for the suite, dropped at the end. */
 const schemas: string[] = [];
+/** REST servers started for the suite, stopped at the end. */
+const restServers: RestServer[] = [];
 after(async () => {
   for (const s of storages) await s.close();
+  for (const r of restServers) await r.stop();
+  for (const g of glues) await g.stop();
   if (pgUrl && schemas.length > 0) {
     const admin = new pg.Client({ connectionString: pgUrl });
     await admin.connect();
@@ -112,6 +123,57 @@ const harnesses: CatalogHarness[] = [
       return hadoopOn(new S3Storage(storageOptions(server)), `s3://${await createBucket(server)}/warehouse`);
     },
   },
+  {
+    name: 'REST (Iceberg reference server)',
+    dropsTables: true,
+    skip: restSkipReason,
+    listsEmptyNamespaces: true,
+    setup: () => restOn({}),
+  },
+  {
+    // Tokens live 2 s: the suite outlives several, so refresh before expiry (and on 401) is exercised.
+    name: 'REST behind OAuth2 client credentials',
+    dropsTables: true,
+    skip: restSkipReason,
+    listsEmptyNamespaces: true,
+    setup: () => restOn({ credential: 'contract-client:contract-secret', tokenTtlSeconds: 2 }),
+  },
+  {
+    name: 'AWS Glue (emulator)',
+    dropsTables: true,
+    skip: glueSkipReason,
+    listsEmptyNamespaces: true,
+    nestsNamespaces: false,
+    setup: async () => {
+      const glue = await startPrivateGlue();
+      glues.push(glue);
+      const storage = new LocalStorage();
+      // A page size of 2, so that listing pages through NextToken.
+      return {
+        open: async () => glueTestCatalog(glue.endpoint, () => storage, { pageSize: 2 }),
+        warehouse: path.join(scratchDir('contract-glue'), 'warehouse'),
+        resolve: () => storage,
+      };
+    },
+  },
 ];
+
+/** A private reference REST catalog (a fresh database), its metadata under a scratch warehouse. */
+async function restOn(o: { credential?: string; tokenTtlSeconds?: number }) {
+  const server = await startRestServer(o);
+  restServers.push(server);
+  const storage = new LocalStorage();
+  return {
+    open: () =>
+      RestCatalog.open({
+        name: 'dr',
+        uri: server.uri,
+        storageFor: () => storage,
+        ...(o.credential ? { credential: o.credential } : {}),
+      }),
+    warehouse: path.join(scratchDir('contract-rest'), 'warehouse'),
+    resolve: () => storage,
+  };
+}
 
 for (const h of harnesses) catalogContract(h);

@@ -30,6 +30,34 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
 }
 
+/**
+ * {@link runCli} without blocking this process: for tests that serve the run from here (a fault
+ * proxy in front of a catalog) or run several at once.
+ */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
 /** This process's environment without the variables matching `drop`. */
 export function envWithout(drop: RegExp, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};

@@ -41,7 +41,14 @@ export interface SqlCatalogSpec {
   pyicebergProperties?: Record<string, string>;
 }
 
-export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec;
+/** An Iceberg REST catalog: Spark through Iceberg's RESTCatalog, PyIceberg through its RestCatalog. */
+export interface RestCatalogSpec {
+  type: 'rest';
+  /** `http://127.0.0.1:<port>` (no prefix, no auth). */
+  uri: string;
+}
+
+export type CatalogSpec = HadoopCatalogSpec | SqlCatalogSpec | RestCatalogSpec;
 
 interface TableRequestBase {
   /** Label echoed in the result (default: identifier or metadata path). */

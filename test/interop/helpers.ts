@@ -6,8 +6,14 @@ import {
   harnessUnavailableReason,
   isReadError,
   type ReadOutcome,
+  type ReadResult,
   type TableRead,
 } from './harness.ts';
+
+/** The tables of a read result by their request names. */
+export function readsByName(result: ReadResult): Map<string, TableRead> {
+  return new Map(result.tables.map((t) => [t.name, t]));
+}
 
 /**
  * Interop tests run when the harness is installed. Under `IMSYNC_INTEROP=1` (the full suite) a

@@ -33,11 +33,10 @@ import {
   ALL_ENGINES,
   type GeneratedManifest,
   generateFixtures,
-  type ReadResult,
   readTables,
   type TableRead,
 } from './harness.ts';
-import { assertSameReads, interopSkipReason } from './helpers.ts';
+import { assertSameReads, interopSkipReason, readsByName } from './helpers.ts';
 
 const skip = interopSkipReason();
 const work = path.join(repoRoot, '.work', 'interop');
@@ -47,10 +46,6 @@ const replica = path.join(base, 'replica');
 const hadoopWarehouse = path.join(base, 'hadoop-wh');
 const sqlDb = path.join(base, 'catalog.db');
 const router = new StorageRouter();
-
-function byName(result: ReadResult): Map<string, TableRead> {
-  return new Map(result.tables.map((t) => [t.name, t]));
-}
 
 function walkFiles(dir: string): string[] {
   const out: string[] = [];
@@ -71,7 +66,7 @@ describe('rewrite-mode sync read by Spark, PyIceberg and DuckDB', { skip }, () =
   before(async () => {
     manifest = await generateFixtures(genDir);
     // Read the originals first, then move them away so nothing can read them by accident.
-    source = byName(
+    source = readsByName(
       await readTables({
         tables: manifest.tables.map((t) => ({ name: t.name, metadata: t.currentMetadata })),
       }),
@@ -147,7 +142,7 @@ describe('rewrite-mode sync read by Spark, PyIceberg and DuckDB', { skip }, () =
         },
       ];
     });
-    const result = byName(await readTables({ tables: requests }));
+    const result = readsByName(await readTables({ tables: requests }));
     let same = 0;
     for (const g of manifest.tables) {
       for (const via of ['path', 'jdbc', 'hadoop']) {
@@ -231,7 +226,7 @@ describe('rewrite-mode sync read by Spark, PyIceberg and DuckDB', { skip }, () =
     } finally {
       await sql.close();
     }
-    const result = byName(await readTables({ tables: requests }));
+    const result = readsByName(await readTables({ tables: requests }));
     for (const name of names) {
       for (const engine of ALL_ENGINES) assertSameReads(t, engine, source.get(name)!, result.get(name)!);
     }
@@ -276,7 +271,7 @@ describe('decode and re-encode with no change, read by Spark, PyIceberg and Duck
       }
     }
     t.diagnostic(`${files} files re-encoded`);
-    const original = byName(
+    const original = readsByName(
       await readTables({
         tables: manifest.tables.map((g) => ({ name: g.name, metadata: g.currentMetadata })),
       }),
@@ -286,7 +281,7 @@ describe('decode and re-encode with no change, read by Spark, PyIceberg and Duck
     renameSync(copy, manifest.warehouse);
     let reencoded: Map<string, TableRead>;
     try {
-      reencoded = byName(
+      reencoded = readsByName(
         await readTables({
           tables: manifest.tables.map((g) => ({ name: g.name, metadata: g.currentMetadata })),
         }),

@@ -48,6 +48,7 @@ export const hadoopCatalogType: CatalogType<HadoopCatalogConfig> = {
       ...(configured?.catalogName ? { catalogName: configured.catalogName } : {}),
     };
   },
+  writesTo: (config) => [{ what: 'hadoop catalog warehouse', path: config.warehouse }],
   open: async (name, config, storageFor, options) =>
     new HadoopCatalog({
       name,

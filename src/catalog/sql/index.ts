@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import type { CatalogConfigBase, CatalogType } from '../catalog-type.ts';
 import { bool, parseWith, positiveInt, text } from '../config-schema.ts';
-import { SqlCatalog } from './sql.ts';
+import { parseSqlUri, SqlCatalog } from './sql.ts';
 
 export type { SqlCatalogOptions, SqlSchemaVersion, SqlTarget } from './sql.ts';
 export { parseSqlUri, redactUri, SQL_CATALOG_DDL, SqlCatalog } from './sql.ts';
@@ -93,6 +93,12 @@ export const sqlCatalogType: CatalogType<SqlCatalogConfig> = {
       ...(base?.password ? { password: base.password } : {}),
       ...(base?.catalogName ? { catalogName: base.catalogName } : {}),
     };
+  },
+  writesTo(config) {
+    const target = parseSqlUri(config.uri);
+    return target.dialect === 'sqlite' && target.file !== ':memory:'
+      ? [{ what: 'SQLite catalog file', path: target.file }]
+      : [];
   },
   open: (name, config, storageFor, options) =>
     SqlCatalog.open({

@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { AlreadyExistsError, CommitConflictError, ConfigError } from '../../errors.ts';
+import { CommitConflictError, ConfigError } from '../../errors.ts';
 import type { StorageResolver } from '../../storage/router.ts';
 import { redactUrl } from '../../util/redact.ts';
 import {
@@ -29,6 +29,7 @@ import {
   validateIdentifier,
   validateNamespace,
 } from '../catalog.ts';
+import { writeMetadataOnce } from '../metadata-file.ts';
 import {
   NodeSqliteDriver,
   PgDriver,
@@ -147,12 +148,6 @@ const IS_TABLE = "(iceberg_type = 'TABLE' OR iceberg_type IS NULL)";
 /** Escapes LIKE wildcards with `!`, as JdbcCatalog and PyIceberg do. */
 function likePrefix(namespace: string): string {
   return `${namespace.replace(/[!_%]/g, (c) => `!${c}`)}.%`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The JdbcCatalog/PyIceberg-compatible SQL catalog. */
@@ -410,15 +405,7 @@ export class SqlCatalog implements Catalog {
   /** Writes the metadata file; resolves true if this call created it. */
   async #writeMetadata(location: string, bytes: Uint8Array): Promise<boolean> {
     if (!this.#storageFor) throw new ConfigError(`catalog '${this.name}': no storage to write ${location}`);
-    const storage = this.#storageFor(location);
-    try {
-      await storage.write(location, bytes, { ifNotExists: true });
-      return true;
-    } catch (err) {
-      // A retry after a crash finds its own file: accept it only if identical.
-      if (err instanceof AlreadyExistsError && sameBytes(await storage.read(location), bytes)) return false;
-      throw err;
-    }
+    return writeMetadataOnce(this.#storageFor(location), location, bytes);
   }
 }
 

@@ -137,15 +137,15 @@ catalogs:
     );
     configError(
       () =>
-        parseCatalogsConfig('catalog:\n  dr:\n    type: rest\n    uri: http://x\n', {
+        parseCatalogsConfig('catalog:\n  dr:\n    type: nessie\n    uri: http://x\n', {
           ...noEnv,
           source: 'a.yaml',
         }),
-      "a.yaml: catalog.dr.type: unsupported catalog type 'rest' (expected sql, jdbc, hadoop or file)",
+      "a.yaml: catalog.dr.type: unsupported catalog type 'nessie' (expected sql, jdbc, hadoop, file, rest or glue)",
     );
     configError(
       () => parseCatalogsConfig('catalog:\n  dr:\n    warehouse: /wh\n', noEnv),
-      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop or file)',
+      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop, file, rest or glue)',
     );
     configError(
       () => parseCatalogsConfig('catalogs:\n  dr:\n    type: hadoop\n    warehouse: rel/wh\n', noEnv),
@@ -165,9 +165,17 @@ catalogs:
       "catalog config: catalog.dr.init_catalog_tables: must be true or false (got 'maybe')",
     );
     configError(
-      () => parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite://\n    s3: {a: 1}\n', noEnv),
+      () => parseCatalogsConfig('catalog:\n  dr:\n    uri: sqlite://\n    s3: [1, 2]\n', noEnv),
       'catalog config: catalog.dr.s3: must be a string, number or boolean',
     );
+    // Nested mappings are dotted keys, as PyIceberg nests them (`ssl: {cabundle: ...}`).
+    const nested = parseCatalogsConfig(
+      'catalog:\n  dr:\n    uri: https://rest.example\n    ssl:\n      cabundle: /etc/ca.pem\n    header:\n      X-Client: dr\n',
+      noEnv,
+    ).catalogs.dr!;
+    assert.equal(nested.properties['ssl.cabundle'], '/etc/ca.pem');
+    assert.equal(nested.type, 'rest');
+    assert.deepEqual((nested as { headers: Record<string, string> }).headers, { 'x-client': 'dr' });
     configError(
       () => parseCatalogsConfig('catalog:\n  dr: sqlite://\n', noEnv),
       'catalog config: catalog.dr: must be a mapping of settings',

@@ -1,28 +1,13 @@
 /** The add-files command line: JSON report, exit codes, `sync --mode add-files`, dry runs, verify. */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { runCli } from '../../helpers/cli.ts';
+import { writeDataFile } from '../../helpers/parquet-files.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 
 const cli = (args: string[]) => runCli(args);
-
-function parquet(file: string, ids: bigint[], settled = true): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const bytes = parquetWriteBuffer({
-    columnData: [
-      { name: 'id', data: ids, type: 'INT64' },
-      { name: 'note', data: ids.map((i) => `note ${i}`), type: 'STRING' },
-    ],
-  });
-  writeFileSync(file, new Uint8Array(bytes));
-  if (settled) {
-    const past = new Date(Date.now() - 3_600_000);
-    utimesSync(file, past, past);
-  }
-}
 
 describe('iceberg-sync add-files', () => {
   it('creates, appends, reports rejected and deferred files with exit codes 4 and 3, and verifies', () => {
@@ -38,8 +23,8 @@ describe('iceberg-sync add-files', () => {
       '--replicated-path',
       data,
     ];
-    parquet(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
-    parquet(path.join(data, 'region=us', 'b.parquet'), [3n]);
+    writeDataFile(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
+    writeDataFile(path.join(data, 'region=us', 'b.parquet'), [3n]);
 
     const plan = cli(['add-files', ...common, '--create', '--partition-by', 'region', '--dry-run', '--json']);
     assert.equal(plan.code, 0, plan.stderr);
@@ -69,7 +54,7 @@ describe('iceberg-sync add-files', () => {
     assert.match(created.stdout, /committed \(table created\)/);
 
     // A damaged file: the good new one is added, the bad one listed, exit 4.
-    parquet(path.join(data, 'region=eu', 'c.parquet'), [4n]);
+    writeDataFile(path.join(data, 'region=eu', 'c.parquet'), [4n]);
     const good = readFileSync(path.join(data, 'region=eu', 'c.parquet'));
     writeFileSync(path.join(data, 'region=eu', 'd.parquet'), good.subarray(0, 40));
     const past = new Date(Date.now() - 3_600_000);
@@ -88,7 +73,7 @@ describe('iceberg-sync add-files', () => {
 
     // A file still arriving (modified just now) waits for the default settle time: exit 3.
     rmSync(path.join(data, 'region=eu', 'd.parquet'));
-    parquet(path.join(data, 'region=us', 'e.parquet'), [5n], false);
+    writeDataFile(path.join(data, 'region=us', 'e.parquet'), [5n], { settled: false });
     const young = cli(['sync', '--mode', 'add-files', ...common, '--json']);
     assert.equal(young.code, 3, young.stderr);
     assert.equal(young.json?.status, 'up-to-date');

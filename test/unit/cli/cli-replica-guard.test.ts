@@ -5,21 +5,11 @@
  * tree (replica included) before and after.
  */
 import assert from 'node:assert/strict';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { runCli } from '../../helpers/cli.ts';
+import { writeDataFile } from '../../helpers/parquet-files.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 import { treeChanges, treeDigest } from '../../helpers/tree.ts';
 
@@ -60,14 +50,6 @@ function newestMetadataName(dir: string): string {
   return readdirSync(dir)
     .filter((n) => /^v\d+\.metadata\.json$/.test(n))
     .sort((a, b) => Number(/\d+/.exec(b)![0]) - Number(/\d+/.exec(a)![0]))[0]!;
-}
-
-function parquet(file: string, ids: bigint[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const bytes = parquetWriteBuffer({ columnData: [{ name: 'id', data: ids, type: 'INT64' }] });
-  writeFileSync(file, new Uint8Array(bytes));
-  const past = new Date(Date.now() - 3_600_000);
-  utimesSync(file, past, past);
 }
 
 describe('the replica guard on the command line (exit 2, nothing created)', () => {
@@ -176,7 +158,7 @@ describe('the replica guard on the command line (exit 2, nothing created)', () =
   it('add-files: a metadata root or warehouse in the replicated directory, by symlink or directly', () => {
     const base = scratchDir('guard-addfiles');
     const data = path.join(base, 'replica', 'clicks');
-    parquet(path.join(data, 'a.parquet'), [1n, 2n]);
+    writeDataFile(path.join(data, 'a.parquet'), [1n, 2n], { notes: false });
     const common = [
       '--database',
       'web',
@@ -277,7 +259,7 @@ describe('plan writes nothing anywhere', () => {
   it('add-files mode: nothing is created, neither the warehouse nor the catalog nor a lock', () => {
     const base = scratchDir('plan-addfiles');
     const data = path.join(base, 'replica', 'clicks');
-    parquet(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n]);
+    writeDataFile(path.join(data, 'region=eu', 'a.parquet'), [1n, 2n], { notes: false });
     const common = [
       '--database',
       'web',
@@ -304,7 +286,7 @@ describe('plan writes nothing anywhere', () => {
     assert.equal(existsSync(path.join(base, 'dr')), false);
     // After a real run, a plan leaves the catalog and the checkpoint byte for byte.
     assert.equal(runCli(['add-files', ...common]).code, 0);
-    parquet(path.join(data, 'region=us', 'b.parquet'), [3n]);
+    writeDataFile(path.join(data, 'region=us', 'b.parquet'), [3n], { notes: false });
     const r = runUnchanged(base, ['plan', '--mode', 'add-files', ...common]);
     assert.equal(r.json?.filesAdded, 1, r.stderr);
   });
@@ -381,8 +363,8 @@ describe('symlinks in the replica are reported, never followed', () => {
   it('add-files: a symlinked file and a symlinked directory are rejected with the reason (exit 4)', () => {
     const base = scratchDir('symlink-addfiles');
     const data = path.join(base, 'replica', 'clicks');
-    parquet(path.join(data, 'a.parquet'), [1n]);
-    parquet(path.join(base, 'outside', 'b.parquet'), [2n]);
+    writeDataFile(path.join(data, 'a.parquet'), [1n], { notes: false });
+    writeDataFile(path.join(base, 'outside', 'b.parquet'), [2n], { notes: false });
     symlinkSync(path.join(base, 'outside', 'b.parquet'), path.join(data, 'b.parquet'));
     symlinkSync(path.join(base, 'outside'), path.join(data, 'more'));
     const r = runCli([

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
@@ -404,5 +404,16 @@ describe('sync-all, plan-all, verify-all and status over a replicated warehouse'
     assert.equal(r.code, 2);
     assert.match(r.stderr, /replication\.file-concurrency: must be a positive whole number \(got 'lots'\)/);
     assert.equal((r.json as { status: string }).status, 'failed');
+    // A catalog file inside the replica is refused before anything is created.
+    writeFileSync(
+      w.config,
+      readFileSync(w.config, 'utf8')
+        .replace(/uri: sqlite:\/\/\/.*$/m, `uri: sqlite:///${path.join(w.replica, 'sales', 'cat.db')}`)
+        .replace('  file-concurrency: lots\n', ''),
+    );
+    const inside = runCli(['sync-all', '--config', w.config]);
+    assert.equal(inside.code, 2, inside.stderr);
+    assert.match(inside.stderr, /SQLite catalog file .* inside the replicated tree/);
+    assert.equal(existsSync(path.join(w.replica, 'sales', 'cat.db')), false);
   });
 });
