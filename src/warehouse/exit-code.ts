@@ -8,7 +8,7 @@
  * | 2 | 1 | internal error: a bug, report it |
  * | 3 | 9 | a DR catalog entry this tool did not write: a person decides |
  * | 4 | 4 | bad input: corrupt or unsupported replicated files, unmapped paths |
- * | 5 | 6 | storage: missing files, permissions, unreachable storage |
+ * | 5 | 6 | storage or catalog service: missing files, permissions, unreachable storage or catalog |
  * | 6 | 5 | conflict: a commit lost its compare-and-swap |
  * | 7 | 7 | verify-all found problems |
  * | 8 | 8 | the run was stopped before every table ran |
