@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
 bash scripts/setup.sh
 echo "== lint and type check"
-npx --no-install biome check src test bench bin
+npx --no-install biome check src test bench bin examples
 npx --no-install tsc -p tsconfig.json --noEmit
 echo "== interop harness (Python venv, Spark and Iceberg jars)"
 bash scripts/setup-harness.sh

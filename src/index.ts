@@ -153,3 +153,4 @@ export {
   textLogger,
 } from './util/logger.ts';
 export { isSecretName, MASK, redactSecrets, redactUrl } from './util/redact.ts';
+export * from './warehouse/index.ts';

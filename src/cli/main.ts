@@ -30,6 +30,7 @@ import {
   progressReporter,
   toJsonLine,
 } from './output.ts';
+import { addWarehouseCommands, recordedRun } from './warehouse.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -221,7 +222,15 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
       onProgress: progress.onProgress,
       logger,
     };
-    const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
+    const report = await recordedRun(
+      ctx.router.resolver,
+      ctx.metadataRoot,
+      'add-files',
+      dryRun,
+      logger,
+      () => (dryRun ? planAddFiles(opts) : addFiles(opts)),
+      (r) => r.filesMissing,
+    );
     progress.stop();
     printOut(describeAddFiles(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
@@ -266,7 +275,15 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       onProgress: progress.onProgress,
       logger,
     };
-    const report = dryRun ? await planSync(opts) : await syncTable(opts);
+    const report = await recordedRun(
+      ctx.router.resolver,
+      ctx.metadataRoot,
+      'sync',
+      dryRun,
+      logger,
+      () => (dryRun ? planSync(opts) : syncTable(opts)),
+      (r) => r.missingFiles,
+    );
     progress.stop();
     printOut(describe(report));
     if (o.json) process.stdout.write(`${toJsonLine(report)}\n`);
@@ -415,6 +432,8 @@ export function buildProgram(
   tableOptions(program.command('verify'))
     .description('check the committed DR table: every file present with its size, no source path left')
     .action(async (o: TableCommandOptions & OutputOptions) => setExit(await runVerify(o)));
+
+  addWarehouseCommands(program, setExit);
 
   return program;
 }

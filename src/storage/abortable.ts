@@ -25,6 +25,11 @@ export function abortableStorage(storage: Storage, signal: AbortSignal): Storage
     list: (d, o) => s.list(d, withSignalOption(o, signal)),
     delete: (p, o) => s.delete(p, withSignalOption(o, signal)),
     close: async () => {},
+    ...(s.listDirectories
+      ? {
+          listDirectories: (d: string, o?: CallOptions) => s.listDirectories!(d, withSignalOption(o, signal)),
+        }
+      : {}),
   };
   if (s.rename) {
     const rename = s.rename.bind(s);

@@ -79,6 +79,12 @@ export interface Storage {
    * A missing directory lists as empty.
    */
   list(dir: string, options?: ListOptions): AsyncIterable<FileInfo>;
+  /**
+   * The names of the directories directly under `dir` (sorted; symbolic links and hidden names
+   * included, for the caller to judge). A missing directory lists as empty. Optional: what
+   * discovers tables of a warehouse needs it; object stores give their common prefixes.
+   */
+  listDirectories?(dir: string, options?: CallOptions): AsyncIterable<string>;
   /** Deletes a file; deleting a missing file is not an error. */
   delete(path: string, options?: CallOptions): Promise<void>;
   /**

@@ -211,6 +211,31 @@ export function storageContract(h: StorageHarness): void {
       assert.deepEqual(await listAll(s, `${d}/a.txt`), [], 'a file lists as an empty directory');
     });
 
+    it('lists the directories under a directory, when it offers listDirectories (table discovery)', async (t) => {
+      if (!s.listDirectories) {
+        t.diagnostic(
+          `${h.name} offers no listDirectories: warehouse discovery needs tables named by location`,
+        );
+        return;
+      }
+      const d = `${root}/dirs`;
+      await s.write(`${d}/top.txt`, text('t'));
+      await s.write(`${d}/sales/orders/metadata/v1.metadata.json`, text('{}'));
+      await s.write(`${d}/web.db/clicks/data/f.parquet`, text('p'));
+      await s.write(`${d}/k=a b/x.txt`, text('x'));
+      await s.write(`${root}/dirs2/y/z.txt`, text('z'));
+      const names = async (dir: string) => {
+        const out: string[] = [];
+        for await (const n of s.listDirectories!(dir)) out.push(n);
+        return out;
+      };
+      assert.deepEqual(await names(d), ['k=a b', 'sales', 'web.db'], 'directories only, sorted, not deeper');
+      assert.deepEqual(await names(`${d}/`), ['k=a b', 'sales', 'web.db'], 'a trailing slash lists the same');
+      assert.deepEqual(await names(`${d}/sales`), ['orders']);
+      assert.deepEqual(await names(`${d}/sales/orders/metadata`), [], 'a directory of files has none');
+      assert.deepEqual(await names(`${root}/dirs-none`), [], 'a missing directory lists as empty');
+    });
+
     it('deletes files; deleting a missing one is fine', async () => {
       const p = `${root}/del/x`;
       await s.write(p, text('x'));

@@ -122,6 +122,23 @@ export class LocalStorage implements Storage {
     }
   }
 
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    throwIfAborted(options?.signal, dir);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(toLocalPath(dir), { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw translate(err, dir);
+    }
+    // Links are left out: a replica's tables are directories of their own, never followed links.
+    yield* entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  }
+
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const local = toLocalPath(dir);
     const signal = options?.signal;

@@ -91,6 +91,19 @@ export class MemoryStorage implements Storage {
     this.#files.set(path, { bytes, mtimeMs: Date.now() });
   }
 
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    throwIfAborted(options?.signal, dir);
+    const base = dir.endsWith('/') ? dir : `${dir}/`;
+    const names = new Set<string>();
+    for (const path of this.#files.keys()) {
+      if (!path.startsWith(base)) continue;
+      const rest = path.slice(base.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0) names.add(rest.slice(0, slash));
+    }
+    yield* [...names].sort();
+  }
+
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     throwIfAborted(options?.signal, dir);
     const base = dir.endsWith('/') ? dir : `${dir}/`;

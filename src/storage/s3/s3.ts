@@ -253,6 +253,41 @@ export class S3Storage implements Storage {
     await this.#writeStream(bucket, key, path, data, conditional, signal);
   }
 
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    const { bucket, key } = parseS3Path(dir);
+    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+    const signal = options?.signal;
+    const sdk = await loadSdk();
+    const s3 = await this.#s3();
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      throwIfAborted(signal, dir);
+      let page: S3.ListObjectsV2CommandOutput;
+      try {
+        page = await s3.send(
+          new sdk.ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+          sendOptions(signal),
+        );
+      } catch (err) {
+        if (signal?.aborted) throw abortedError(signal, dir);
+        throw this.#translate(err, dir, 'ListObjectsV2');
+      }
+      // "Directories" of an object store: the common prefixes below this one.
+      for (const p of page.CommonPrefixes ?? []) {
+        const name = p.Prefix?.slice(prefix.length).replace(/\/$/, '');
+        if (name) names.push(name);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    yield* names.sort();
+  }
+
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const { bucket, key } = parseS3Path(dir);
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;

@@ -232,6 +232,16 @@ export class WebHdfsStorage implements Storage {
     }
   }
 
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    const loc = parseHdfsPath(dir);
+    throwIfAborted(options?.signal, dir);
+    const names: string[] = [];
+    for await (const st of this.#listStatus(loc, dir, options?.signal)) {
+      if (st.type === 'DIRECTORY' && st.pathSuffix) names.push(st.pathSuffix);
+    }
+    yield* names.sort();
+  }
+
   async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
     const loc = parseHdfsPath(dir);
     throwIfAborted(options?.signal, dir);
