@@ -30,6 +30,8 @@ import {
   progressReporter,
   toJsonLine,
 } from './output.ts';
+import { withStopSignals } from './signals.ts';
+import { addWatchCommand, noWarehouseDriver } from './watch.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -177,7 +179,11 @@ function describeAddFiles(r: AddFilesReport): string {
   return lines.join('\n');
 }
 
-async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<number> {
+async function runAddFiles(
+  o: AddFilesCommandOptions,
+  dryRun: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   const dataPath = o.replicatedPath ?? o.tableLocation;
   if (!dataPath)
     throw new ConfigError('add-files needs --replicated-path DIR: the replicated directory of Parquet files');
@@ -217,6 +223,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
       ...(o.removeMissing ? { removeMissing: true } : {}),
       onProgress: progress.onProgress,
       logger,
+      ...(signal ? { signal } : {}),
     };
     const report = dryRun ? await planAddFiles(opts) : await addFiles(opts);
     progress.stop();
@@ -230,8 +237,8 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
   }
 }
 
-async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
-  if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
+async function runSync(o: SyncCommandOptions, dryRun: boolean, signal?: AbortSignal): Promise<number> {
+  if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun, signal);
   const logger = cliLogger(o);
   const ctx = await tableContext(
     o,
@@ -262,6 +269,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       onProgress: progress.onProgress,
       logger,
+      ...(signal ? { signal } : {}),
     };
     const report = dryRun ? await planSync(opts) : await syncTable(opts);
     progress.stop();
@@ -273,7 +281,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
   }
 }
 
-async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
+async function runVerify(o: TableCommandOptions & OutputOptions, signal?: AbortSignal): Promise<number> {
   // verify writes nothing: the catalog is only read, and there is nothing to guard.
   const ctx = await tableContext(o, { readOnly: true, guard: false }, cliLogger(o));
   try {
@@ -283,6 +291,7 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
       mappings: ctx.mappings,
       metadataRoot: ctx.metadataRoot,
       resolve: ctx.router.resolver,
+      ...(signal ? { signal } : {}),
     });
     const lines = [
       `verify           ${report.ok ? 'ok' : `FAILED: ${report.problems.length} problem(s)`}`,
@@ -394,12 +403,12 @@ export function buildProgram(
   addFilesOptions(syncOptions(program.command('sync')))
     .description('rewrite the newest complete replicated version and commit it to the DR catalog')
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
-    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, false)));
+    .action(async (o: SyncCommandOptions) => setExit(await withStopSignals((s) => runSync(o, false, s))));
 
   addFilesOptions(syncOptions(program.command('plan')))
     .description('dry run of sync: consistency point, what would be rewritten, missing files; writes nothing')
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
-    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, true)));
+    .action(async (o: SyncCommandOptions) => setExit(await withStopSignals((s) => runSync(o, true, s))));
 
   addFilesOptions(tableOptions(program.command('add-files')))
     .description(
@@ -407,11 +416,17 @@ export function buildProgram(
     )
     .option('--dry-run', 'read the new footers and report what would be added; write nothing')
     .option('--concurrency <n>', 'footers read at once, 1 or more (default 16)', parseConcurrency)
-    .action(async (o: AddFilesCommandOptions) => setExit(await runAddFiles(o, o.dryRun ?? false)));
+    .action(async (o: AddFilesCommandOptions) =>
+      setExit(await withStopSignals((s) => runAddFiles(o, o.dryRun ?? false, s))),
+    );
 
   tableOptions(program.command('verify'))
     .description('check the committed DR table: every file present with its size, no source path left')
-    .action(async (o: TableCommandOptions & OutputOptions) => setExit(await runVerify(o)));
+    .action(async (o: TableCommandOptions & OutputOptions) =>
+      setExit(await withStopSignals((s) => runVerify(o, s))),
+    );
+
+  addWatchCommand(program, setExit, noWarehouseDriver);
 
   return program;
 }

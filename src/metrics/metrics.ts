@@ -331,6 +331,7 @@ export class WarehouseMetrics {
     }
     this.#lastRunTableDuration.set({ table }, seconds(durationMs));
     for (const s of TABLE_RESULTS) this.#lastRunStatus.set({ table, status: s }, s === status ? 1 : 0);
+    if (!(TABLE_RESULTS as readonly string[]).includes(status)) this.#lastRunStatus.set({ table, status }, 1);
   }
 
   #forget(table: string): void {

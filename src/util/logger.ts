@@ -85,3 +85,17 @@ export const defaultLogger: Logger = textLogger({ level: 'warn' });
 function bigints(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v;
 }
+
+/**
+ * A logger that adds `bindings` to every line (a warehouse run's `runId`, a table), as pino's
+ * `child` does; works over any {@link Logger}. A line's own fields win over the bindings.
+ */
+export function childLogger(logger: Logger, bindings: Readonly<Record<string, unknown>>): Logger {
+  // Called as methods of `logger`: a pino logger needs its `this`.
+  const bind = (level: LogLevel): LogFn =>
+    ((a: string | Readonly<Record<string, unknown>>, b?: string) =>
+      typeof a === 'string'
+        ? logger[level](bindings, a)
+        : logger[level]({ ...bindings, ...a }, b ?? '')) as LogFn;
+  return { error: bind('error'), warn: bind('warn'), info: bind('info'), debug: bind('debug') };
+}
