@@ -49,7 +49,10 @@ describe('the watch server', () => {
           tables: [{ table: HOSTILE, status: 'behind', missingFiles: 2, durationMs: 5 }],
         };
       },
-      statusOf: async () => rows((lag += 400)),
+      statusOf: async () => {
+        lag += 400;
+        return rows(lag);
+      },
     };
     const metrics = new WarehouseMetrics();
     let rounds = 0;
