@@ -87,10 +87,10 @@ h1{font-size:1.3rem;margin:0 0 .3rem}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border-bottom:1px solid #e3e6ea;padding:.35rem .6rem;text-align:left;vertical-align:middle}
 th{background:#f0f2f5;font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.state-failed td,tr.state-over-threshold td{background:#fdecea}
 tr.state-behind td{background:#fff4e5}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:3px;font-size:.8rem;font-weight:700;color:#fff}
+.badge{display:inline-block;white-space:nowrap;padding:.05rem .45rem;border-radius:3px;font-size:.8rem;font-weight:700;color:#fff}
 .badge.failed,.badge.over-threshold{background:#c5221f}
 .badge.behind{background:#e37400}
 .badge.unknown{background:#777}
