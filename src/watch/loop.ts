@@ -336,14 +336,15 @@ export class WatchLoop {
         logger.warn(`status check failed: ${(err as Error).message}`);
       }
     }
-    this.#rounds++;
-    this.#ready = true;
-    if (!this.#stop.signal.aborted) this.#phase = 'waiting';
+    // The round ends once its outputs (the metrics textfile) are written.
     try {
-      await this.#o.onRound?.({ index: this.#rounds, report, status });
+      await this.#o.onRound?.({ index: this.#rounds + 1, report, status });
     } catch (err) {
       logger.warn((err as Error).message);
     }
+    this.#rounds++;
+    this.#ready = true;
+    if (!this.#stop.signal.aborted) this.#phase = 'waiting';
   }
 
   /** Updates the back-off of a table from one result (once per table and run). */
