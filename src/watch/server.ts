@@ -39,9 +39,16 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 }
 
 function stateJson(s: WatchState): string {
+  // The engines' own per-table reports (up to a thousand missing files each) stay out: the run
+  // report's figures are what a reader of this needs, and the run history keeps the rest.
+  const lastReport = s.lastReport && {
+    ...s.lastReport,
+    tables: s.lastReport.tables.map(({ report: _r, ...t }) => t),
+  };
   return redactSecrets(
-    JSON.stringify({ ...s, lagHistory: Object.fromEntries(s.lagHistory) }, (_k, v) =>
-      typeof v === 'bigint' ? v.toString() : v,
+    JSON.stringify(
+      { ...s, ...(lastReport ? { lastReport } : {}), lagHistory: Object.fromEntries(s.lagHistory) },
+      (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
     ),
   );
 }
