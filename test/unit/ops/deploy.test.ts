@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../../src/metrics/metrics.ts';
@@ -20,6 +20,7 @@ import {
   requirePromClientParser,
   requirePromtool,
   requireSystemdAnalyze,
+  sampleValue,
 } from '../../helpers/ops-tools.ts';
 import { repoRoot, scratchDir } from '../../helpers/paths.ts';
 import { requirement } from '../../helpers/requires.ts';
@@ -330,8 +331,32 @@ describe('deployment files', () => {
             );
             for (const line of readFileSync(m[1]!, 'utf8').trim().split('\n')) JSON.parse(line);
             const families = parseExposition(readFileSync(metrics, 'utf8'));
-            assert.ok(families.some((f) => f.name === 'iceberg_sync_table_last_success_timestamp_seconds'));
-            copyFileSync(metrics, path.join(dir, 'first.prom'));
+            const table = { table: 'sales.orders' };
+            assert.equal(
+              sampleValue(families, 'iceberg_sync_table_runs_total', { ...table, result: 'committed' }),
+              1,
+            );
+            assert.equal(
+              sampleValue(families, 'iceberg_sync_table_lag_seconds', table),
+              0,
+              'the whole sample is committed',
+            );
+            assert.equal(sampleValue(families, 'iceberg_sync_last_run_exit_code'), 0);
+            assert.ok(sampleValue(families, 'iceberg_sync_table_last_success_timestamp_seconds', table)! > 0);
+
+            // The next run adds to the counters of the first one.
+            const again = spawnSync('bash', [script], { encoding: 'utf8', env });
+            assert.equal(again.status, 0, again.stderr);
+            const next = parseExposition(readFileSync(metrics, 'utf8'));
+            assert.equal(
+              sampleValue(next, 'iceberg_sync_table_runs_total', { ...table, result: 'up-to-date' }),
+              1,
+            );
+            assert.equal(
+              sampleValue(next, 'iceberg_sync_table_runs_total', { ...table, result: 'committed' }),
+              1,
+            );
+            assert.equal(readFileSync(path.join(logDir, 'runs.log'), 'utf8').trim().split('\n').length, 2);
           },
         );
       },
