@@ -357,22 +357,24 @@ export class WarehouseMetrics {
     }));
   }
 
-  /** Every metric family: this process's, summed with the seed, and the process metrics. */
+  /** This process's families, summed with the seed when there is one. */
   async #families(): Promise<Registry> {
-    const parts: MetricsCarryOver[] = [await this.#registry.getMetricsAsJSON()];
     const seed = this.#liveSeed();
-    if (seed.length) parts.push(seed);
-    if (this.#process) {
-      parts.push((await this.#process.getMetricsAsJSON()).filter((m) => !OFF_CONVENTION.has(m.name)));
-    }
-    if (parts.length === 1 && !this.#process) return this.#registry;
+    if (!seed.length) return this.#registry;
     // Live first: a gauge's `first` aggregation takes this process's value.
-    return AggregatorRegistry.aggregate(parts);
+    return AggregatorRegistry.aggregate([await this.#registry.getMetricsAsJSON(), seed]);
   }
 
-  /** The Prometheus text exposition (format 0.0.4). */
+  /** The Prometheus text exposition (format 0.0.4), the process metrics after the tool's own. */
   async text(): Promise<string> {
-    return (await this.#families()).metrics();
+    const own = await (await this.#families()).metrics();
+    if (!this.#process) return own;
+    const names = this.#process
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .filter((n) => !OFF_CONVENTION.has(n));
+    const processText = await Promise.all(names.map((n) => this.#process!.getSingleMetricAsString(n)));
+    return `${own.replace(/\n*$/, '\n')}${processText.map((t) => t.replace(/\n*$/, '\n')).join('')}`;
   }
 
   /** The content type of {@link text}. */
