@@ -43,7 +43,9 @@ m.recordRun(report);
 m.setStatus(rows);
 const text = await time(`exposition of ${n} tables (watch, no seed)`, () => m.text());
 await time('again (warm)', () => m.text());
-console.log(`size: ${(text.length / 1024).toFixed(0)} KiB, ${text.split('\n').filter((l) => l && !l.startsWith('#')).length} samples`);
+console.log(
+  `size: ${(text.length / 1024).toFixed(0)} KiB, ${text.split('\n').filter((l) => l && !l.startsWith('#')).length} samples`,
+);
 const seed = await m.carryOver();
 const next = new WarehouseMetrics({ seed });
 next.recordRun(report);
