@@ -15,6 +15,8 @@ npx --no-install biome check src test bench bin examples
 npx --no-install tsc -p tsconfig.json --noEmit
 echo "== interop harness (Python venv, Spark and Iceberg jars)"
 bash scripts/setup-harness.sh
+echo "== operations validators (promtool, chromium, systemd-analyze; apt, as root)"
+bash scripts/setup-ops.sh
 echo "== PostgreSQL for the SQL catalog tests"
 source scripts/start-postgres.sh
 trap stop_postgres EXIT

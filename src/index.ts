@@ -41,6 +41,21 @@ export {
   inspectTable,
 } from './inspect/inspect.ts';
 export {
+  METRIC_NAMES,
+  type MetricsCarryOver,
+  TABLE_RESULTS,
+  WarehouseMetrics,
+  type WarehouseMetricsOptions,
+} from './metrics/metrics.ts';
+export {
+  carryOverPath,
+  checkMetricsFilePath,
+  readCarryOver,
+  recordRunToTextfile,
+  writeFileAtomic,
+  writeMetricsTextfile,
+} from './metrics/textfile.ts';
+export {
   bool,
   duration,
   nonNegativeInt,
@@ -154,3 +169,17 @@ export {
 } from './util/logger.ts';
 export { isSecretName, MASK, redactSecrets, redactUrl } from './util/redact.ts';
 export * from './warehouse/index.ts';
+export {
+  type Backoff,
+  type LagSample,
+  newRunId,
+  type RunContext,
+  type WatchDeps,
+  WatchLoop,
+  type WatchLoopOptions,
+  type WatchRound,
+  type WatchState,
+} from './watch/loop.ts';
+export { type RunWatchOptions, runWatch } from './watch/run-watch.ts';
+export { startWatchServer, type WatchServer, type WatchServerOptions } from './watch/server.ts';
+export { renderStatusPage } from './watch/status-page.ts';

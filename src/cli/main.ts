@@ -30,7 +30,10 @@ import {
   progressReporter,
   toJsonLine,
 } from './output.ts';
+import { withStopSignals } from './signals.ts';
 import { addWarehouseCommands, recordedRun } from './warehouse.ts';
+import { addWatchCommand } from './watch.ts';
+import { warehouseWatchDriver } from './watch-driver.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -181,7 +184,11 @@ function describeAddFiles(r: AddFilesReport): string {
   return lines.join('\n');
 }
 
-async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<number> {
+async function runAddFiles(
+  o: AddFilesCommandOptions,
+  dryRun: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   const dataPath = o.replicatedPath ?? o.tableLocation;
   if (!dataPath)
     throw new ConfigError('add-files needs --replicated-path DIR: the replicated directory of Parquet files');
@@ -221,6 +228,7 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
       ...(o.removeMissing ? { removeMissing: true } : {}),
       onProgress: progress.onProgress,
       logger,
+      ...(signal ? { signal } : {}),
     };
     const report = await recordedRun(
       ctx.router.resolver,
@@ -242,8 +250,8 @@ async function runAddFiles(o: AddFilesCommandOptions, dryRun: boolean): Promise<
   }
 }
 
-async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> {
-  if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun);
+async function runSync(o: SyncCommandOptions, dryRun: boolean, signal?: AbortSignal): Promise<number> {
+  if (o.mode === 'add-files') return runAddFiles(o as AddFilesCommandOptions, dryRun, signal);
   const logger = cliLogger(o);
   const ctx = await tableContext(
     o,
@@ -274,6 +282,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       onProgress: progress.onProgress,
       logger,
+      ...(signal ? { signal } : {}),
     };
     const report = await recordedRun(
       ctx.router.resolver,
@@ -293,7 +302,7 @@ async function runSync(o: SyncCommandOptions, dryRun: boolean): Promise<number> 
   }
 }
 
-async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number> {
+async function runVerify(o: TableCommandOptions & OutputOptions, signal?: AbortSignal): Promise<number> {
   // verify writes nothing: the catalog is only read, and there is nothing to guard.
   const ctx = await tableContext(o, { readOnly: true, guard: false }, cliLogger(o));
   try {
@@ -303,6 +312,7 @@ async function runVerify(o: TableCommandOptions & OutputOptions): Promise<number
       mappings: ctx.mappings,
       metadataRoot: ctx.metadataRoot,
       resolve: ctx.router.resolver,
+      ...(signal ? { signal } : {}),
     });
     const lines = [
       `verify           ${report.ok ? 'ok' : `FAILED: ${report.problems.length} problem(s)`}`,
@@ -414,12 +424,12 @@ export function buildProgram(
   addFilesOptions(syncOptions(program.command('sync')))
     .description('rewrite the newest complete replicated version and commit it to the DR catalog')
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
-    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, false)));
+    .action(async (o: SyncCommandOptions) => setExit(await withStopSignals((s) => runSync(o, false, s))));
 
   addFilesOptions(syncOptions(program.command('plan')))
     .description('dry run of sync: consistency point, what would be rewritten, missing files; writes nothing')
     .addOption(new Option('--mode <mode>', 'sync mode').choices(['rewrite', 'add-files']).default('rewrite'))
-    .action(async (o: SyncCommandOptions) => setExit(await runSync(o, true)));
+    .action(async (o: SyncCommandOptions) => setExit(await withStopSignals((s) => runSync(o, true, s))));
 
   addFilesOptions(tableOptions(program.command('add-files')))
     .description(
@@ -427,11 +437,17 @@ export function buildProgram(
     )
     .option('--dry-run', 'read the new footers and report what would be added; write nothing')
     .option('--concurrency <n>', 'footers read at once, 1 or more (default 16)', parseConcurrency)
-    .action(async (o: AddFilesCommandOptions) => setExit(await runAddFiles(o, o.dryRun ?? false)));
+    .action(async (o: AddFilesCommandOptions) =>
+      setExit(await withStopSignals((s) => runAddFiles(o, o.dryRun ?? false, s))),
+    );
 
   tableOptions(program.command('verify'))
     .description('check the committed DR table: every file present with its size, no source path left')
-    .action(async (o: TableCommandOptions & OutputOptions) => setExit(await runVerify(o)));
+    .action(async (o: TableCommandOptions & OutputOptions) =>
+      setExit(await withStopSignals((s) => runVerify(o, s))),
+    );
+
+  addWatchCommand(program, setExit, warehouseWatchDriver);
 
   addWarehouseCommands(program, setExit);
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
+import { checkMetricsFilePath, recordRunToTextfile } from '../metrics/textfile.ts';
 import { flag, positiveInt } from '../options/values.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { LockedError } from '../table/lock.ts';
@@ -20,6 +21,7 @@ import { statusExitCode, warehouseStatus } from '../warehouse/status.ts';
 import type { TableStatus, WarehouseTableReport } from '../warehouse/types.ts';
 import { absolutize } from './context.ts';
 import { cliLogger, LOG_FORMATS, type OutputOptions, printOut, toJsonLine } from './output.ts';
+import { onStopSignals } from './signals.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const parseConcurrency = flag(positiveInt, '--concurrency');
@@ -37,6 +39,7 @@ interface WarehouseCommandOptions extends OutputOptions {
   metadataRoot?: string;
   copyPlan?: string;
   plan?: boolean;
+  metricsFile?: string;
 }
 
 function warehouseOptions(cmd: Command): Command {
@@ -85,7 +88,20 @@ function warehouseOptions(cmd: Command): Command {
     );
 }
 
-function overridesOf(o: WarehouseCommandOptions): PolicyOverrides {
+/** The selection flags `sync-all`, `status` and `watch` share. */
+export interface SelectionFlags {
+  readonly replicatedPath?: readonly string[];
+  readonly map?: readonly string[];
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly concurrency?: number;
+  readonly catalog?: string;
+  readonly warehouse?: string;
+  readonly metadataRoot?: string;
+}
+
+/** The policy overrides the selection flags make. */
+export function overridesOf(o: SelectionFlags): PolicyOverrides {
   return {
     ...(o.replicatedPath?.length ? { replicatedPaths: o.replicatedPath.map(absolutize) } : {}),
     ...(o.map?.length ? { mappings: o.map } : {}),
@@ -101,20 +117,14 @@ function overridesOf(o: WarehouseCommandOptions): PolicyOverrides {
 /** SIGINT/SIGTERM stop the run cleanly (no new table starts); a second one ends the process. */
 function stopOnSignals(logger: Logger): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(ExitCode.ABORTED);
-    logger.warn(`${sig}: stopping after the tables in flight (again to stop at once)`);
-    controller.abort(new Error(`stopped by ${sig}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+  const dispose = onStopSignals([
+    (sig) => {
+      logger.warn(`${sig}: stopping after the tables in flight (again to stop at once)`);
+      controller.abort(new Error(`stopped by ${sig}`));
     },
-  };
+    () => process.exit(ExitCode.ABORTED),
+  ]);
+  return { signal: controller.signal, dispose };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -192,6 +202,15 @@ async function runAll(mode: WarehouseMode, o: WarehouseCommandOptions): Promise<
         );
       } else process.stderr.write(`${redactSecrets(formatRunSummary(run))}\n`);
     }
+    if (o.metricsFile && mode === 'sync') {
+      // Lag figures for the textfile: the status after the run (metadata.json reads only).
+      const status = await warehouseStatus(policy, {
+        ...(o.shard ? { shard: o.shard } : {}),
+        plan: false,
+        logger,
+      });
+      await recordRunToTextfile(checkMetricsFilePath(o.metricsFile, logger), { report: run, status }, logger);
+    }
     if (o.json) process.stdout.write(`${toJsonLine(run)}\n`);
     return run.exitCode;
   } finally {
@@ -249,6 +268,7 @@ export function addWarehouseCommands(program: Command, setExit: (code: number) =
   warehouseOptions(program.command('sync-all'))
     .description('sync every selected table of the replicated warehouse (policy: replication: in --config)')
     .option('--copy-plan <dir>', "write each behind table's copy plan and DistCp lists into this directory")
+    .option('--metrics-file <path>', "write the run's metrics to this node_exporter textfile (*.prom)")
     .action(async (o: WarehouseCommandOptions) => setExit(await runAll('sync', o)));
   warehouseOptions(program.command('plan-all'))
     .description('dry run of sync-all: what each table would commit and what is missing; writes nothing')

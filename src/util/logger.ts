@@ -3,11 +3,12 @@
  * {@link Logger} instead of writing to the process, so that the CLI's `--quiet`, `--json` and
  * `--log-format json` hold everywhere.
  *
- * Our own few lines rather than a dependency: the tool logs a handful of warnings and progress
- * lines, which does not need transports, child loggers or worker threads. The shape is pino's
- * (`logger.warn('text')` or `logger.warn({ path }, 'text')`), so a pino logger (or `console`, for
- * the message-only form) can be passed wherever a `Logger` is taken.
+ * The shape is pino's (`logger.warn('text')` or `logger.warn({ path }, 'text')`), so a pino logger
+ * (or `console`, for the message-only form) can be passed wherever a `Logger` is taken. JSON lines
+ * are written by pino itself; the human text lines (`iceberg-sync: warning: ...`) are a few lines
+ * of our own, since pino formats text only through a separate transport.
  */
+import { pino } from 'pino';
 import { redactSecrets } from './redact.ts';
 
 /** One log method: a message, or fields and a message, as pino takes them. */
@@ -66,11 +67,39 @@ export function textLogger(options: SinkOptions = {}): Logger {
   });
 }
 
-/** JSON lines: `{"time":"<ISO 8601>","level":"warn","msg":"...",...fields}`. */
+/**
+ * JSON lines, by pino: `{"level":"warn","time":"<ISO 8601>",...fields,"msg":"..."}`, written
+ * synchronously (an exit right after a line loses nothing), bigints as strings (64-bit ids never
+ * pass through a JS number), every line masked as a whole before it is written.
+ */
 export function jsonLogger(options: SinkOptions = {}): Logger {
-  return sink(options, (level, fields, msg) =>
-    JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigints),
+  const p = pino(
+    {
+      level: options.level ?? 'info',
+      base: undefined,
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => withoutBigints(fields) as Record<string, unknown>,
+      },
+      hooks: { streamWrite: (line) => redactSecrets(line) },
+    },
+    // Looked up at each line, as the text sink does, so a replaced stderr is honoured.
+    { write: (line: string) => (options.stream ?? process.stderr).write(line) },
   );
+  const fn = (level: LogLevel): LogFn =>
+    ((a: string | Readonly<Record<string, unknown>>, b?: string) =>
+      typeof a === 'string' ? p[level](a) : p[level](a, b ?? '')) as LogFn;
+  return { error: fn('error'), warn: fn('warn'), info: fn('info'), debug: fn('debug') };
+}
+
+function withoutBigints(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(withoutBigints);
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutBigints(x)]));
+  }
+  return v;
 }
 
 /** Writes nothing. */
@@ -82,6 +111,16 @@ export const silentLogger: Logger = textLogger({ level: 'silent' });
  */
 export const defaultLogger: Logger = textLogger({ level: 'warn' });
 
-function bigints(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
+/**
+ * A logger that adds `bindings` to every line (a warehouse run's `runId`, a table), as pino's
+ * `child` does; works over any {@link Logger}. A line's own fields win over the bindings.
+ */
+export function childLogger(logger: Logger, bindings: Readonly<Record<string, unknown>>): Logger {
+  // Called as methods of `logger`: a pino logger needs its `this`.
+  const bind = (level: LogLevel): LogFn =>
+    ((a: string | Readonly<Record<string, unknown>>, b?: string) =>
+      typeof a === 'string'
+        ? logger[level](bindings, a)
+        : logger[level]({ ...bindings, ...a }, b ?? '')) as LogFn;
+  return { error: bind('error'), warn: bind('warn'), info: bind('info'), debug: bind('debug') };
 }

@@ -38,6 +38,12 @@ export type WarehouseMode = 'sync' | 'plan' | 'verify';
 export interface WarehouseRunOptions {
   /** Stops the run: no new table starts; tables in flight stop cleanly (exit code 8). */
   readonly signal?: AbortSignal;
+  /** No new table starts once aborted; the tables in flight finish (watch's first SIGTERM). */
+  readonly stop?: AbortSignal;
+  /** A table to leave out of this run (watch's back-off): reported `skipped` with this error. */
+  readonly skip?: (table: string) => { code: string; message: string } | undefined;
+  /** Called as each table's run starts. */
+  readonly onTableStart?: (table: string) => void;
   /** Tables at once (default: the policy's `concurrency`, else 4). */
   readonly concurrency?: number;
   /** Only this worker's part of the tables (see selection.ts). */
@@ -302,7 +308,8 @@ export async function runWarehouse(
         limit(async () => {
           const at = new Date();
           let r: WarehouseTableReport;
-          if (options.signal?.aborted) {
+          const held = options.skip?.(t.key);
+          if (options.signal?.aborted || options.stop?.aborted) {
             r = {
               table: t.key,
               status: 'skipped',
@@ -311,7 +318,17 @@ export async function runWarehouse(
               exitCode: ExitCode.ABORTED,
               error: { code: 'ABORTED', message: 'the run was stopped before this table started' },
             };
+          } else if (held) {
+            r = {
+              table: t.key,
+              status: 'skipped',
+              missingFiles: 0,
+              durationMs: 0,
+              exitCode: ExitCode.OK,
+              error: held,
+            };
           } else {
+            options.onTableStart?.(t.key);
             r = await runTable(ctx, t);
             if (copyPlanDir && mode !== 'verify' && !r.error) {
               const plan = await finishCopyPlan(
