@@ -235,18 +235,21 @@ export class AzureStorage implements Storage {
     });
   }
 
-  async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
+  /** The pages of List Blobs below `dir` (by hierarchy, else flat), with their blob prefixes. */
+  async *#pages(
+    dir: string,
+    recursive: boolean,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<{ prefix: string; blobItems: Blob.BlobItem[]; blobPrefixes: string[] }> {
     const loc = parseAzurePath(dir);
-    const signal = options?.signal;
     throwIfAborted(signal, dir);
     const prefix = loc.blob === '' || loc.blob.endsWith('/') ? loc.blob : `${loc.blob}/`;
-    const base = dir.endsWith('/') ? dir : `${dir}/`;
     const { container, access } = await this.#container(loc, dir);
     const pageSize = this.#o.listPageSize ?? 5000;
     // One pager per page, from its continuation token, so that a throttled page is asked again.
     const pageFrom = (token: string | undefined) => {
       const settings = { maxPageSize: pageSize, ...(token ? { continuationToken: token } : {}) };
-      const pages = options?.recursive
+      const pages = recursive
         ? container.listBlobsFlat({ prefix, includeMetadata: true }).byPage(settings)
         : container.listBlobsByHierarchy('/', { prefix, includeMetadata: true }).byPage(settings);
       return pages[Symbol.asyncIterator]().next();
@@ -254,7 +257,10 @@ export class AzureStorage implements Storage {
     let token: string | undefined;
     for (;;) {
       throwIfAborted(signal, dir);
-      let page: IteratorResult<{ segment: { blobItems: Blob.BlobItem[] }; continuationToken?: string }>;
+      let page: IteratorResult<{
+        segment: { blobItems: Blob.BlobItem[]; blobPrefixes?: { name: string }[] };
+        continuationToken?: string;
+      }>;
       const w = new Watchdog(this.#idleMs, signal);
       try {
         // The pager takes no signal: the watchdog cuts the wait, the request is left to finish.
@@ -272,7 +278,24 @@ export class AzureStorage implements Storage {
         w.dispose();
       }
       if (page.done) return;
-      for (const b of page.value.segment.blobItems) {
+      yield {
+        prefix,
+        blobItems: page.value.segment.blobItems,
+        blobPrefixes: (page.value.segment.blobPrefixes ?? []).map((p) => p.name),
+      };
+      token = page.value.continuationToken || undefined;
+      if (!token) return;
+    }
+  }
+
+  async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
+    const base = dir.endsWith('/') ? dir : `${dir}/`;
+    for await (const { prefix, blobItems } of this.#pages(
+      dir,
+      options?.recursive ?? false,
+      options?.signal,
+    )) {
+      for (const b of blobItems) {
         if (!b.name.startsWith(prefix) || b.name.endsWith('/') || isFolder(b.metadata)) continue;
         yield {
           path: `${base}${b.name.slice(prefix.length)}`,
@@ -280,9 +303,24 @@ export class AzureStorage implements Storage {
           mtimeMs: b.properties.lastModified.getTime(),
         };
       }
-      token = page.value.continuationToken || undefined;
-      if (!token) return;
     }
+  }
+
+  /**
+   * The "directories" directly below `dir`: the blob prefixes of a listing by hierarchy, and the
+   * directory marker blobs a hierarchical-namespace account keeps for empty directories.
+   */
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    const names = new Set<string>();
+    for await (const { prefix, blobItems, blobPrefixes } of this.#pages(dir, false, options?.signal)) {
+      for (const p of blobPrefixes) {
+        const name = p.slice(prefix.length).replace(/\/$/, '');
+        if (name) names.add(name);
+      }
+      for (const b of blobItems)
+        if (isFolder(b.metadata)) names.add(b.name.slice(prefix.length).replace(/\/$/, ''));
+    }
+    yield* [...names].filter((n) => n !== '').sort();
   }
 
   async delete(path: string, options?: CallOptions): Promise<void> {

@@ -376,18 +376,21 @@ export class GcsStorage implements Storage {
     }
   }
 
-  async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
+  /** The pages of objects.list below `dir` (one level with a delimiter, else all), with their common prefixes. */
+  async *#pages(
+    dir: string,
+    recursive: boolean,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<{ prefix: string; files: Gcs.File[]; prefixes: string[] }> {
     const { bucket, object } = parseGcsPath(dir);
     const prefix = object === '' || object.endsWith('/') ? object : `${object}/`;
-    const base = dir.endsWith('/') ? dir : `${dir}/`;
-    const signal = options?.signal;
     throwIfAborted(signal, dir);
     const b = await this.#bucket(bucket);
     let query: Gcs.GetFilesOptions | undefined = {
       prefix,
       autoPaginate: false,
       maxResults: this.#o.listPageSize ?? 1000,
-      ...(options?.recursive ? {} : { delimiter: '/' }),
+      ...(recursive ? {} : { delimiter: '/' }),
     };
     while (query) {
       throwIfAborted(signal, dir);
@@ -404,7 +407,17 @@ export class GcsStorage implements Storage {
           throw this.#translate(err, dir, 'objects.list', w, signal);
         }
       });
-      for (const f of page[0]) {
+      const response = page[2] as { prefixes?: string[] } | undefined;
+      yield { prefix, files: page[0], prefixes: response?.prefixes ?? [] };
+      const next = page[1] as Gcs.GetFilesOptions | null | undefined;
+      query = next?.pageToken ? { ...q, pageToken: next.pageToken } : undefined;
+    }
+  }
+
+  async *list(dir: string, options?: ListOptions): AsyncIterable<FileInfo> {
+    const base = dir.endsWith('/') ? dir : `${dir}/`;
+    for await (const { prefix, files } of this.#pages(dir, options?.recursive ?? false, options?.signal)) {
+      for (const f of files) {
         if (!f.name.startsWith(prefix) || f.name.endsWith('/')) continue;
         yield {
           path: `${base}${f.name.slice(prefix.length)}`,
@@ -412,9 +425,19 @@ export class GcsStorage implements Storage {
           ...(f.metadata.updated ? { mtimeMs: Date.parse(f.metadata.updated) } : {}),
         };
       }
-      const next = page[1] as Gcs.GetFilesOptions | null | undefined;
-      query = next?.pageToken ? { ...q, pageToken: next.pageToken } : undefined;
     }
+  }
+
+  /** The "directories" directly below `dir`: the common prefixes of a delimited listing. */
+  async *listDirectories(dir: string, options?: CallOptions): AsyncIterable<string> {
+    const names: string[] = [];
+    for await (const { prefix, prefixes } of this.#pages(dir, false, options?.signal)) {
+      for (const p of prefixes) {
+        const name = p.slice(prefix.length).replace(/\/$/, '');
+        if (name) names.push(name);
+      }
+    }
+    yield* names.sort();
   }
 
   async delete(path: string, options?: CallOptions): Promise<void> {
