@@ -6,11 +6,12 @@
  * stays in each type's own tests.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Catalog, TableIdentifier } from '../../src/catalog/catalog.ts';
 import { CommitConflictError, ConfigError } from '../../src/errors.ts';
 import type { StorageResolver } from '../../src/storage/router.ts';
+import { contractMetadata } from '../helpers/contract-metadata.ts';
 
 /** One catalog under the contract. */
 export interface CatalogHarness {
@@ -32,60 +33,6 @@ export interface CatalogHarness {
    * `warehouse` the root its tables' metadata goes under and `resolve` the storage of its files.
    */
   setup(): Promise<{ open(): Promise<Catalog>; warehouse: string; resolve: StorageResolver }>;
-}
-
-/**
- * A valid v2 table metadata file for `id`, tagged `tag` (a table property), with `snapshots`
- * snapshots on `main`. Catalogs that read what they register (REST servers, Hive's columns) get
- * real metadata; every version of a table keeps its uuid, and each commit adds a snapshot, as a
- * sync does, so that a server-side catalog sees a change of `main` it can guard.
- */
-export function contractMetadata(id: TableIdentifier, tag: string, snapshots: number): Uint8Array {
-  const hex = createHash('sha256')
-    .update([...id.namespace, id.name].join('\u0000'))
-    .digest('hex');
-  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  const location = `/contract/${[...id.namespace, id.name].join('/')}`;
-  const snaps = Array.from({ length: snapshots }, (_, i) => ({
-    'sequence-number': i + 1,
-    'snapshot-id': 1000 + i,
-    ...(i > 0 ? { 'parent-snapshot-id': 1000 + i - 1 } : {}),
-    'timestamp-ms': 1_700_000_000_000 + i * 1000,
-    summary: { operation: 'append' },
-    'manifest-list': `${location}/metadata/snap-${1000 + i}.avro`,
-    'schema-id': 0,
-  }));
-  const doc = {
-    'format-version': 2,
-    'table-uuid': uuid,
-    location,
-    'last-sequence-number': snapshots,
-    'last-updated-ms': 1_700_000_000_000 + snapshots * 1000,
-    'last-column-id': 2,
-    'current-schema-id': 0,
-    schemas: [
-      {
-        type: 'struct',
-        'schema-id': 0,
-        fields: [
-          { id: 1, name: 'id', required: false, type: 'long' },
-          { id: 2, name: 'name', required: false, type: 'string' },
-        ],
-      },
-    ],
-    'default-spec-id': 0,
-    'partition-specs': [{ 'spec-id': 0, fields: [] }],
-    'last-partition-id': 999,
-    'default-sort-order-id': 0,
-    'sort-orders': [{ 'order-id': 0, fields: [] }],
-    properties: { 'contract.tag': tag },
-    'current-snapshot-id': snapshots > 0 ? 1000 + snapshots - 1 : -1,
-    refs: snapshots > 0 ? { main: { 'snapshot-id': 1000 + snapshots - 1, type: 'branch' } } : {},
-    snapshots: snaps,
-    'snapshot-log': [],
-    'metadata-log': [],
-  };
-  return new TextEncoder().encode(JSON.stringify(doc));
 }
 
 /** The tag of a file {@link contractMetadata} made (or a catalog rewrote from one). */
