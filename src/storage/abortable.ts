@@ -25,6 +25,7 @@ export function abortableStorage(storage: Storage, signal: AbortSignal): Storage
     list: (d, o) => s.list(d, withSignalOption(o, signal)),
     delete: (p, o) => s.delete(p, withSignalOption(o, signal)),
     close: async () => {},
+    ...(s.listingCost ? { listingCost: s.listingCost } : {}),
   };
   if (s.rename) {
     const rename = s.rename.bind(s);

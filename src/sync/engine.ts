@@ -140,6 +140,9 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
+/** Manifest entries whose files are checked at once. */
+const PRESENCE_BATCH = 1024;
+
 /** One run of the engine. Not reusable: make a new one per run. */
 class SyncRun {
   readonly opts: SyncTableOptions;
@@ -185,6 +188,7 @@ class SyncRun {
       missing: [],
       copyPlan: null,
       listings: 0,
+      stats: 0,
       skippedVersions: [],
       durationMs: 0,
       dryRun: opts.dryRun ?? false,
@@ -297,6 +301,16 @@ class SyncRun {
         // Streamed block by block: a manifest is never held whole in memory.
         const out: MissingFile[] = [];
         const seen = new Set<string>();
+        // Checked a batch at a time: the stats of a batch run concurrently, and memory stays bounded.
+        let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
+        const flush = async () => {
+          const results = await this.presence.checkMany(batch.map((b) => ({ path: b.target, size: b.size })));
+          for (const [i, r] of results.entries()) {
+            const b = batch[i]!;
+            if (!r.ok) out.push(this.missing(b.source, b.kind, r.reason!, b.size, r.actualSize, r.symlink));
+          }
+          batch = [];
+        };
         try {
           const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
           for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
@@ -306,9 +320,11 @@ class SyncRun {
             if (seen.has(p)) continue; // several DVs share one Puffin file
             seen.add(p);
             const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
-            this.mapper.map(p, { file: target, field: 'data_file.file_path' });
-            out.push(...(await this.present(p, kind, toBigInt(df.file_size_in_bytes))));
+            const mapped = this.mapper.map(p, { file: target, field: 'data_file.file_path' });
+            batch.push({ source: p, target: mapped, kind, size: toBigInt(df.file_size_in_bytes) });
+            if (batch.length >= PRESENCE_BATCH) await flush();
           }
+          await flush();
         } catch (err) {
           if (err instanceof CorruptFileError) return [this.missing(ref.path, 'manifest', 'unreadable')];
           throw err;
@@ -670,6 +686,7 @@ class SyncRun {
       await this.#run();
     } finally {
       report.listings = this.presence.listings;
+      report.stats = this.presence.stats;
       report.durationMs = Date.now() - start;
       if (lock) {
         if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});

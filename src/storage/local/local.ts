@@ -14,7 +14,16 @@ import {
   StorageError,
 } from '../../errors.ts';
 import { abortedError, throwIfAborted } from '../../util/abort.ts';
-import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type {
+  ByteRange,
+  CallOptions,
+  FileInfo,
+  ListingCost,
+  ListOptions,
+  StatOptions,
+  Storage,
+  WriteOptions,
+} from '../storage.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -41,10 +50,20 @@ function translate(err: unknown, path: string, signal?: AbortSignal): Error {
  * call and between the files of a listing.
  */
 export class LocalStorage implements Storage {
-  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
+  /** One readdir lists a directory, but each listed file's size costs a stat of its own. */
+  readonly listingCost: ListingCost = { pageSize: Number.POSITIVE_INFINITY, perEntry: true };
+
+  async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     throwIfAborted(options?.signal, path);
     try {
-      const st = await fs.stat(toLocalPath(path));
+      const local = toLocalPath(path);
+      if (options?.symlinks) {
+        const own = await fs.lstat(local);
+        if (own.isSymbolicLink()) return symlinkInfo(local, path);
+        if (!own.isFile()) return undefined;
+        return { path, size: own.size, mtimeMs: own.mtimeMs };
+      }
+      const st = await fs.stat(local);
       if (!st.isFile()) return undefined;
       return { path, size: st.size, mtimeMs: st.mtimeMs };
     } catch (err) {
@@ -138,6 +157,15 @@ export class LocalStorage implements Storage {
     const base = dir.endsWith('/') ? dir : `${dir}/`;
     // Stat in parallel batches: directories of thousands of files are common, and sequential stats
     // on NFS/SMB mounts cost a round trip each.
+    // Files the caller needs by name only are not stat'ed: named to onSkipped instead.
+    const only = options?.only;
+    if (only) {
+      entries = entries.filter((e) => {
+        if (!e.isFile() || only(`${base}${e.name}`)) return true;
+        options?.onSkipped?.(`${base}${e.name}`);
+        return false;
+      });
+    }
     const BATCH = 64;
     for (let i = 0; i < entries.length; i += BATCH) {
       throwIfAborted(signal, dir);
