@@ -140,6 +140,13 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
+/**
+ * How rewritten manifests and manifest lists are compressed: the source's codec, at zlib's fastest
+ * deflate level (a few per cent larger than the default level 6, about three times faster to
+ * write; readers need nothing but the codec).
+ */
+const REWRITE_AVRO = { deflateLevel: 1 } as const;
+
 /** Manifest entries whose files are checked at once. */
 const PRESENCE_BATCH = 1024;
 
@@ -500,7 +507,7 @@ class SyncRun {
     }.call(this);
     let outputSize = 0;
     const chunks = async function* () {
-      for await (const chunk of encodeAvroStream(reader.header, rewritten)) {
+      for await (const chunk of encodeAvroStream(reader.header, rewritten, REWRITE_AVRO)) {
         outputSize += chunk.length;
         yield chunk;
       }
@@ -575,7 +582,7 @@ class SyncRun {
       r.manifest_path = m.outputPath;
       r.manifest_length = BigInt(m.outputSize);
     }
-    const out = encodeAvroFile(header, records);
+    const out = encodeAvroFile(header, records, REWRITE_AVRO);
     const outputPath = this.outputPathFor(path);
     await this.writeOutput(outputPath, out);
     this.state.manifestLists[path] = { sourceSize: bytes.length, outputPath, outputSize: out.length };

@@ -110,9 +110,24 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     .map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
   // Compared normalised, as mapping rules are (`s3a://b/x` is `s3://b/x`, `file:/x` is `/x`).
   const root = normalizePath(options.metadataRoot);
-  const ours = (p: string) => {
+  const underRoot = (p: string) => {
     const n = normalizePath(p);
     return n.root === root.root && root.segments.every((s, i) => n.segments[i] === s);
+  };
+  // Asked for every file and record: decided once per directory (a file lies below the root when
+  // its directory does, or is the root itself).
+  const oursByDir = new Map<string, boolean>();
+  const ours = (p: string) => {
+    const at = p.lastIndexOf('/');
+    if (at <= 0) return underRoot(p);
+    const dir = p.slice(0, at);
+    let yes = oursByDir.get(dir);
+    if (yes === undefined) {
+      if (oursByDir.size >= 4096) oursByDir.clear();
+      yes = underRoot(dir);
+      oursByDir.set(dir, yes);
+    }
+    return yes || (p.slice(at + 1) === root.segments.at(-1) && underRoot(p));
   };
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
