@@ -21,12 +21,14 @@
  */
 
 export { MAX_BLOCK_BYTES, SUPPORTED_CODECS } from './codecs.ts';
+export type { AvroProjection } from './decode.ts';
 export { AVRO_MAGIC, type AvroHeader, type AvroHeaderInput, SYNC_SIZE } from './header.ts';
 export {
   type AvroBlock,
   type AvroContainerReader,
   type AvroFile,
   type AvroReadState,
+  type OpenAvroOptions,
   openAvroContainer,
   readAvroFile,
 } from './reader.ts';

@@ -7,7 +7,7 @@ import { CorruptFileError } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
 import { AvroDataError, ByteReader, NeedMoreBytes } from './binary.ts';
 import { decompressBlock } from './codecs.ts';
-import { type AvroDecoder, createDecoder } from './decode.ts';
+import { type AvroDecoder, type AvroProjection, createDecoder, createProjectedDecoder } from './decode.ts';
 import { type AvroHeader, parseHeader, SYNC_SIZE, truncatedHeader } from './header.ts';
 import type { AvroRecord } from './schema.ts';
 
@@ -35,6 +35,12 @@ export interface AvroContainerReader extends AvroReadState {
   records(): AsyncGenerator<AvroRecord>;
   /** Records a block at a time (fewer awaits than {@link records}). */
   blocks(): AsyncGenerator<AvroBlock>;
+}
+
+/** Options of {@link openAvroContainer}. */
+export interface OpenAvroOptions {
+  /** Decode only these fields of each record, skipping the rest (see {@link AvroProjection}). */
+  readonly projection?: AvroProjection;
 }
 
 /** A whole file read at once. */
@@ -198,6 +204,7 @@ class ChunkBuffer {
 export async function openAvroContainer(
   chunks: AsyncIterable<Uint8Array>,
   fileName: string,
+  options: OpenAvroOptions = {},
 ): Promise<AvroContainerReader> {
   const input = new ChunkBuffer(chunks);
   let header: AvroHeader | undefined;
@@ -220,7 +227,9 @@ export async function openAvroContainer(
     throw err;
   }
   const h = header;
-  const decoder = createDecoder(h.schema);
+  const decoder = options.projection
+    ? createProjectedDecoder(h.schema, options.projection)
+    : createDecoder(h.schema);
   const counts: number[] = [];
   let started = false;
 

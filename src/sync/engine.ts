@@ -147,6 +147,12 @@ function toBigInt(v: unknown): bigint | undefined {
  */
 const REWRITE_AVRO = { deflateLevel: 1 } as const;
 
+/** What the presence check reads of a manifest entry (the metrics maps, most of it, are skipped). */
+const PRESENCE_FIELDS = {
+  status: true,
+  data_file: { content: true, file_path: true, file_size_in_bytes: true },
+} as const;
+
 /** Manifest entries whose files are checked at once. */
 const PRESENCE_BATCH = 1024;
 
@@ -319,7 +325,9 @@ class SyncRun {
           batch = [];
         };
         try {
-          const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
+          const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
+            projection: PRESENCE_FIELDS,
+          });
           for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
             if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
             const df = entry.data_file as AvroRecordValue;
