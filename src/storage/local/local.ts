@@ -24,6 +24,7 @@ import type {
   Storage,
   WriteOptions,
 } from '../storage.ts';
+import { StatPool } from './stat-pool.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -43,6 +44,9 @@ function translate(err: unknown, path: string, signal?: AbortSignal): Error {
   }
   return new StorageError(`${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
+/** Stats on worker threads, shared by every local storage (idle workers keep no process alive). */
+const STAT_POOL = new StatPool();
 
 /**
  * stat(2) or lstat(2) through the callback API: a presence check makes one per file of a table
@@ -65,8 +69,15 @@ export class LocalStorage implements Storage {
 
   async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     throwIfAborted(options?.signal, path);
+    const local = toLocalPath(path);
+    const a = await STAT_POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
+    if (a && !('error' in a)) {
+      if (a.type === 'symlink') return symlinkInfo(local, path);
+      return a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined;
+    }
+    if (a && (a.error === 'ENOENT' || a.error === 'ENOTDIR')) return undefined;
+    // Any other answer (permission, a worker gone): asked again here, for the error as fs gives it.
     try {
-      const local = toLocalPath(path);
       if (options?.symlinks) {
         const own = await statOf(local, true);
         if (own.isSymbolicLink()) return symlinkInfo(local, path);
