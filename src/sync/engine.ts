@@ -41,6 +41,7 @@ import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/storage.ts';
 import { stateDir } from '../table/checkpoint.ts';
+import { HashedStringSet } from '../table/hashed-set.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
 import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
@@ -313,7 +314,7 @@ class SyncRun {
         const target = this.mapper.map(ref.path, { file: ref.path, field: 'manifest_path' });
         // Streamed block by block: a manifest is never held whole in memory.
         const out: MissingFile[] = [];
-        const seen = new Set<string>();
+        const seen = new HashedStringSet(); // by hash: a manifest may name 100,000 files
         // Checked a batch at a time: the stats of a batch run concurrently, and memory stays bounded.
         let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
         const flush = async () => {
@@ -332,8 +333,7 @@ class SyncRun {
             if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
             const df = entry.data_file as AvroRecordValue;
             const p = String(df.file_path);
-            if (seen.has(p)) continue; // several DVs share one Puffin file
-            seen.add(p);
+            if (!seen.add(p)) continue; // several DVs share one Puffin file
             const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
             const mapped = this.mapper.map(p, { file: target, field: 'data_file.file_path' });
             batch.push({ source: p, target: mapped, kind, size: toBigInt(df.file_size_in_bytes) });
