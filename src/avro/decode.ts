@@ -164,7 +164,22 @@ function compileDecoder(t: AvroType, cache: Map<AvroType, AvroDecoder>): AvroDec
  * check needs paths and sizes, not metrics) avoids the cost of the rest.
  */
 export interface AvroProjection {
-  readonly [field: string]: true | AvroProjection;
+  readonly [field: string]: true | 'span' | AvroProjection;
+}
+
+/**
+ * A value decoded under a `'span'` projection: the value, and where its encoding starts and ends
+ * in the decoded block (so that a writer can replace just those bytes).
+ */
+export class AvroSpan {
+  readonly value: AvroValue;
+  readonly start: number;
+  readonly end: number;
+  constructor(value: AvroValue, start: number, end: number) {
+    this.value = value;
+    this.start = start;
+    this.end = end;
+  }
 }
 
 /** Skips one value of a type (moves the cursor past it, building nothing). */
@@ -287,8 +302,17 @@ function compileProjected(
   const parts = t.fields.map((f) => {
     const p = Object.hasOwn(projection, f.name) ? projection[f.name] : undefined;
     if (p === undefined) return { name: undefined, skip: compileSkipper(f.type, skippers) };
-    const decode =
-      p === true ? compileDecoder(f.type, decoders) : compileProjected(f.type, p, decoders, skippers);
+    let decode: AvroDecoder;
+    if (p === 'span') {
+      const d = compileDecoder(f.type, decoders);
+      decode = (r) => {
+        const start = r.pos;
+        const value = d(r);
+        return new AvroSpan(value, start, r.pos) as unknown as AvroValue;
+      };
+    } else
+      decode =
+        p === true ? compileDecoder(f.type, decoders) : compileProjected(f.type, p, decoders, skippers);
     return { name: f.name, decode };
   });
   return (r) => {

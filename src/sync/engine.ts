@@ -12,10 +12,14 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import {
   type AvroRecord,
+  AvroSpan,
+  EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
   openAvroContainer,
   readAvroFile,
+  recordBytesDecoder,
+  replaceEncodedString,
 } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
@@ -152,6 +156,11 @@ const REWRITE_AVRO = { deflateLevel: 1 } as const;
 const PRESENCE_FIELDS = {
   status: true,
   data_file: { content: true, file_path: true, file_size_in_bytes: true },
+} as const;
+
+/** What the rewrite reads of a manifest entry to tell whether it may copy its bytes (see rewriteManifest). */
+const SPLICE_FIELDS = {
+  data_file: { content: true, file_path: 'span', referenced_data_file: true },
 } as const;
 
 /** Manifest entries whose files are checked at once. */
@@ -506,9 +515,30 @@ class SyncRun {
       return;
     }
     const target = this.mapper.map(ref.path);
-    const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
-    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord> {
-      for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
+    const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
+      projection: SPLICE_FIELDS,
+    });
+    const decodeWhole = recordBytesDecoder(reader.header.schema);
+    const context = { file: target, field: 'data_file.file_path' };
+    // An entry whose only path is its data file's (data and equality-delete files) keeps the bytes
+    // of every other field: the path is replaced in place. The others (position deletes and DVs,
+    // whose files, sizes and bounds are rewritten) are decoded whole and encoded again.
+    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord | EncodedRecord> {
+      for await (const { record, bytes, offset } of reader.encodedRecords()) {
+        const df = record.data_file as AvroRecordValue;
+        const span = df.file_path;
+        if (
+          contentOf(df) !== 1 &&
+          (df.referenced_data_file === null || df.referenced_data_file === undefined) &&
+          span instanceof AvroSpan
+        ) {
+          const mapped = this.mapper.map(String(span.value), context);
+          yield new EncodedRecord(
+            replaceEncodedString(bytes, span.start - offset, span.end - offset, mapped),
+          );
+          continue;
+        }
+        const entry = decodeWhole(bytes) as AvroRecordValue;
         await this.rewriteManifestEntry(entry, target);
         yield entry as AvroRecord;
       }

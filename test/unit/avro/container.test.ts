@@ -6,11 +6,14 @@ import { ByteReader, ByteWriter } from '../../../src/avro/binary.ts';
 import {
   type AvroProjection,
   type AvroRecord,
+  AvroSpan,
   createAvroWriter,
+  EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
   openAvroContainer,
   readAvroFile,
+  replaceEncodedString,
 } from '../../../src/avro/container.ts';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
@@ -480,5 +483,35 @@ describe('projected decoding', () => {
         };
       }),
     );
+  });
+});
+
+describe('records with their bytes', () => {
+  it('replacing one string in place encodes what decoding, changing and encoding again does', async () => {
+    const records = Array.from({ length: 30 }, (_, i) => sampleRecord(i));
+    const bytes = encodeAvroFile({ meta: syntheticMeta('deflate'), sync: SYNC }, records, {
+      blockRecords: 4,
+    });
+    const reader = await openAvroContainer(chunked(bytes, [100, 4096]), 's.avro', {
+      projection: { path: 'span', kind: true },
+    });
+    const spliced: EncodedRecord[] = [];
+    for await (const { record, bytes: b, offset } of reader.encodedRecords()) {
+      const span = record.path as unknown as AvroSpan;
+      assert.ok(span instanceof AvroSpan);
+      const longer = `/dr/site/${String(span.value)}-ü`;
+      spliced.push(
+        new EncodedRecord(replaceEncodedString(b, span.start - offset, span.end - offset, longer)),
+      );
+    }
+    const header = { meta: syntheticMeta('deflate'), sync: SYNC };
+    const expected = encodeAvroFile(
+      header,
+      records.map((r) => ({ ...r, path: `/dr/site/${String(r.path)}-ü` })),
+      { blockRecords: 4 },
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const c of encodeAvroStream(header, spliced, { blockRecords: 4 })) chunks.push(c);
+    assert.ok(Buffer.concat(chunks).equals(expected));
   });
 });
