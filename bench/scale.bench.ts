@@ -165,7 +165,8 @@ function ourArgs(profileDir: string | undefined): string[] {
 
 async function printProfile(dir: string, label: string): Promise<void> {
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+  // The main thread's profile only (`CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`; workers have their own).
+  for (const f of readdirSync(dir).filter((x) => /\.\d+\.0\.\d+\.cpuprofile$/.test(x))) {
     const profile = JSON.parse(await readFile(nodePath.join(dir, f), 'utf8'));
     console.log(`  profile ${label} (top self time):`);
     for (const { name, share } of summarizeProfile(profile).slice(0, 12))

@@ -58,13 +58,28 @@ export interface AvroWriter {
 }
 
 /**
- * A record already encoded with the file's schema, its bytes written as they are: how a rewrite
- * that changes a few fields keeps the bytes of all the others.
+ * A record already encoded with the file's schema, its bytes written as they are, optionally with
+ * the encoded string at `[start, end)` of them replaced by `value`: how a rewrite that changes one
+ * field keeps the bytes of all the others.
  */
 export class EncodedRecord {
   readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array) {
+  readonly replace: { readonly start: number; readonly end: number; readonly value: string } | undefined;
+  constructor(bytes: Uint8Array, replace?: { start: number; end: number; value: string }) {
     this.bytes = bytes;
+    this.replace = replace;
+  }
+
+  /** Writes the record's bytes (with the replacement) to `w`. */
+  writeTo(w: ByteWriter): void {
+    const r = this.replace;
+    if (!r) {
+      w.writeRaw(this.bytes);
+      return;
+    }
+    w.writeRaw(this.bytes.subarray(0, r.start));
+    w.writeString(r.value);
+    w.writeRaw(this.bytes.subarray(r.end));
   }
 }
 
@@ -127,7 +142,7 @@ class BlockEncoder {
   add(record: AvroRecord | EncodedRecord): Uint8Array | undefined {
     const mark = this.body.length;
     try {
-      if (record instanceof EncodedRecord) this.body.writeRaw(record.bytes);
+      if (record instanceof EncodedRecord) record.writeTo(this.body);
       else this.encoder(this.body, record);
     } catch (err) {
       // Drop the partial record so the block stays well-formed.

@@ -19,7 +19,6 @@ import {
   openAvroContainer,
   readAvroFile,
   recordBytesDecoder,
-  replaceEncodedString,
 } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
@@ -533,9 +532,11 @@ class SyncRun {
           span instanceof AvroSpan
         ) {
           const mapped = this.mapper.map(String(span.value), context);
-          yield new EncodedRecord(
-            replaceEncodedString(bytes, span.start - offset, span.end - offset, mapped),
-          );
+          yield new EncodedRecord(bytes, {
+            start: span.start - offset,
+            end: span.end - offset,
+            value: mapped,
+          });
           continue;
         }
         const entry = decodeWhole(bytes) as AvroRecordValue;
