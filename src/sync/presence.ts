@@ -61,8 +61,18 @@ export interface PresenceRequest {
   readonly size?: bigint | number;
 }
 
-/** Per-file stats at once, across all the checks of a run (a bound for the backend, not for us). */
+/**
+ * Per-file stats at once, across all the checks of a run: a bound for the backend's requests
+ * (HEADs, GETFILESTATUS). Backends whose listing pays per entry (local disks, memory) make no
+ * requests of that kind and batch stats themselves (local: on worker threads), so they get more
+ * at once: a batch of a manifest's entries is handed over whole.
+ */
 const STAT_CONCURRENCY = 32;
+const LOCAL_STAT_CONCURRENCY = 4096;
+
+function statConcurrency(storage: Storage): number {
+  return (storage.listingCost ?? DEFAULT_LISTING_COST).perEntry ? LOCAL_STAT_CONCURRENCY : STAT_CONCURRENCY;
+}
 
 /** Stats a directory gets before a listing is cheaper, on a backend whose listing pages hold `pageSize`. */
 function statsBeforeListing(storage: Storage): number {
@@ -144,13 +154,15 @@ export class PresenceChecker {
     return p;
   }
 
-  /** One stat, at most {@link STAT_CONCURRENCY} of them at once. */
+  /** One stat, at most {@link statConcurrency} of them at once. */
   async #stat(path: string): Promise<FileInfo | undefined> {
-    if (this.#statsRunning >= STAT_CONCURRENCY) await new Promise<void>((r) => this.#statQueue.push(r));
+    const storage = this.#resolve(path);
+    if (this.#statsRunning >= statConcurrency(storage))
+      await new Promise<void>((r) => this.#statQueue.push(r));
     this.#statsRunning++;
     this.stats++;
     try {
-      return await this.#resolve(path).stat(path, { symlinks: true });
+      return await storage.stat(path, { symlinks: true });
     } finally {
       this.#statsRunning--;
       this.#statQueue.shift()?.();
