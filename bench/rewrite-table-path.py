@@ -12,6 +12,7 @@ as the process's own. Prints one line: the procedure's latest version and the se
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -51,6 +52,7 @@ def main() -> None:
         if proc.stdin:
             proc.stdin.close()
         proc.wait(timeout=120)
+    shutil.rmtree(scratch, ignore_errors=True)
     print(f"latest {row['latest_version']}, procedure {took:.1f} s")
 
 
