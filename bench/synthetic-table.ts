@@ -6,7 +6,7 @@
  * files lie in a local directory, as after replication to a DR site.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import pLimit from 'p-limit';
 import { type AvroRecord, encodeAvroFile } from '../src/avro/container.ts';
@@ -299,6 +299,11 @@ export interface SyntheticTableOptions {
   readonly partitions?: number;
   /** Files written at once (default 64). */
   readonly concurrency?: number;
+  /**
+   * Data files as sparse files of the recorded size (no bytes written, no blocks used): for tables
+   * of a million files whose data nobody reads (default false: `PAR1`-framed files).
+   */
+  readonly sparseDataFiles?: boolean;
 }
 
 /**
@@ -314,6 +319,8 @@ export class SyntheticTableWriter {
   readonly commits: CommitInfo[] = [];
   readonly manifests: ManifestInfo[] = [];
   readonly limit: ReturnType<typeof pLimit>;
+  readonly sparse: boolean;
+  readonly #dirs = new Set<string>();
   dataFiles = 0;
   totalRecords = 0n;
   totalBytes = 0n;
@@ -323,6 +330,7 @@ export class SyntheticTableWriter {
     this.sourceLocation = options.sourceLocation.replace(/\/+$/, '');
     this.tableUuid = seededUuid(`table:${this.sourceLocation}`);
     this.limit = pLimit(options.concurrency ?? 64);
+    this.sparse = options.sparseDataFiles ?? false;
     const n = options.partitions ?? 100;
     this.partitions = Array.from({ length: n }, (_, i) => {
       const dt = FIRST_DAY + Math.floor(i / REGIONS.length);
@@ -336,9 +344,25 @@ export class SyntheticTableWriter {
     return { source: `${this.sourceLocation}/${relative}`, local: `${this.localLocation}/${relative}` };
   }
 
+  async #mkdir(dir: string): Promise<void> {
+    if (this.#dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.#dirs.add(dir);
+  }
+
   async #write(local: string, bytes: Uint8Array): Promise<void> {
-    await mkdir(nodePath.dirname(local), { recursive: true });
+    await this.#mkdir(nodePath.dirname(local));
     await writeFile(local, bytes);
+  }
+
+  async #writeSparse(local: string, size: number): Promise<void> {
+    await this.#mkdir(nodePath.dirname(local));
+    const fh = await open(local, 'w');
+    try {
+      await fh.truncate(size);
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Adds one append commit of `files` data files; returns the local path of its metadata.json. */
@@ -368,10 +392,14 @@ export class SyntheticTableWriter {
       const records = BigInt(1_000 + ((g * 131) % 50_000));
       addedRecords += records;
       addedBytes += BigInt(size);
-      const body = new Uint8Array(size);
-      body.set(enc.encode('PAR1'), 0);
-      body.set(enc.encode('PAR1'), size - 4);
-      writes.push(this.limit(() => this.#write(local, body)));
+      if (this.sparse) {
+        writes.push(this.limit(() => this.#writeSparse(local, size)));
+      } else {
+        const body = new Uint8Array(size);
+        body.set(enc.encode('PAR1'), 0);
+        body.set(enc.encode('PAR1'), size - 4);
+        writes.push(this.limit(() => this.#write(local, body)));
+      }
       const tsLow = BigInt(part.dt) * 86_400_000_000n + BigInt(g % 86_400) * 1_000_000n;
       const bound = (c: number, hi: boolean): Uint8Array => {
         switch (c) {

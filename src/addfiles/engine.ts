@@ -269,6 +269,7 @@ class AddFilesRun {
       ...(o.include ? { include: o.include } : {}),
       ...(o.exclude ? { exclude: o.exclude } : {}),
       ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
+      tracked: (p) => tracked.get(pathKey(p)),
     });
     r.filesListed = scan.files.length + scan.unsettled.length;
     r.ignored = scan.ignored;

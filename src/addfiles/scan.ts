@@ -1,6 +1,6 @@
 /**
  * Scanning a replicated data directory for Parquet files to add: one recursive listing with
- * sizes, include/exclude globs, and the files no reader should see (hidden and `_`-prefixed
+ * sizes (of the files not tracked yet, where sizes cost a stat each), include/exclude globs, and the files no reader should see (hidden and `_`-prefixed
  * names, `_temporary` trees, checksum side files, empty files, files still being copied).
  */
 import picomatch from 'picomatch';
@@ -19,6 +19,12 @@ export interface ScanOptions {
   readonly settleMs?: number;
   /** The current time (for the settle check). */
   readonly now?: number;
+  /**
+   * The recorded size of a file the table already tracks, `undefined` for any other. A backend
+   * whose listing pays a stat per file (local disks) is spared the stats of tracked files: they
+   * are taken at their recorded size, so the listing costs a stat per new file only.
+   */
+  readonly tracked?: (path: string) => number | undefined;
 }
 
 /** A file the scan found and will consider. */
@@ -81,7 +87,26 @@ export async function scanDataFiles(
   let ignored = 0;
   const listed = new Set<string>();
   const symlinks: { path: string; reason: string }[] = [];
-  for await (const f of storage.list(root, { recursive: true, symlinks: true })) {
+  const tracked = options.tracked;
+  const seen: FileInfo[] = [];
+  const listing = storage.list(root, {
+    recursive: true,
+    symlinks: true,
+    ...(tracked
+      ? {
+          only: (p: string) => tracked(p) === undefined,
+          onSkipped: (p: string) => seen.push({ path: p, size: tracked(p)! }),
+        }
+      : {}),
+  });
+  const all = async function* () {
+    for await (const f of listing) {
+      yield* seen.splice(0);
+      yield f;
+    }
+    yield* seen.splice(0);
+  };
+  for await (const f of all()) {
     const relative = f.path.startsWith(`${root}/`) ? f.path.slice(root.length + 1) : f.path;
     const name = relative.slice(relative.lastIndexOf('/') + 1);
     if (f.symlink) {

@@ -21,14 +21,18 @@
  */
 
 export { MAX_BLOCK_BYTES, SUPPORTED_CODECS } from './codecs.ts';
+export { type AvroProjection, AvroSpan } from './decode.ts';
 export { AVRO_MAGIC, type AvroHeader, type AvroHeaderInput, SYNC_SIZE } from './header.ts';
 export {
   type AvroBlock,
   type AvroContainerReader,
   type AvroFile,
   type AvroReadState,
+  type EncodedRecordView,
+  type OpenAvroOptions,
   openAvroContainer,
   readAvroFile,
+  recordBytesDecoder,
 } from './reader.ts';
 export type { AvroRecord, AvroValue } from './schema.ts';
 export {
@@ -36,6 +40,8 @@ export {
   type AvroWriterOptions,
   createAvroWriter,
   DEFAULT_BLOCK_BYTES,
+  EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
+  replaceEncodedString,
 } from './writer.ts';

@@ -156,3 +156,178 @@ function compileDecoder(t: AvroType, cache: Map<AvroType, AvroDecoder>): AvroDec
     }
   }
 }
+
+/**
+ * Fields to decode, by name: `true` for the whole value, or the projection of a record (or of
+ * the record branch of a union) for some of its fields. Every other field is skipped over
+ * without building a value: how a reader that needs a few fields of each record (a presence
+ * check needs paths and sizes, not metrics) avoids the cost of the rest.
+ */
+export interface AvroProjection {
+  readonly [field: string]: true | 'span' | AvroProjection;
+}
+
+/**
+ * A value decoded under a `'span'` projection: the value, and where its encoding starts and ends
+ * in the decoded block (so that a writer can replace just those bytes).
+ */
+export class AvroSpan {
+  readonly value: AvroValue;
+  readonly start: number;
+  readonly end: number;
+  constructor(value: AvroValue, start: number, end: number) {
+    this.value = value;
+    this.start = start;
+    this.end = end;
+  }
+}
+
+/** Skips one value of a type (moves the cursor past it, building nothing). */
+type AvroSkipper = (r: ByteReader) => void;
+
+function skipVarint(r: ByteReader): void {
+  const buf = r.buf;
+  let pos = r.pos;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= r.end) throw new NeedMoreBytes(pos + 1);
+    if (buf[pos++]! < 0x80) {
+      r.pos = pos;
+      return;
+    }
+  }
+  throw new AvroDataError('varint longer than 10 bytes');
+}
+
+function skipBytes(r: ByteReader, n: number): void {
+  if (n < 0) throw new AvroDataError(`negative length ${n}`);
+  r.need(n);
+  r.pos += n;
+}
+
+function compileSkipper(t: AvroType, cache: Map<AvroType, AvroSkipper>): AvroSkipper {
+  switch (t.kind) {
+    case 'null':
+      return () => {};
+    case 'boolean':
+      return (r) => skipBytes(r, 1);
+    case 'int':
+    case 'long':
+    case 'enum':
+      return skipVarint;
+    case 'float':
+      return (r) => skipBytes(r, 4);
+    case 'double':
+      return (r) => skipBytes(r, 8);
+    case 'bytes':
+    case 'string':
+      return (r) => skipBytes(r, r.readCount());
+    case 'fixed': {
+      const size = t.size;
+      return (r) => skipBytes(r, size);
+    }
+    case 'array':
+    case 'map': {
+      const isMap = t.kind === 'map';
+      const item = compileSkipper(t.kind === 'map' ? t.values : t.items, cache);
+      const itemSize = t.kind === 'map' ? 1 + minEncodedSize(t.values) : minEncodedSize(t.items);
+      return (r) => {
+        for (;;) {
+          let n = r.readCount();
+          if (n === 0) return;
+          if (n < 0) {
+            // A negative count comes with the block's byte size: skip the block whole.
+            skipBytes(r, r.readCount());
+            continue;
+          }
+          if (itemSize > 0 ? n * itemSize > r.remaining : n > MAX_ZERO_SIZE_ITEMS) {
+            throw new NeedMoreBytes(r.pos + n * Math.max(itemSize, 1));
+          }
+          for (; n > 0; n--) {
+            if (isMap) skipBytes(r, r.readCount());
+            item(r);
+          }
+        }
+      };
+    }
+    case 'union': {
+      const branches = t.branches.map((b) => compileSkipper(b, cache));
+      return (r) => {
+        const i = r.readCount();
+        const branch = branches[i];
+        if (branch === undefined)
+          throw new AvroDataError(`bad union branch ${i} (union has ${branches.length} branches)`);
+        branch(r);
+      };
+    }
+    case 'record': {
+      const cached = cache.get(t);
+      if (cached) return cached;
+      let impl: AvroSkipper | undefined;
+      cache.set(t, (r) => impl!(r));
+      const fields = t.fields.map((f) => compileSkipper(f.type, cache));
+      impl = (r) => {
+        for (const f of fields) f(r);
+      };
+      cache.set(t, impl);
+      return impl;
+    }
+  }
+}
+
+/**
+ * Compiles a decoder for `t` that decodes only the projected fields of its records (see
+ * {@link AvroProjection}) and skips the rest; the record values hold the projected fields only.
+ */
+export function createProjectedDecoder(t: AvroType, projection: AvroProjection): AvroDecoder {
+  return compileProjected(t, projection, new Map(), new Map());
+}
+
+function compileProjected(
+  t: AvroType,
+  projection: AvroProjection,
+  decoders: Map<AvroType, AvroDecoder>,
+  skippers: Map<AvroType, AvroSkipper>,
+): AvroDecoder {
+  if (t.kind === 'union') {
+    const branches = t.branches.map((b) => compileProjected(b, projection, decoders, skippers));
+    return (r) => {
+      const i = r.readCount();
+      const branch = branches[i];
+      if (branch === undefined)
+        throw new AvroDataError(`bad union branch ${i} (union has ${branches.length} branches)`);
+      return branch(r);
+    };
+  }
+  if (t.kind !== 'record') return compileDecoder(t, decoders);
+  const parts = t.fields.map((f) => {
+    const p = Object.hasOwn(projection, f.name) ? projection[f.name] : undefined;
+    if (p === undefined) return { name: undefined, skip: compileSkipper(f.type, skippers) };
+    let decode: AvroDecoder;
+    if (p === 'span') {
+      const d = compileDecoder(f.type, decoders);
+      decode = (r) => {
+        const start = r.pos;
+        const value = d(r);
+        return new AvroSpan(value, start, r.pos) as unknown as AvroValue;
+      };
+    } else
+      decode =
+        p === true ? compileDecoder(f.type, decoders) : compileProjected(f.type, p, decoders, skippers);
+    return { name: f.name, decode };
+  });
+  return (r) => {
+    const o: AvroRecord = {};
+    for (const part of parts) {
+      if (part.name === undefined) part.skip!(r);
+      else if (part.name === '__proto__')
+        Object.defineProperty(o, part.name, {
+          value: part.decode!(r),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else o[part.name] = part.decode!(r);
+    }
+    return o;
+  };
+}

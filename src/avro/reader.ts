@@ -7,9 +7,9 @@ import { CorruptFileError } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
 import { AvroDataError, ByteReader, NeedMoreBytes } from './binary.ts';
 import { decompressBlock } from './codecs.ts';
-import { type AvroDecoder, createDecoder } from './decode.ts';
+import { type AvroDecoder, type AvroProjection, createDecoder, createProjectedDecoder } from './decode.ts';
 import { type AvroHeader, parseHeader, SYNC_SIZE, truncatedHeader } from './header.ts';
-import type { AvroRecord } from './schema.ts';
+import type { AvroRecord, AvroType } from './schema.ts';
 
 /** One decoded block. */
 export interface AvroBlock {
@@ -35,6 +35,25 @@ export interface AvroContainerReader extends AvroReadState {
   records(): AsyncGenerator<AvroRecord>;
   /** Records a block at a time (fewer awaits than {@link records}). */
   blocks(): AsyncGenerator<AvroBlock>;
+  /**
+   * Records one at a time with the bytes that encode each (a view into the decoded block): for
+   * rewriting a few fields and copying the rest. `offset` is where those bytes start in the
+   * block, the origin of the positions of an `AvroSpan`.
+   */
+  encodedRecords(): AsyncGenerator<EncodedRecordView>;
+}
+
+/** A record as {@link AvroContainerReader.encodedRecords} gives it. */
+export interface EncodedRecordView {
+  readonly record: AvroRecord;
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+}
+
+/** Options of {@link openAvroContainer}. */
+export interface OpenAvroOptions {
+  /** Decode only these fields of each record, skipping the rest (see {@link AvroProjection}). */
+  readonly projection?: AvroProjection;
 }
 
 /** A whole file read at once. */
@@ -111,6 +130,7 @@ function decodeBlock(
   data: Uint8Array,
   index: number,
   file: string,
+  views?: EncodedRecordView[],
 ): AvroRecord[] {
   // Values are views into the decoded block (one allocation per block, not per value), so
   // the block must be private: decompressors return fresh memory, a null-codec block is copied.
@@ -119,7 +139,14 @@ function decodeBlock(
   const out: AvroRecord[] = [];
   let i = 0;
   try {
-    for (; i < count; i++) out.push(decoder(r) as AvroRecord);
+    if (views) {
+      for (; i < count; i++) {
+        const start = r.pos;
+        const record = decoder(r) as AvroRecord;
+        out.push(record);
+        views.push({ record, bytes: raw.subarray(start, r.pos), offset: start });
+      }
+    } else for (; i < count; i++) out.push(decoder(r) as AvroRecord);
   } catch (err) {
     if (err instanceof NeedMoreBytes) {
       throw new CorruptFileError(file, `Avro block ${index} ends inside record ${i} of ${count}`);
@@ -198,6 +225,7 @@ class ChunkBuffer {
 export async function openAvroContainer(
   chunks: AsyncIterable<Uint8Array>,
   fileName: string,
+  options: OpenAvroOptions = {},
 ): Promise<AvroContainerReader> {
   const input = new ChunkBuffer(chunks);
   let header: AvroHeader | undefined;
@@ -220,11 +248,13 @@ export async function openAvroContainer(
     throw err;
   }
   const h = header;
-  const decoder = createDecoder(h.schema);
+  const decoder = options.projection
+    ? createProjectedDecoder(h.schema, options.projection)
+    : createDecoder(h.schema);
   const counts: number[] = [];
   let started = false;
 
-  async function* blocks(): AsyncGenerator<AvroBlock> {
+  async function* blocks(withBytes = false): AsyncGenerator<AvroBlock & { views?: EncodedRecordView[] }> {
     if (started) throw new Error(`${fileName}: Avro records can be iterated only once`);
     started = true;
     try {
@@ -235,10 +265,11 @@ export async function openAvroContainer(
             throw new CorruptFileError(fileName, frame.detail);
           frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
         }
-        const records = decodeBlock(decoder, h.codec, frame.count, frame.data, index, fileName);
+        const views: EncodedRecordView[] | undefined = withBytes ? [] : undefined;
+        const records = decodeBlock(decoder, h.codec, frame.count, frame.data, index, fileName, views);
         input.pos = frame.next;
         counts.push(frame.count);
-        yield { index, records, byteLength: frame.data.length };
+        yield { index, records, byteLength: frame.data.length, ...(views ? { views } : {}) };
       }
     } finally {
       await input.close();
@@ -249,6 +280,10 @@ export async function openAvroContainer(
     for await (const block of blocks()) yield* block.records;
   }
 
+  async function* encodedRecords(): AsyncGenerator<EncodedRecordView> {
+    for await (const block of blocks(true)) yield* block.views!;
+  }
+
   return {
     header: h,
     blockRecordCounts: counts,
@@ -256,8 +291,15 @@ export async function openAvroContainer(
       return input.base + input.pos;
     },
     records,
-    blocks,
+    blocks: () => blocks(),
+    encodedRecords,
   };
+}
+
+/** Decodes one record from the bytes that encode it (as {@link AvroContainerReader.encodedRecords} gives them). */
+export function recordBytesDecoder(schema: AvroType): (bytes: Uint8Array) => AvroRecord {
+  const decoder = createDecoder(schema);
+  return (bytes) => decoder(new ByteReader(bytes)) as AvroRecord;
 }
 
 /**

@@ -57,6 +57,49 @@ export interface AvroWriter {
   readonly bytesWritten: number;
 }
 
+/**
+ * A record already encoded with the file's schema, its bytes written as they are, optionally with
+ * the encoded string at `[start, end)` of them replaced by `value`: how a rewrite that changes one
+ * field keeps the bytes of all the others.
+ */
+export class EncodedRecord {
+  readonly bytes: Uint8Array;
+  readonly replace: { readonly start: number; readonly end: number; readonly value: string } | undefined;
+  constructor(bytes: Uint8Array, replace?: { start: number; end: number; value: string }) {
+    this.bytes = bytes;
+    this.replace = replace;
+  }
+
+  /** Writes the record's bytes (with the replacement) to `w`. */
+  writeTo(w: ByteWriter): void {
+    const r = this.replace;
+    if (!r) {
+      w.writeRaw(this.bytes);
+      return;
+    }
+    w.writeRaw(this.bytes.subarray(0, r.start));
+    w.writeString(r.value);
+    w.writeRaw(this.bytes.subarray(r.end));
+  }
+}
+
+/**
+ * `bytes` (one encoded record) with the encoded string at `[start, end)` replaced by `value`:
+ * its length prefix and UTF-8 bytes, every other byte as it was.
+ */
+export function replaceEncodedString(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  value: string,
+): Uint8Array {
+  const w = new ByteWriter(bytes.length + value.length * 3 + 10);
+  w.writeRaw(bytes.subarray(0, start));
+  w.writeString(value);
+  w.writeRaw(bytes.subarray(end));
+  return w.toBytes();
+}
+
 /** The synchronous core of the writer: turns records into header and block bytes. */
 class BlockEncoder {
   readonly blockRecordCounts: number[] = [];
@@ -96,10 +139,11 @@ class BlockEncoder {
   }
 
   /** Encodes a record; returns bytes to emit when it completed a block. */
-  add(record: AvroRecord): Uint8Array | undefined {
+  add(record: AvroRecord | EncodedRecord): Uint8Array | undefined {
     const mark = this.body.length;
     try {
-      this.encoder(this.body, record);
+      if (record instanceof EncodedRecord) record.writeTo(this.body);
+      else this.encoder(this.body, record);
     } catch (err) {
       // Drop the partial record so the block stays well-formed.
       this.body.length = mark;
@@ -193,7 +237,7 @@ export function createAvroWriter(
  */
 export async function* encodeAvroStream(
   header: AvroHeaderInput,
-  records: AsyncIterable<AvroRecord> | Iterable<AvroRecord>,
+  records: AsyncIterable<AvroRecord | EncodedRecord> | Iterable<AvroRecord | EncodedRecord>,
   options: AvroWriterOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const enc = new BlockEncoder(header, options);

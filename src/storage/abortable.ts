@@ -30,6 +30,7 @@ export function abortableStorage(storage: Storage, signal: AbortSignal): Storage
           listDirectories: (d: string, o?: CallOptions) => s.listDirectories!(d, withSignalOption(o, signal)),
         }
       : {}),
+    ...(s.listingCost ? { listingCost: s.listingCost } : {}),
   };
   if (s.rename) {
     const rename = s.rename.bind(s);

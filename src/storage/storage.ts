@@ -41,6 +41,34 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of {@link Storage.stat}. */
+export interface StatOptions extends CallOptions {
+  /**
+   * Report a symbolic link, marked with {@link FileInfo.symlink}, instead of following it (as
+   * {@link ListOptions.symlinks} does for listings). Backends without links ignore it.
+   */
+  readonly symlinks?: boolean;
+}
+
+/**
+ * What listing a directory costs on a backend, next to one {@link Storage.stat} per file: how a
+ * caller that needs a few files of a directory (a presence check) chooses between the two.
+ * Backends that do not say are taken for object stores ({@link DEFAULT_LISTING_COST}).
+ */
+export interface ListingCost {
+  /** Entries one listing request returns: a listing of n entries costs ceil(n / pageSize) requests. */
+  readonly pageSize: number;
+  /**
+   * True where a listing pays per entry about what a stat costs (local disks: a stat per listed
+   * file to learn its size; the in-memory store: a scan of every file), so that listing never
+   * beats stats of just the files asked about.
+   */
+  readonly perEntry?: boolean;
+}
+
+/** The listing cost of a backend that names none: pages of 1,000 entries, as S3 and HDFS return. */
+export const DEFAULT_LISTING_COST: ListingCost = { pageSize: 1000 };
+
 /** Options of {@link Storage.write}. */
 export interface WriteOptions extends CallOptions {
   /**
@@ -55,6 +83,15 @@ export interface ListOptions extends CallOptions {
   /** Descend into sub-directories (default false). */
   readonly recursive?: boolean;
   /**
+   * Only the files whose path passes are needed with their size and mtime. A backend whose listing
+   * pays for each file's size (a stat per file on local disks) does not yield the others but hands
+   * their paths to {@link ListOptions.onSkipped}, without that cost; a backend that gets sizes with
+   * the names yields them all as usual. Directories and symbolic links are never left out.
+   */
+  readonly only?: (path: string) => boolean;
+  /** Receives each file left out by {@link ListOptions.only} (its path, in the listing's form). */
+  readonly onSkipped?: (path: string) => void;
+  /**
    * Also list symbolic links, marked with {@link FileInfo.symlink}, so that callers can report
    * them; without it they are left out. A listing never descends into a linked directory.
    */
@@ -63,8 +100,13 @@ export interface ListOptions extends CallOptions {
 
 /** The contract every storage backend implements. */
 export interface Storage {
+  /**
+   * What a listing costs next to per-file stats (unset: {@link DEFAULT_LISTING_COST}). Read by
+   * callers choosing between the two; a hint, never a change of behaviour.
+   */
+  readonly listingCost?: ListingCost;
   /** Size and mtime of a file, or `undefined` when it does not exist. */
-  stat(path: string, options?: CallOptions): Promise<FileInfo | undefined>;
+  stat(path: string, options?: StatOptions): Promise<FileInfo | undefined>;
   /**
    * Reads a whole file, or one byte range of it (short at the end of the file, empty past it).
    * Throws `NotFoundError` when absent.

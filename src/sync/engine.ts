@@ -12,10 +12,13 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import {
   type AvroRecord,
+  AvroSpan,
+  EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
   openAvroContainer,
   readAvroFile,
+  recordBytesDecoder,
 } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
@@ -41,6 +44,7 @@ import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/storage.ts';
 import { stateDir } from '../table/checkpoint.ts';
+import { HashedStringSet } from '../table/hashed-set.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
 import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
@@ -140,6 +144,27 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
+/**
+ * How rewritten manifests and manifest lists are compressed: the source's codec, at zlib's fastest
+ * deflate level (a few per cent larger than the default level 6, about three times faster to
+ * write; readers need nothing but the codec).
+ */
+const REWRITE_AVRO = { deflateLevel: 1 } as const;
+
+/** What the presence check reads of a manifest entry (the metrics maps, most of it, are skipped). */
+const PRESENCE_FIELDS = {
+  status: true,
+  data_file: { content: true, file_path: true, file_size_in_bytes: true },
+} as const;
+
+/** What the rewrite reads of a manifest entry to tell whether it may copy its bytes (see rewriteManifest). */
+const SPLICE_FIELDS = {
+  data_file: { content: true, file_path: 'span', referenced_data_file: true },
+} as const;
+
+/** Manifest entries whose files are checked at once. */
+const PRESENCE_BATCH = 1024;
+
 /** One run of the engine. Not reusable: make a new one per run. */
 class SyncRun {
   readonly opts: SyncTableOptions;
@@ -160,6 +185,8 @@ class SyncRun {
   lastSave = Date.now();
   /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
   readonly symlinks = new Set<string>();
+  /** The names of the outputs of the metadata files listed this run (see reconcile.ts). */
+  outputNames: ReadonlySet<string> = new Set();
 
   constructor(opts: SyncTableOptions) {
     this.opts = opts;
@@ -185,6 +212,7 @@ class SyncRun {
       missing: [],
       copyPlan: null,
       listings: 0,
+      stats: 0,
       skippedVersions: [],
       durationMs: 0,
       dryRun: opts.dryRun ?? false,
@@ -296,19 +324,32 @@ class SyncRun {
         const target = this.mapper.map(ref.path, { file: ref.path, field: 'manifest_path' });
         // Streamed block by block: a manifest is never held whole in memory.
         const out: MissingFile[] = [];
-        const seen = new Set<string>();
+        const seen = new HashedStringSet(); // by hash: a manifest may name 100,000 files
+        // Checked a batch at a time: the stats of a batch run concurrently, and memory stays bounded.
+        let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
+        const flush = async () => {
+          const results = await this.presence.checkMany(batch.map((b) => ({ path: b.target, size: b.size })));
+          for (const [i, r] of results.entries()) {
+            const b = batch[i]!;
+            if (!r.ok) out.push(this.missing(b.source, b.kind, r.reason!, b.size, r.actualSize, r.symlink));
+          }
+          batch = [];
+        };
         try {
-          const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
+          const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
+            projection: PRESENCE_FIELDS,
+          });
           for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
             if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
             const df = entry.data_file as AvroRecordValue;
             const p = String(df.file_path);
-            if (seen.has(p)) continue; // several DVs share one Puffin file
-            seen.add(p);
+            if (!seen.add(p)) continue; // several DVs share one Puffin file
             const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
-            this.mapper.map(p, { file: target, field: 'data_file.file_path' });
-            out.push(...(await this.present(p, kind, toBigInt(df.file_size_in_bytes))));
+            const mapped = this.mapper.map(p, { file: target, field: 'data_file.file_path' });
+            batch.push({ source: p, target: mapped, kind, size: toBigInt(df.file_size_in_bytes) });
+            if (batch.length >= PRESENCE_BATCH) await flush();
           }
+          await flush();
         } catch (err) {
           if (err instanceof CorruptFileError) return [this.missing(ref.path, 'manifest', 'unreadable')];
           throw err;
@@ -475,16 +516,39 @@ class SyncRun {
       return;
     }
     const target = this.mapper.map(ref.path);
-    const reader = await openAvroContainer(this.resolve(target).readStream(target), target);
-    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord> {
-      for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
+    const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
+      projection: SPLICE_FIELDS,
+    });
+    const decodeWhole = recordBytesDecoder(reader.header.schema);
+    const context = { file: target, field: 'data_file.file_path' };
+    // An entry whose only path is its data file's (data and equality-delete files) keeps the bytes
+    // of every other field: the path is replaced in place. The others (position deletes and DVs,
+    // whose files, sizes and bounds are rewritten) are decoded whole and encoded again.
+    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord | EncodedRecord> {
+      for await (const { record, bytes, offset } of reader.encodedRecords()) {
+        const df = record.data_file as AvroRecordValue;
+        const span = df.file_path;
+        if (
+          contentOf(df) !== 1 &&
+          (df.referenced_data_file === null || df.referenced_data_file === undefined) &&
+          span instanceof AvroSpan
+        ) {
+          const mapped = this.mapper.map(String(span.value), context);
+          yield new EncodedRecord(bytes, {
+            start: span.start - offset,
+            end: span.end - offset,
+            value: mapped,
+          });
+          continue;
+        }
+        const entry = decodeWhole(bytes) as AvroRecordValue;
         await this.rewriteManifestEntry(entry, target);
         yield entry as AvroRecord;
       }
     }.call(this);
     let outputSize = 0;
     const chunks = async function* () {
-      for await (const chunk of encodeAvroStream(reader.header, rewritten)) {
+      for await (const chunk of encodeAvroStream(reader.header, rewritten, REWRITE_AVRO)) {
         outputSize += chunk.length;
         yield chunk;
       }
@@ -559,7 +623,7 @@ class SyncRun {
       r.manifest_path = m.outputPath;
       r.manifest_length = BigInt(m.outputSize);
     }
-    const out = encodeAvroFile(header, records);
+    const out = encodeAvroFile(header, records, REWRITE_AVRO);
     const outputPath = this.outputPathFor(path);
     await this.writeOutput(outputPath, out);
     this.state.manifestLists[path] = { sourceSize: bytes.length, outputPath, outputSize: out.length };
@@ -670,6 +734,7 @@ class SyncRun {
       await this.#run();
     } finally {
       report.listings = this.presence.listings;
+      report.stats = this.presence.stats;
       report.durationMs = Date.now() - start;
       if (lock) {
         if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});
@@ -683,6 +748,9 @@ class SyncRun {
     const { opts, report } = this;
     this.progress({ phase: 'discover', message: 'listing replicated metadata' });
     const listed = await this.listMetadataFiles();
+    this.outputNames = new Set(
+      listed.flatMap((p) => [metadataNameFor(baseName(p), false), metadataNameFor(baseName(p), true)]),
+    );
     // The newest readable metadata file defines the lineage (its metadata-log).
     let top: Candidate | undefined;
     for (const path of listed) {
@@ -839,6 +907,7 @@ class SyncRun {
       logger: opts.logger ?? defaultLogger,
       dryRun: opts.dryRun ?? false,
       overwriteCatalog: opts.overwriteCatalog ?? false,
+      outputNames: this.outputNames,
     };
   }
 

@@ -1,10 +1,22 @@
 /**
- * Presence checks by directory listing: one listing per directory and run instead of one stat
- * per file, which matters on object stores and on NameNodes with millions of files.
+ * Presence checks whose cost follows the files asked about, not the size of their directories.
+ *
+ * For each directory the checker chooses between one stat (HEAD, GETFILESTATUS) per file asked
+ * about and one listing of the directory, from what the backend says a listing costs
+ * (`Storage.listingCost`):
+ * - where a listing pays per entry what a stat costs (local disks stat every listed file; the
+ *   in-memory store scans every file), always per-file stats: never a stat of a file nobody
+ *   asked about;
+ * - elsewhere (object stores, HDFS: a listing page holds up to `pageSize` entries), per-file stats
+ *   until the run has asked about more than a tenth of a page of the directory's files, then one
+ *   listing that answers the rest. An incremental run checking a few new files in a directory of
+ *   thousands makes a few concurrent stats; a full run lists each directory about once. A stat
+ *   costs no more than a listing page (S3 prices a HEAD at a tenth of a LIST), and the directory
+ *   holds at least the files asked about, so the run pays at most about twice the cheaper choice.
  */
 
 import type { StorageResolver } from '../storage/router.ts';
-import type { FileInfo } from '../storage/storage.ts';
+import { DEFAULT_LISTING_COST, type FileInfo, type Storage } from '../storage/storage.ts';
 import { normalizePath } from '../table/path-mapping.ts';
 
 /**
@@ -43,12 +55,44 @@ function parentOf(path: string): string {
   return at <= 0 ? '/' : path.slice(0, at);
 }
 
-/** Caches directory listings for the duration of one run. */
+/** One file to check, and its recorded size when the metadata records one. */
+export interface PresenceRequest {
+  readonly path: string;
+  readonly size?: bigint | number;
+}
+
+/**
+ * Per-file stats at once, across all the checks of a run: a bound for the backend's requests
+ * (HEADs, GETFILESTATUS). Backends whose listing pays per entry (local disks, memory) make no
+ * requests of that kind and batch stats themselves (local: on worker threads), so they get more
+ * at once: a batch of a manifest's entries is handed over whole.
+ */
+const STAT_CONCURRENCY = 32;
+const LOCAL_STAT_CONCURRENCY = 4096;
+
+function statConcurrency(storage: Storage): number {
+  return (storage.listingCost ?? DEFAULT_LISTING_COST).perEntry ? LOCAL_STAT_CONCURRENCY : STAT_CONCURRENCY;
+}
+
+/** Stats a directory gets before a listing is cheaper, on a backend whose listing pages hold `pageSize`. */
+function statsBeforeListing(storage: Storage): number {
+  const cost = storage.listingCost ?? DEFAULT_LISTING_COST;
+  if (cost.perEntry) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor(cost.pageSize / 10));
+}
+
+/** Checks presence for the duration of one run, caching the directory listings it makes. */
 export class PresenceChecker {
   readonly #resolve: StorageResolver;
   readonly #listings = new Map<string, Promise<Map<string, FileInfo>>>();
+  /** Files asked about per directory not listed (yet), against {@link statsBeforeListing}. */
+  readonly #asked = new Map<string, number>();
   /** Number of directory listings made (for reports and tests). */
   listings = 0;
+  /** Number of per-file stats made (for reports and tests). */
+  stats = 0;
+  #statsRunning = 0;
+  readonly #statQueue: (() => void)[] = [];
 
   readonly #roots: readonly string[];
   readonly #linkedDirs = new Map<string, Promise<string | undefined>>();
@@ -83,8 +127,9 @@ export class PresenceChecker {
         const parent = parentOf(dir);
         const above = await this.linkedDirectory(parent);
         if (above) return above;
-        // Local parents only, a few per run: not counted among the presence listings.
-        const entry = (await this.#list(parent, false)).get(dir.slice(dir.lastIndexOf('/') + 1));
+        // Local parents only, a few per run: not counted among the presence listings. Only the
+        // entry asked about is needed, so no other file of the parent is stat'ed.
+        const entry = await this.#resolve(dir).stat(dir, { symlinks: true });
         return entry?.symlink ? dir : undefined;
       })();
       this.#linkedDirs.set(dir, p);
@@ -92,11 +137,12 @@ export class PresenceChecker {
     return p;
   }
 
-  /** One listing per directory; `count`: whether it counts as a presence listing. */
-  #list(dir: string, count = true): Promise<Map<string, FileInfo>> {
+  /** One listing per directory and run. */
+  #list(dir: string): Promise<Map<string, FileInfo>> {
     let p = this.#listings.get(dir);
     if (!p) {
-      if (count) this.listings++;
+      this.listings++;
+      this.#asked.delete(dir);
       p = (async () => {
         const out = new Map<string, FileInfo>();
         for await (const f of this.#resolve(dir).list(dir, { symlinks: true }))
@@ -108,10 +154,50 @@ export class PresenceChecker {
     return p;
   }
 
-  /** Checks that `path` exists and, when given, has exactly `expectedSize` bytes. */
-  async check(path: string, expectedSize?: bigint | number): Promise<PresenceResult> {
-    const listing = await this.#list(parentOf(path));
-    const info = listing.get(path.slice(path.lastIndexOf('/') + 1));
+  /** One stat, at most {@link statConcurrency} of them at once. */
+  async #stat(path: string): Promise<FileInfo | undefined> {
+    const storage = this.#resolve(path);
+    if (this.#statsRunning >= statConcurrency(storage))
+      await new Promise<void>((r) => this.#statQueue.push(r));
+    this.#statsRunning++;
+    this.stats++;
+    try {
+      return await storage.stat(path, { symlinks: true });
+    } finally {
+      this.#statsRunning--;
+      this.#statQueue.shift()?.();
+    }
+  }
+
+  /** The file as the backend knows it, by a listing of its directory or a stat of its own. */
+  #lookups(requests: readonly PresenceRequest[]): Promise<FileInfo | undefined>[] {
+    const byDir = new Map<string, number>();
+    for (const r of requests) {
+      const dir = parentOf(r.path);
+      byDir.set(dir, (byDir.get(dir) ?? 0) + 1);
+    }
+    const listed = new Set<string>();
+    for (const [dir, n] of byDir) {
+      if (this.#listings.has(dir)) {
+        listed.add(dir);
+        continue;
+      }
+      const asked = (this.#asked.get(dir) ?? 0) + n;
+      if (asked > statsBeforeListing(this.#resolve(dir))) listed.add(dir);
+      else this.#asked.set(dir, asked);
+    }
+    return requests.map(async (r) => {
+      const dir = parentOf(r.path);
+      if (listed.has(dir)) return (await this.#list(dir)).get(r.path.slice(r.path.lastIndexOf('/') + 1));
+      return this.#stat(r.path);
+    });
+  }
+
+  async #judge(
+    path: string,
+    info: FileInfo | undefined,
+    expectedSize?: bigint | number,
+  ): Promise<PresenceResult> {
     if (!info) return { ok: false, reason: 'missing' };
     if (info.symlink) return { ok: false, reason: 'symlink', symlink: path };
     const linked = await this.linkedDirectory(parentOf(path));
@@ -122,9 +208,26 @@ export class PresenceChecker {
     return { ok: true, actualSize: info.size };
   }
 
+  /** Checks that `path` exists and, when given, has exactly `expectedSize` bytes. */
+  async check(path: string, expectedSize?: bigint | number): Promise<PresenceResult> {
+    return (await this.checkMany([{ path, size: expectedSize }]))[0]!;
+  }
+
+  /**
+   * Checks many files at once, in the order given: the stats run concurrently, and the choice
+   * between stats and a listing is made per directory for the whole batch.
+   */
+  checkMany(requests: readonly PresenceRequest[]): Promise<PresenceResult[]> {
+    const lookups = this.#lookups(requests);
+    return Promise.all(
+      lookups.map(async (l, i) => this.#judge(requests[i]!.path, await l, requests[i]!.size)),
+    );
+  }
+
   /** Forgets cached listings (e.g. between the check and a later re-check). */
   clear(): void {
     this.#listings.clear();
+    this.#asked.clear();
     this.#linkedDirs.clear();
   }
 }

@@ -29,6 +29,12 @@ export interface ReconcileContext {
   readonly logger: Logger;
   readonly dryRun: boolean;
   readonly overwriteCatalog: boolean;
+  /**
+   * The names this tool gives the outputs of the replicated metadata files listed this run (each
+   * output is named after its source): a catalog file of such a name under the root is this
+   * tool's, even when the checkpoint never recorded it (a run that committed, then failed).
+   */
+  readonly outputNames?: ReadonlySet<string>;
 }
 
 /**
@@ -84,15 +90,17 @@ export function assertCommittable(ctx: ReconcileContext, current: LoadedTable | 
 
 /**
  * Whether the catalog's `location` is a commit of this tool: under the metadata root and, when
- * there is a checkpoint, one of the commits it recorded. The second condition matters where the
- * catalog writes its own files beside ours (a REST catalog, whose `write.metadata.path` points
- * into the root): another writer's commit then lands under the root too.
+ * there is a checkpoint, one of the commits it recorded or named as this tool names the output of
+ * a replicated version. The second condition matters where the catalog writes its own files
+ * beside ours (a REST catalog, whose `write.metadata.path` points into the root, names them with
+ * a fresh uuid): another writer's commit then lands under the root too.
  */
 function isOurs(ctx: ReconcileContext, location: string): boolean {
   if (!isUnderDir(location, ctx.root)) return false;
   const last = ctx.state.lastCommit;
   if (!last) return true;
-  return last.outputMetadata === location || Object.values(ctx.state.metadata).includes(location);
+  if (last.outputMetadata === location || Object.values(ctx.state.metadata).includes(location)) return true;
+  return ctx.outputNames?.has(location.slice(location.lastIndexOf('/') + 1)) ?? false;
 }
 
 /** Drops from the checkpoint every output that is no longer there (or not of its size), so it is written again. */

@@ -42,6 +42,8 @@ export interface SyncReport {
   copyPlan: string | null;
   /** Directory listings made for presence checks. */
   listings: number;
+  /** Per-file stats made for presence checks (where they cost less than listing the directory). */
+  stats: number;
   /** Metadata versions skipped because incomplete or unreadable, newest first. */
   skippedVersions: { metadata: string; reason: string }[];
   durationMs: number;

@@ -1,19 +1,21 @@
 /**
  * `verify`: checks the committed DR table. Every live file its metadata references exists with the
  * recorded size, and no source path is left in any file this tool wrote (metadata.json, manifest
- * lists, manifests, rewritten position-delete files, Puffin footers).
+ * lists, manifests, rewritten position-delete files, Puffin footers). Streams like sync: one
+ * manifest block decoded at a time, the files checked remembered by hash, presence checked in
+ * batches, so memory stays bounded whatever the size of the table.
  */
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import { IcebergSyncError } from '../errors.ts';
 import { decodeMetadata, metadataNameMismatch } from '../iceberg/metadata-json.ts';
 import { findMetadataProblems } from '../iceberg/metadata-validate.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
+import { HashedStringSet } from '../table/hashed-set.ts';
 import { normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
-import { type UnreadableFile, walkTable } from '../table/walk.ts';
+import { type FoundPath, type UnreadableFile, walkTable } from '../table/walk.ts';
 import type { JsonObject } from '../util/json.ts';
 import { PresenceChecker } from './presence.ts';
 import { symlinkText } from './report.ts';
@@ -47,6 +49,9 @@ export interface VerifyReport {
 }
 
 const enc = new TextEncoder();
+
+/** Live files whose presence is checked at once. */
+const PRESENCE_BATCH = 1024;
 
 function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
   if (needle.length === 0) return -1;
@@ -105,9 +110,24 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     .map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
   // Compared normalised, as mapping rules are (`s3a://b/x` is `s3://b/x`, `file:/x` is `/x`).
   const root = normalizePath(options.metadataRoot);
-  const ours = (p: string) => {
+  const underRoot = (p: string) => {
     const n = normalizePath(p);
     return n.root === root.root && root.segments.every((s, i) => n.segments[i] === s);
+  };
+  // Asked for every file and record: decided once per directory (a file lies below the root when
+  // its directory does, or is the root itself).
+  const oursByDir = new Map<string, boolean>();
+  const ours = (p: string) => {
+    const at = p.lastIndexOf('/');
+    if (at <= 0) return underRoot(p);
+    const dir = p.slice(0, at);
+    let yes = oursByDir.get(dir);
+    if (yes === undefined) {
+      if (oursByDir.size >= 4096) oursByDir.clear();
+      yes = underRoot(dir);
+      oursByDir.set(dir, yes);
+    }
+    return yes || (p.slice(at + 1) === root.segments.at(-1) && underRoot(p));
   };
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
@@ -156,7 +176,8 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
   checkMetadataFile(location, doc.gzip, doc.json);
   const presence = new PresenceChecker(resolve, { roots: options.mappings.map((r) => r.target) });
   const scanned = new Set<string>();
-  const checked = new Set<string>();
+  /** Live files checked already (by hash: a million paths in a few megabytes). */
+  const checked = new HashedStringSet();
   // A manifest list or manifest that cannot be read is a problem to list, not a reason to stop.
   const onUnreadable = (u: UnreadableFile) => {
     if (!TABLE_PROBLEMS.has(u.code)) throw new IcebergSyncError(u.code, u.reason);
@@ -165,6 +186,69 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
       path: u.path,
       problem: missing ? `missing (referenced by ${u.field} in ${u.in})` : `unreadable: ${u.reason}`,
     });
+  };
+  // Our manifest lists and manifests are scanned as the walk reads them: their bytes for source
+  // prefixes, their records (one at a time) for source paths, one problem per file.
+  const leftoverIn = new Set<string>();
+  const onFile = (path: string, bytes: Uint8Array) => {
+    if (!ours(path) || scanned.has(path)) return;
+    scanned.add(path);
+    report.outputFilesScanned++;
+    scanBytes(path, bytes);
+  };
+  const onRecord = (path: string, record: unknown) => {
+    if (!ours(path) || leftoverIn.has(path)) return;
+    const strings: string[] = [];
+    collectStrings(record, strings);
+    const before = report.problems.length;
+    scanStrings(path, strings);
+    if (report.problems.length > before) leftoverIn.add(path);
+  };
+  /** Our other outputs (rewritten delete files, Puffin files), read whole once their presence is known. */
+  const scanOutput = async (found: FoundPath) => {
+    if (!ours(found.path) || scanned.has(found.path)) return;
+    if (found.kind === 'manifest' || found.kind === 'manifest-list') return; // scanned by the walk
+    scanned.add(found.path);
+    report.outputFilesScanned++;
+    const bytes = await resolve(found.path).read(found.path);
+    scanBytes(found.path, bytes);
+    // Our own output, already read: a decoder failing on it means the file is damaged.
+    try {
+      if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
+        const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+        const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
+        scanStrings(
+          found.path,
+          rows.map((r) => String(r.file_path)),
+        );
+      }
+    } catch (err) {
+      report.problems.push({ path: found.path, problem: `unreadable: ${(err as Error).message}` });
+    }
+  };
+  // Presence is checked a batch at a time: concurrent stats, and the listing-or-stat choice per
+  // directory made over the batch.
+  let pending: FoundPath[] = [];
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    const results = await presence.checkMany(batch.map((f) => ({ path: f.path, size: f.size })));
+    for (const [i, r] of results.entries()) {
+      const found = batch[i]!;
+      if (!r.ok) {
+        report.problems.push({
+          path: found.path,
+          problem:
+            r.reason === 'missing'
+              ? `missing (referenced by ${found.field} in ${found.in})`
+              : r.reason === 'symlink'
+                ? `${symlinkText(found.path, r.symlink)} (referenced by ${found.field} in ${found.in})`
+                : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
+        });
+        continue;
+      }
+      await scanOutput(found);
+    }
   };
   await walkTable(
     doc,
@@ -195,48 +279,15 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
         }
         return;
       }
-      if (!found.live || checked.has(found.path)) return;
-      checked.add(found.path);
+      if (!found.live || !checked.add(found.path)) return;
       report.filesChecked++;
-      const r = await presence.check(found.path, found.size);
-      if (!r.ok) {
-        report.problems.push({
-          path: found.path,
-          problem:
-            r.reason === 'missing'
-              ? `missing (referenced by ${found.field} in ${found.in})`
-              : r.reason === 'symlink'
-                ? `${symlinkText(found.path, r.symlink)} (referenced by ${found.field} in ${found.in})`
-                : `size ${r.actualSize} differs from the recorded ${String(found.size)} (${found.field} in ${found.in})`,
-        });
-        return;
-      }
-      if (!ours(found.path) || scanned.has(found.path)) return;
-      scanned.add(found.path);
-      report.outputFilesScanned++;
-      const bytes = await resolve(found.path).read(found.path);
-      scanBytes(found.path, bytes);
-      // Our own output, already read: a decoder failing on it means the file is damaged.
-      try {
-        if (found.kind === 'manifest' || found.kind === 'manifest-list') {
-          const strings: string[] = [];
-          collectStrings(readAvroFile(bytes, found.path).records, strings);
-          scanStrings(found.path, strings);
-        } else if (found.kind === 'position-deletes' && found.path.endsWith('.parquet')) {
-          const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-          const rows = await parquetReadObjects({ file, columns: ['file_path'], compressors });
-          scanStrings(
-            found.path,
-            rows.map((r) => String(r.file_path)),
-          );
-        }
-      } catch (err) {
-        report.problems.push({ path: found.path, problem: `unreadable: ${(err as Error).message}` });
-      }
+      pending.push(found);
+      if (pending.length >= PRESENCE_BATCH) await flush();
     },
     undefined,
-    { onUnreadable },
+    { onUnreadable, onFile, onRecord },
   );
+  await flush();
   // A file several snapshots name is one problem, listed once.
   const seen = new Set<string>();
   report.problems = report.problems.filter((p) => {

@@ -129,11 +129,20 @@ export interface PathMapperOptions {
   readonly allowUnmapped?: boolean;
 }
 
+/** Directories remembered by {@link PathMapper} (cleared when full): a table's files share a few. */
+const DIR_CACHE_LIMIT = 4096;
+
 /** Applies mapping rules to paths. */
 export class PathMapper {
   readonly rules: readonly PathMappingRule[];
   readonly allowUnmapped: boolean;
   readonly #compiled: CompiledRule[];
+  /**
+   * Per directory as written (the path up to its last `/`): what its files map below, or `null`
+   * where the slow path decides (no rule, `.`/`..`, or a rule naming a file below it). Files of one
+   * directory map alike, so a path is normalised once per directory, not once per file.
+   */
+  readonly #dirs = new Map<string, string | null>();
 
   constructor(rules: readonly PathMappingRule[], options: PathMapperOptions = {}) {
     this.rules = rules;
@@ -173,7 +182,43 @@ export class PathMapper {
 
   /** True when some rule maps `path`. */
   maps(path: string): boolean {
+    if (this.#fast(path) !== undefined) return true;
     return this.#match(normalizePath(path)) !== undefined;
+  }
+
+  /** `path` mapped by its directory's cached mapping, or `undefined` for the slow path. */
+  #fast(path: string): string | undefined {
+    const at = path.lastIndexOf('/');
+    if (at <= 0) return undefined;
+    const name = path.slice(at + 1);
+    if (name === '' || name === '.' || name === '..') return undefined;
+    const dir = path.slice(0, at);
+    let below = this.#dirs.get(dir);
+    if (below === undefined) {
+      below = this.#dirMapping(dir);
+      if (this.#dirs.size >= DIR_CACHE_LIMIT) this.#dirs.clear();
+      this.#dirs.set(dir, below);
+    }
+    return below === null ? undefined : `${below}/${name}`;
+  }
+
+  /** What the files of `dir` map below, when they all map alike (see {@link #dirs}). */
+  #dirMapping(dir: string): string | null {
+    const d = normalizePath(dir);
+    if (d.segments.some((s) => s === '..' || s === '.')) return null;
+    const c = this.#match(d);
+    if (!c) return null;
+    // A longer rule could match a file of the directory itself: leave those to the slow path.
+    const longer = this.#compiled.some(
+      (o) =>
+        o.source.root === d.root &&
+        o.source.segments.length > d.segments.length &&
+        d.segments.every((s, i) => o.source.segments[i] === s),
+    );
+    if (longer) return null;
+    const rest = d.segments.slice(c.source.segments.length);
+    const target = c.rule.target.replace(/\/+$/, '');
+    return rest.length === 0 ? target : `${target}/${rest.join('/')}`;
   }
 
   /**
@@ -181,6 +226,8 @@ export class PathMapper {
    * {@link InvalidPathError} for `.`/`..` segments.
    */
   map(path: string, context?: PathContext): string {
+    const fast = this.#fast(path);
+    if (fast !== undefined) return fast;
     const p = normalizePath(path);
     if (p.segments.some((s) => s === '..' || s === '.')) {
       throw new InvalidPathError(path, "path contains '.' or '..' segments", context);

@@ -1,12 +1,15 @@
 /**
  * Walks a table's metadata tree: metadata.json → manifest lists → manifests → entries.
  * Shared by `inspect` and `verify`; reads every manifest, so it is for whole-table tools only.
+ * Manifests are decoded block by block as their entries are visited, and the files already
+ * visited are remembered by hash, so that memory stays bounded for tables of millions of files.
  */
-import { readAvroFile } from '../avro/container.ts';
+import { type AvroRecord, openAvroContainer } from '../avro/container.ts';
 import { type ErrorCode, IcebergSyncError } from '../errors.ts';
 import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
 import type { MetadataDocument } from '../iceberg/metadata-json.ts';
 import type { StorageResolver } from '../storage/router.ts';
+import { HashedStringSet } from './hashed-set.ts';
 
 /** A path found in the metadata, and the field it was found in. */
 export interface FoundPath {
@@ -38,9 +41,17 @@ export interface UnreadableFile {
 export interface WalkOptions {
   /**
    * Called for a manifest list or manifest that cannot be read, after which the walk goes on
-   * without its entries. Without it, the first such error ends the walk.
+   * without its (remaining) entries. Without it, the first such error ends the walk.
    */
   readonly onUnreadable?: (file: UnreadableFile) => void;
+  /** Given the bytes of each manifest list and manifest read (by its readable path), before its entries. */
+  readonly onFile?: (path: string, bytes: Uint8Array) => void;
+  /** Given each record of a manifest list or manifest as decoded (by the file's readable path). */
+  readonly onRecord?: (path: string, record: AvroRecord) => void;
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
 }
 
 /** A summary with every count at zero. */
@@ -78,15 +89,41 @@ export async function walkTable(
   options: WalkOptions = {},
 ): Promise<WalkSummary> {
   const summary = emptyWalkSummary();
-  /** The records of an Avro file the metadata names, or `undefined` when it is reported unreadable. */
-  const readRecords = async (path: string, field: string, from: string) => {
+  const unreadable = (err: unknown, path: string, field: string, from: string) => {
+    if (!options.onUnreadable || !(err instanceof IcebergSyncError)) throw err;
+    options.onUnreadable({ path, field, in: from, reason: err.message, code: err.code });
+  };
+  /**
+   * Visits the records of an Avro file the metadata names, one block decoded at a time; a file
+   * that cannot be read is reported (its entries up to the damage visited), and the walk goes on.
+   */
+  const eachRecord = async (
+    path: string,
+    field: string,
+    from: string,
+    fn: (readable: string, record: AvroRecordValue) => Promise<void>,
+  ) => {
+    const readable = resolveRead(path);
+    let records: AsyncIterator<AvroRecord>;
     try {
-      const readable = resolveRead(path);
-      return { readable, records: readAvroFile(await resolve(readable).read(readable), readable).records };
+      const bytes = await resolve(readable).read(readable);
+      options.onFile?.(readable, bytes);
+      records = (await openAvroContainer(once(bytes), readable)).records();
     } catch (err) {
-      if (!options.onUnreadable || !(err instanceof IcebergSyncError)) throw err;
-      options.onUnreadable({ path, field, in: from, reason: err.message, code: err.code });
-      return undefined;
+      unreadable(err, path, field, from);
+      return;
+    }
+    for (;;) {
+      let next: IteratorResult<AvroRecord>;
+      try {
+        next = await records.next();
+      } catch (err) {
+        unreadable(err, path, field, from);
+        return;
+      }
+      if (next.done) return;
+      options.onRecord?.(readable, next.value);
+      await fn(readable, next.value as AvroRecordValue);
     }
   };
   const md = doc.metadata;
@@ -137,7 +174,7 @@ export async function walkTable(
     });
   }
   const seenManifests = new Set<string>();
-  const seenFiles = new Set<string>();
+  const seenFiles = new HashedStringSet();
   const visitManifest = async (path: string, length: bigint | undefined, from: string) => {
     await visit({
       path,
@@ -150,10 +187,7 @@ export async function walkTable(
     if (seenManifests.has(path)) return;
     seenManifests.add(path);
     summary.manifests++;
-    const read = await readRecords(path, 'manifest_path', from);
-    if (!read) return;
-    const { readable, records } = read;
-    for (const entry of records as AvroRecordValue[]) {
+    await eachRecord(path, 'manifest_path', from, async (readable, entry) => {
       const df = entry.data_file as AvroRecordValue;
       const filePath = String(df.file_path);
       const live = Number(entry.status) !== 2;
@@ -166,8 +200,7 @@ export async function walkTable(
             : formatOf(df) === 'PUFFIN'
               ? 'deletion-vector'
               : 'position-deletes';
-      if (live && !seenFiles.has(`${kind}:${filePath}:${String(df.content_offset ?? '')}`)) {
-        seenFiles.add(`${kind}:${filePath}:${String(df.content_offset ?? '')}`);
+      if (live && seenFiles.add(`${kind}:${filePath}:${String(df.content_offset ?? '')}`)) {
         if (kind === 'data') summary.dataFiles++;
         else if (kind === 'equality-deletes') summary.equalityDeleteFiles++;
         else if (kind === 'deletion-vector') summary.deletionVectors++;
@@ -190,7 +223,7 @@ export async function walkTable(
           kind: 'data',
         });
       }
-    }
+    });
   };
   const seenLists = new Set<string>();
   for (const s of md.snapshots) {
@@ -205,13 +238,10 @@ export async function walkTable(
       if (seenLists.has(s.manifestList)) continue;
       seenLists.add(s.manifestList);
       summary.manifestLists++;
-      const read = await readRecords(s.manifestList, 'manifest-list', metadataFile);
-      if (!read) continue;
-      const { readable, records } = read;
-      for (const r of records as AvroRecordValue[]) {
+      await eachRecord(s.manifestList, 'manifest-list', metadataFile, async (readable, r) => {
         const len = r.manifest_length;
         await visitManifest(String(r.manifest_path), typeof len === 'bigint' ? len : undefined, readable);
-      }
+      });
     }
     for (const m of s.manifests ?? []) await visitManifest(m, undefined, metadataFile);
   }

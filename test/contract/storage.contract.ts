@@ -236,6 +236,33 @@ export function storageContract(h: StorageHarness): void {
       assert.deepEqual(await names(`${root}/dirs-none`), [], 'a missing directory lists as empty');
     });
 
+    it('lists with `only`: each file that passes with its size, each other one yielded or named to onSkipped', async () => {
+      const d = `${root}/list-only`;
+      await s.write(`${d}/a.bin`, text('a'));
+      await s.write(`${d}/b.bin`, text('bb'));
+      await s.write(`${d}/sub/c.bin`, text('ccc'));
+      const skipped: string[] = [];
+      const got: FileInfo[] = [];
+      for await (const f of s.list(d, {
+        recursive: true,
+        only: (p) => !p.endsWith('/b.bin'),
+        onSkipped: (p) => skipped.push(p),
+      }))
+        got.push(f);
+      const sizes = new Map(got.map((f) => [f.path, f.size]));
+      assert.equal(sizes.get(`${d}/a.bin`), 1);
+      assert.equal(sizes.get(`${d}/sub/c.bin`), 3);
+      const b = `${d}/b.bin`;
+      assert.ok(
+        sizes.get(b) === 2 || (skipped.length === 1 && skipped[0] === b && !sizes.has(b)),
+        `${b}: ${skipped}`,
+      );
+      assert.equal(got.length + skipped.length, 3);
+      // Asked for links, a plain file stats as it does without.
+      assert.equal((await s.stat(`${d}/a.bin`, { symlinks: true }))?.size, 1);
+      assert.equal((await s.stat(`${d}/a.bin`, { symlinks: true }))?.symlink, undefined);
+    });
+
     it('deletes files; deleting a missing one is fine', async () => {
       const p = `${root}/del/x`;
       await s.write(p, text('x'));

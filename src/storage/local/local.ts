@@ -3,7 +3,7 @@
  * Accepts plain absolute paths and `file:` URIs (`file:/x`, `file:///x`).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, lstat as lstatCallback, type Stats, stat as statCallback } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import {
@@ -14,7 +14,17 @@ import {
   StorageError,
 } from '../../errors.ts';
 import { abortedError, throwIfAborted } from '../../util/abort.ts';
-import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type {
+  ByteRange,
+  CallOptions,
+  FileInfo,
+  ListingCost,
+  ListOptions,
+  StatOptions,
+  Storage,
+  WriteOptions,
+} from '../storage.ts';
+import { StatPool } from './stat-pool.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -35,16 +45,46 @@ function translate(err: unknown, path: string, signal?: AbortSignal): Error {
   return new StorageError(`${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
+/** Stats on worker threads, shared by every local storage (idle workers keep no process alive). */
+const STAT_POOL = new StatPool();
+
+/**
+ * stat(2) or lstat(2) through the callback API: a presence check makes one per file of a table
+ * (a million on a big one), and the promise API costs about a third more CPU per call.
+ */
+function statOf(path: string, link: boolean): Promise<Stats> {
+  return new Promise((resolve, reject) =>
+    (link ? lstatCallback : statCallback)(path, (err, st) => (err ? reject(err) : resolve(st))),
+  );
+}
+
 /**
  * Storage on the local file system (including network mounts). An abort stops whole-file reads,
  * streams and writes in flight (Node's fs takes a signal there) and is checked before every other
  * call and between the files of a listing.
  */
 export class LocalStorage implements Storage {
-  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
+  /** One readdir lists a directory, but each listed file's size costs a stat of its own. */
+  readonly listingCost: ListingCost = { pageSize: Number.POSITIVE_INFINITY, perEntry: true };
+
+  async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     throwIfAborted(options?.signal, path);
+    const local = toLocalPath(path);
+    const a = await STAT_POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
+    if (a && !('error' in a)) {
+      if (a.type === 'symlink') return symlinkInfo(local, path);
+      return a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined;
+    }
+    if (a && (a.error === 'ENOENT' || a.error === 'ENOTDIR')) return undefined;
+    // Any other answer (permission, a worker gone): asked again here, for the error as fs gives it.
     try {
-      const st = await fs.stat(toLocalPath(path));
+      if (options?.symlinks) {
+        const own = await statOf(local, true);
+        if (own.isSymbolicLink()) return symlinkInfo(local, path);
+        if (!own.isFile()) return undefined;
+        return { path, size: own.size, mtimeMs: own.mtimeMs };
+      }
+      const st = await statOf(local, false);
       if (!st.isFile()) return undefined;
       return { path, size: st.size, mtimeMs: st.mtimeMs };
     } catch (err) {
@@ -155,6 +195,15 @@ export class LocalStorage implements Storage {
     const base = dir.endsWith('/') ? dir : `${dir}/`;
     // Stat in parallel batches: directories of thousands of files are common, and sequential stats
     // on NFS/SMB mounts cost a round trip each.
+    // Files the caller needs by name only are not stat'ed: named to onSkipped instead.
+    const only = options?.only;
+    if (only) {
+      entries = entries.filter((e) => {
+        if (!e.isFile() || only(`${base}${e.name}`)) return true;
+        options?.onSkipped?.(`${base}${e.name}`);
+        return false;
+      });
+    }
     const BATCH = 64;
     for (let i = 0; i < entries.length; i += BATCH) {
       throwIfAborted(signal, dir);
@@ -165,7 +214,7 @@ export class LocalStorage implements Storage {
             return symlinkInfo(nodePath.join(local, e.name), `${base}${e.name}`);
           if (!e.isFile()) return undefined;
           try {
-            const st = await fs.stat(nodePath.join(local, e.name));
+            const st = await statOf(nodePath.join(local, e.name), false);
             return { path: `${base}${e.name}`, size: st.size, mtimeMs: st.mtimeMs } satisfies FileInfo;
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw translate(err, `${base}${e.name}`);

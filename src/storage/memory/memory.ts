@@ -8,7 +8,15 @@
 import { AlreadyExistsError, IcebergSyncError, NotFoundError } from '../../errors.ts';
 import { throwIfAborted } from '../../util/abort.ts';
 import { concatBytes } from '../../util/bytes.ts';
-import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type {
+  ByteRange,
+  CallOptions,
+  FileInfo,
+  ListingCost,
+  ListOptions,
+  Storage,
+  WriteOptions,
+} from '../storage.ts';
 
 interface Entry {
   readonly bytes: Uint8Array;
@@ -28,6 +36,8 @@ export interface MemoryStorageOptions {
 export class MemoryStorage implements Storage {
   readonly #files = new Map<string, Entry>();
   readonly #chunkSize: number;
+  /** A listing scans every file held; a stat is one map lookup. */
+  readonly listingCost: ListingCost = { pageSize: Number.POSITIVE_INFINITY, perEntry: true };
 
   constructor(options: MemoryStorageOptions = {}) {
     this.#chunkSize = options.chunkSize ?? 64 * 1024;

@@ -29,7 +29,15 @@ import {
 import { abortedError, throwIfAborted } from '../../util/abort.ts';
 import { defaultLogger } from '../../util/logger.ts';
 import { redactUrl } from '../../util/redact.ts';
-import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type {
+  ByteRange,
+  CallOptions,
+  FileInfo,
+  ListingCost,
+  ListOptions,
+  Storage,
+  WriteOptions,
+} from '../storage.ts';
 
 /** The URI schemes served by {@link S3Storage}. */
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
@@ -135,6 +143,11 @@ export class S3Storage implements Storage {
     if (o.listPageSize !== undefined && !(o.listPageSize >= 1 && o.listPageSize <= 1000)) {
       throw new ConfigError('s3: the list page size must be between 1 and 1000');
     }
+  }
+
+  /** ListObjectsV2 pages (1,000 keys unless configured smaller) against one HeadObject per file. */
+  get listingCost(): ListingCost {
+    return { pageSize: this.#options.listPageSize ?? 1000 };
   }
 
   /** The endpoint requests go to, for messages (`AWS` when the SDK picks it). */

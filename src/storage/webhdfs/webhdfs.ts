@@ -30,7 +30,15 @@ import { AlreadyExistsError, IcebergSyncError, NotFoundError, StorageError } fro
 import { abortedError, throwIfAborted } from '../../util/abort.ts';
 import { concatBytes } from '../../util/bytes.ts';
 import { defaultLogger } from '../../util/logger.ts';
-import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
+import type {
+  ByteRange,
+  CallOptions,
+  FileInfo,
+  ListOptions,
+  StatOptions,
+  Storage,
+  WriteOptions,
+} from '../storage.ts';
 import {
   bodyChunks,
   type HdfsFileStatus,
@@ -94,7 +102,7 @@ export class WebHdfsStorage implements Storage {
     return this.#t.activeNamenode;
   }
 
-  async stat(path: string, options?: CallOptions): Promise<FileInfo | undefined> {
+  async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     const loc = parseHdfsPath(path);
     const signal = options?.signal;
     throwIfAborted(signal, path);
@@ -109,6 +117,10 @@ export class WebHdfsStorage implements Storage {
       throw err;
     }
     if (!st || st.type === 'DIRECTORY') return undefined; // a directory is never a file
+    if (st.type === 'SYMLINK') {
+      // As in listings: not a replicated file, reported when asked for, never followed.
+      return options?.symlinks ? { path, size: st.length ?? 0, symlink: 'other' } : undefined;
+    }
     return {
       path,
       size: st.length ?? 0,

@@ -4,12 +4,16 @@ import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from '../../../src/avro/binary.ts';
 import {
+  type AvroProjection,
   type AvroRecord,
+  AvroSpan,
   createAvroWriter,
+  EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
   openAvroContainer,
   readAvroFile,
+  replaceEncodedString,
 } from '../../../src/avro/container.ts';
 import { CorruptFileError, UnsupportedError } from '../../../src/errors.ts';
 import { impalaFixtures, walk } from '../../helpers/paths.ts';
@@ -430,5 +434,84 @@ describe('Avro object container files', requireFixtures(), () => {
       plain[p0!.start] = 8;
       await assertBothFail(plain, CorruptFileError, 'x.avro: Avro block 0 ends inside record 3 of 4');
     });
+  });
+});
+
+describe('projected decoding', () => {
+  async function projected(bytes: Uint8Array, projection: AvroProjection): Promise<AvroRecord[]> {
+    const reader = await openAvroContainer(chunked(bytes, [4096]), 'p.avro', { projection });
+    const out: AvroRecord[] = [];
+    for await (const r of reader.records()) out.push(r);
+    return out;
+  }
+
+  it('decodes just the fields asked for, skipping every other type in between', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => sampleRecord(i));
+    const bytes = encodeAvroFile({ meta: syntheticMeta('deflate'), sync: SYNC }, records, {
+      blockRecords: 7,
+    });
+    const names = SCHEMA.fields.map((f) => f.name);
+    for (const keep of [...names.map((n) => [n]), ['path', 'again'], ['id', 'bounds', 'kind'], []]) {
+      const got = await projected(bytes, Object.fromEntries(keep.map((k) => [k, true as const])));
+      assert.deepEqual(
+        got,
+        records.map((r) => Object.fromEntries(keep.map((k) => [k, r[k]]))),
+        keep.join(','),
+      );
+    }
+  });
+
+  it('projects nested records, through unions, as a manifest presence check reads entries', async () => {
+    const file = readFileSync(new URL('../../golden/manifest.avro', import.meta.url));
+    const whole = readAvroFile(file, 'manifest.avro').records;
+    const got = await projected(file, {
+      status: true,
+      data_file: { file_path: true, file_size_in_bytes: true, content: true },
+    });
+    assert.ok(whole.length > 0);
+    assert.deepEqual(
+      got,
+      whole.map((e) => {
+        const df = e.data_file as AvroRecord;
+        return {
+          status: e.status,
+          data_file: {
+            content: df.content,
+            file_path: df.file_path,
+            file_size_in_bytes: df.file_size_in_bytes,
+          },
+        };
+      }),
+    );
+  });
+});
+
+describe('records with their bytes', () => {
+  it('replacing one string in place encodes what decoding, changing and encoding again does', async () => {
+    const records = Array.from({ length: 30 }, (_, i) => sampleRecord(i));
+    const bytes = encodeAvroFile({ meta: syntheticMeta('deflate'), sync: SYNC }, records, {
+      blockRecords: 4,
+    });
+    const reader = await openAvroContainer(chunked(bytes, [100, 4096]), 's.avro', {
+      projection: { path: 'span', kind: true },
+    });
+    const spliced: EncodedRecord[] = [];
+    for await (const { record, bytes: b, offset } of reader.encodedRecords()) {
+      const span = record.path as unknown as AvroSpan;
+      assert.ok(span instanceof AvroSpan);
+      const longer = `/dr/site/${String(span.value)}-ü`;
+      spliced.push(
+        new EncodedRecord(replaceEncodedString(b, span.start - offset, span.end - offset, longer)),
+      );
+    }
+    const header = { meta: syntheticMeta('deflate'), sync: SYNC };
+    const expected = encodeAvroFile(
+      header,
+      records.map((r) => ({ ...r, path: `/dr/site/${String(r.path)}-ü` })),
+      { blockRecords: 4 },
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const c of encodeAvroStream(header, spliced, { blockRecords: 4 })) chunks.push(c);
+    assert.ok(Buffer.concat(chunks).equals(expected));
   });
 });

@@ -75,6 +75,33 @@ describe('path mapping', () => {
     assert.throws(() => new PathMapper([{ source: '/a', target: '/b/../c' }]), InvalidPathError);
   });
 
+  it('maps the files of one directory alike, however often, and the edge cases as the rules say', () => {
+    const m = new PathMapper([
+      { source: 'hdfs://nn:8020/wh', target: '/dr/wh/' },
+      { source: 'hdfs://nn/wh/t/data/special.parquet', target: '/elsewhere/special.parquet' },
+      { source: 's3a://b', target: '/' },
+    ]);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(m.map('hdfs://nn/wh/t/data/a.parquet'), '/dr/wh/t/data/a.parquet');
+      assert.equal(m.map('hdfs://nn:8020/wh/t/data//b.parquet'), '/dr/wh/t/data/b.parquet');
+      assert.equal(m.map('hdfs://nn/wh/t/data/special.parquet'), '/elsewhere/special.parquet');
+      assert.equal(m.map('hdfs://nn/wh/x.avro'), '/dr/wh/x.avro');
+      assert.equal(m.map('hdfs://nn/wh/t/data/'), '/dr/wh/t/data/');
+      assert.equal(m.map('s3://b/k.avro'), '/k.avro');
+      assert.equal(m.map('s3://b/d/k.avro'), '/d/k.avro');
+      assert.throws(() => m.map('hdfs://nn/wh/t/data/..'), InvalidPathError);
+      assert.throws(() => m.map('hdfs://nn/wh/t/../data/a.parquet'), InvalidPathError);
+      assert.throws(() => m.map('hdfs://other/wh/t/a.parquet'), UnmappedPathError);
+      assert.equal(m.maps('hdfs://nn/wh/t/data/a.parquet'), true);
+      assert.equal(m.maps('hdfs://other/wh/t/a.parquet'), false);
+    }
+    const lax = new PathMapper([{ source: '/a', target: '/b' }], { allowUnmapped: true });
+    for (let round = 0; round < 2; round++) {
+      assert.equal(lax.map('/c/x'), '/c/x');
+      assert.equal(lax.map('/a/x'), '/b/x');
+    }
+  });
+
   it('parses SRC=DST rules', () => {
     assert.deepEqual(parseMappingRule('hdfs://nn/wh=/ifs/dr/wh'), {
       source: 'hdfs://nn/wh',
