@@ -290,6 +290,36 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     }
   });
 
+  it('lets the metastore create no directory where the table location holds nothing (a replica still empty)', async () => {
+    const base = scratchDir('hive-nodir');
+    const tableLocation = path.join(base, 'replica', 'db', 't');
+    const metadataDir = path.join(base, 'dr', 'metadata');
+    const warnings: string[] = [];
+    const catalog = await open(hive3Uri!, { onWarning: (m) => warnings.push(m) });
+    try {
+      const doc = JSON.stringify({
+        'format-version': 2,
+        'table-uuid': '5f4e0c2a-0000-4000-8000-000000000002',
+        location: tableLocation,
+        'current-schema-id': 0,
+        schemas: [
+          { 'schema-id': 0, type: 'struct', fields: [{ id: 1, name: 'id', required: false, type: 'long' }] },
+        ],
+      });
+      const id = { namespace: [freshDb()], name: 't' };
+      const location = path.join(metadataDir, '00000-a.metadata.json');
+      await catalog.commitTable(id, undefined, location, new TextEncoder().encode(doc));
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, location);
+      assert.equal(existsSync(tableLocation), false, 'no directory made in the replica');
+      assert.ok(
+        warnings.some((w) => w.includes(tableLocation)),
+        'the substitution is reported',
+      );
+    } finally {
+      await catalog.close();
+    }
+  });
+
   it('reconnects after a broken connection, and skips a dead first address', async () => {
     const r = await relay(hivePort());
     const dead = await freePort();

@@ -293,7 +293,7 @@ export class HiveCatalog implements Catalog {
             );
           }
           await this.#create(
-            newHiveTable(db, name, this.#user(), metadata, newMetadataLocation),
+            newHiveTable(db, name, this.#user(), metadata, newMetadataLocation, sdLocation),
             fq,
             newMetadataLocation,
           );

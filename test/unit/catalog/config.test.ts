@@ -141,11 +141,11 @@ catalogs:
           ...noEnv,
           source: 'a.yaml',
         }),
-      "a.yaml: catalog.dr.type: unsupported catalog type 'rest' (expected sql, jdbc, hadoop or file)",
+      "a.yaml: catalog.dr.type: unsupported catalog type 'rest' (expected sql, jdbc, hadoop, file or hive)",
     );
     configError(
       () => parseCatalogsConfig('catalog:\n  dr:\n    warehouse: /wh\n', noEnv),
-      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop or file)',
+      'catalog config: catalog.dr.type: required (sql, jdbc, hadoop, file or hive)',
     );
     configError(
       () => parseCatalogsConfig('catalogs:\n  dr:\n    type: hadoop\n    warehouse: rel/wh\n', noEnv),
