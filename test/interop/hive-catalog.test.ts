@@ -192,6 +192,50 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     assert.match(gone.stderr, /no Hive Metastore answered/);
   });
 
+  it('CLI: add-files --create registers replicated Parquet files in a metastore table; a rerun is up to date', async () => {
+    const site = sampleSite('hive-add-files');
+    const land = path.join(site.table, 'data');
+    const sums = checksums(site.replica);
+    const db = freshDb();
+    const args = [
+      'add-files',
+      '--catalog-type',
+      'hive',
+      '--catalog-uri',
+      hive3Uri!,
+      '--warehouse',
+      site.dr,
+      '--database',
+      db,
+      '--table',
+      'landed',
+      '--replicated-path',
+      land,
+      '--exclude',
+      '**/*-deletes.parquet',
+      '--create',
+      '--settle',
+      '0',
+      '--json',
+    ];
+    const first = runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.json?.status, 'committed');
+    assert.ok(Number(first.json?.filesAdded) > 0);
+    const catalog = await open(hive3Uri!);
+    try {
+      const id = { namespace: [db], name: 'landed' };
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, first.json?.metadataLocation);
+      const again = runCli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.json?.status, 'up-to-date');
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, first.json?.metadataLocation);
+    } finally {
+      await catalog.close();
+    }
+    assert.deepEqual(checksums(site.replica), sums, 'the landing area is byte-identical');
+  });
+
   it('refuses a commit when another writer committed between our load and our swap (exit 5); the table keeps theirs', async () => {
     const { site, release } = heldBackSite('hive-conflict');
     const id = { namespace: [freshDb()], name: 'orders' };
