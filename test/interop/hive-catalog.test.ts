@@ -81,9 +81,18 @@ function interposed(
   });
 }
 
-/** A TCP relay to the metastore whose connections a test can cut. */
-async function relay(to: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+/**
+ * A TCP relay to the metastore whose connections a test can cut. With `loseReplyTo`, the first
+ * reply to that method never arrives: the call reaches the server, then the client's connection
+ * is cut (a reply lost on the way back).
+ */
+async function relay(
+  to: number,
+  loseReplyTo?: string,
+): Promise<{ port: number; cut(): void; close(): Promise<void>; lost(): boolean }> {
   const sockets = new Set<net.Socket>();
+  let armed = loseReplyTo !== undefined;
+  let lost = false;
   const srv = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: to });
     for (const s of [client, upstream]) {
@@ -91,11 +100,30 @@ async function relay(to: number): Promise<{ port: number; cut(): void; close(): 
       s.on('error', () => {});
       s.on('close', () => sockets.delete(s));
     }
-    client.pipe(upstream).pipe(client);
+    let awaiting = false;
+    client.on('data', (d: Buffer) => {
+      if (armed && d.includes(loseReplyTo!)) {
+        armed = false;
+        awaiting = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (awaiting) {
+        lost = true;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return {
     port: (srv.address() as net.AddressInfo).port,
+    lost: () => lost,
     cut: () => {
       for (const s of sockets) s.destroy();
     },
@@ -361,6 +389,27 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
       );
     } finally {
       await catalog.close();
+    }
+  });
+
+  it('settles a commit whose reply was lost by reading the table again: it stands, the file is kept', async () => {
+    const { site, release } = heldBackSite('hive-lost-reply');
+    const id = { namespace: [freshDb()], name: 'orders' };
+    const r = await relay(hivePort(), 'alter_table_with_environment_context');
+    const catalog = await open(`thrift://127.0.0.1:${r.port}`, { retryDelayMs: 100 });
+    try {
+      const first = await syncTable(syncOptions(site, id, catalog));
+      assert.equal(first.status, 'committed');
+      release();
+      const second = await syncTable(syncOptions(site, id, catalog));
+      assert.ok(r.lost(), 'the alter reply was lost');
+      assert.equal(second.status, 'committed');
+      const location = (await catalog.loadTable(id))?.metadataLocation;
+      assert.equal(location, second.metadataLocation);
+      assert.ok(location && existsSync(location));
+    } finally {
+      await catalog.close();
+      await r.close();
     }
   });
 
