@@ -296,6 +296,51 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     }
   });
 
+  it('CLI: a table lock held by another client exits 5 after lock-timeout-ms, naming the lock', async () => {
+    const site = sampleSite('hive-cli-lock');
+    const db = freshDb();
+    const config = path.join(site.base, 'catalogs.yaml');
+    writeFileSync(
+      config,
+      `catalog:\n  dr:\n    type: hive\n    uri: ${hive3Uri}\n    warehouse: ${site.dr}\n    iceberg.hive.lock-timeout-ms: 1000\n`,
+    );
+    const other = new MetastoreClient(parseMetastoreUris(hive3Uri!));
+    try {
+      const held = (await other.call(
+        M.lock,
+        {
+          rqst: {
+            component: [
+              { type: LockType.EXCLUSIVE, level: LockLevel.TABLE, dbname: db, tablename: 'orders' },
+            ],
+            user: 'someone-else',
+            hostname: 'elsewhere',
+          },
+        },
+        { retry: false },
+      )) as { lockid: bigint; state: number };
+      assert.equal(held.state, LockState.ACQUIRED);
+      const run = runCli([
+        'sync',
+        '--config',
+        config,
+        '--database',
+        db,
+        '--table',
+        'orders',
+        '--table-location',
+        site.table,
+        '--map',
+        `${sampleSourcePrefix}=${site.replica}`,
+      ]);
+      assert.equal(run.code, ExitCode.CONFLICT, run.stderr);
+      assert.match(run.stderr, /lock is held by another client; not acquired within 1000 ms/);
+      await other.call(M.unlock, { rqst: { lockid: held.lockid } }, { retry: false });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('lets one of two of our syncs at once win cleanly; the other reports a conflict', async () => {
     const site = sampleSite('hive-two');
     const id = { namespace: [freshDb()], name: 'orders' };
