@@ -333,9 +333,11 @@ export class HiveCatalog implements Catalog {
     const storageFor = this.#options.storageFor;
     try {
       const storage = storageFor?.(tableLocation);
-      if (storage) for await (const _ of storage.list(tableLocation)) return tableLocation;
+      if (storage)
+        for await (const _ of storage.list(tableLocation, { recursive: true })) return tableLocation;
     } catch {
       // absent, or on a storage we cannot list: not a directory we may let the metastore create
+      // (the listing is lazy: the first file found ends it)
     }
     const metadataDir = metadataLocation.slice(0, metadataLocation.lastIndexOf('/'));
     this.#options.onWarning?.(
