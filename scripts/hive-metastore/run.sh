@@ -47,7 +47,6 @@ metastore.expression.proxy org.apache.hadoop.hive.metastore.DefaultPartitionExpr
 metastore.task.threads.always org.apache.hadoop.hive.metastore.events.EventCleanerTask
 metastore.event.db.notification.api.auth false
 hive.metastore.event.db.notification.api.auth false
-metastore.stats.autogather false
 PROPS
   cat >"$1/log4j2.properties" <<LOG
 status = WARN

@@ -1,6 +1,6 @@
 /**
  * Catalogs: the {@link Catalog} contract, the catalog types of the registry (SQL for
- * JdbcCatalog/PyIceberg, Hadoop, REST), their configuration, and {@link createCatalog} to open one.
+ * JdbcCatalog/PyIceberg, Hadoop, REST, Glue, Hive Metastore), their configuration, and {@link createCatalog} to open one.
  */
 export type { Catalog, LoadedTable, TableIdentifier } from './catalog.ts';
 export { formatIdentifier, parseIdentifier, validateIdentifier, validateNamespace } from './catalog.ts';
@@ -20,6 +20,14 @@ export type { GlueCatalogOptions } from './glue/index.ts';
 export { GlueCatalog, glueCatalogType } from './glue/index.ts';
 export type { HadoopCatalogOptions, HadoopLoadedTable } from './hadoop/index.ts';
 export { HadoopCatalog, hadoopCatalogType, metadataFileVersion, VERSION_HINT } from './hadoop/index.ts';
+export type {
+  HiveCatalogConfig,
+  HiveCatalogOptions,
+  MetastoreAddress,
+  MetastoreCapabilities,
+  MetastoreClientOptions,
+} from './hive/index.ts';
+export { HiveCatalog, hiveCatalogType, parseMetastoreUris } from './hive/index.ts';
 export {
   CATALOG_TYPES,
   type CreateCatalogOptions,

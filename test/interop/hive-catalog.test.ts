@@ -81,9 +81,18 @@ function interposed(
   });
 }
 
-/** A TCP relay to the metastore whose connections a test can cut. */
-async function relay(to: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+/**
+ * A TCP relay to the metastore whose connections a test can cut. With `loseReplyTo`, the first
+ * reply to that method never arrives: the call reaches the server, then the client's connection
+ * is cut (a reply lost on the way back).
+ */
+async function relay(
+  to: number,
+  loseReplyTo?: string,
+): Promise<{ port: number; cut(): void; close(): Promise<void>; lost(): boolean }> {
   const sockets = new Set<net.Socket>();
+  let armed = loseReplyTo !== undefined;
+  let lost = false;
   const srv = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: to });
     for (const s of [client, upstream]) {
@@ -91,11 +100,30 @@ async function relay(to: number): Promise<{ port: number; cut(): void; close(): 
       s.on('error', () => {});
       s.on('close', () => sockets.delete(s));
     }
-    client.pipe(upstream).pipe(client);
+    let awaiting = false;
+    client.on('data', (d: Buffer) => {
+      if (armed && d.includes(loseReplyTo!)) {
+        armed = false;
+        awaiting = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (awaiting) {
+        lost = true;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return {
     port: (srv.address() as net.AddressInfo).port,
+    lost: () => lost,
     cut: () => {
       for (const s of sockets) s.destroy();
     },
@@ -192,6 +220,50 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     assert.match(gone.stderr, /no Hive Metastore answered/);
   });
 
+  it('CLI: add-files --create registers replicated Parquet files in a metastore table; a rerun is up to date', async () => {
+    const site = sampleSite('hive-add-files');
+    const land = path.join(site.table, 'data');
+    const sums = checksums(site.replica);
+    const db = freshDb();
+    const args = [
+      'add-files',
+      '--catalog-type',
+      'hive',
+      '--catalog-uri',
+      hive3Uri!,
+      '--warehouse',
+      site.dr,
+      '--database',
+      db,
+      '--table',
+      'landed',
+      '--replicated-path',
+      land,
+      '--exclude',
+      '**/*-deletes.parquet',
+      '--create',
+      '--settle',
+      '0',
+      '--json',
+    ];
+    const first = runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.json?.status, 'committed');
+    assert.ok(Number(first.json?.filesAdded) > 0);
+    const catalog = await open(hive3Uri!);
+    try {
+      const id = { namespace: [db], name: 'landed' };
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, first.json?.metadataLocation);
+      const again = runCli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.json?.status, 'up-to-date');
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, first.json?.metadataLocation);
+    } finally {
+      await catalog.close();
+    }
+    assert.deepEqual(checksums(site.replica), sums, 'the landing area is byte-identical');
+  });
+
   it('refuses a commit when another writer committed between our load and our swap (exit 5); the table keeps theirs', async () => {
     const { site, release } = heldBackSite('hive-conflict');
     const id = { namespace: [freshDb()], name: 'orders' };
@@ -221,6 +293,51 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     } finally {
       await ours.close();
       await theirs.close();
+    }
+  });
+
+  it('CLI: a table lock held by another client exits 5 after lock-timeout-ms, naming the lock', async () => {
+    const site = sampleSite('hive-cli-lock');
+    const db = freshDb();
+    const config = path.join(site.base, 'catalogs.yaml');
+    writeFileSync(
+      config,
+      `catalog:\n  dr:\n    type: hive\n    uri: ${hive3Uri}\n    warehouse: ${site.dr}\n    iceberg.hive.lock-timeout-ms: 1000\n`,
+    );
+    const other = new MetastoreClient(parseMetastoreUris(hive3Uri!));
+    try {
+      const held = (await other.call(
+        M.lock,
+        {
+          rqst: {
+            component: [
+              { type: LockType.EXCLUSIVE, level: LockLevel.TABLE, dbname: db, tablename: 'orders' },
+            ],
+            user: 'someone-else',
+            hostname: 'elsewhere',
+          },
+        },
+        { retry: false },
+      )) as { lockid: bigint; state: number };
+      assert.equal(held.state, LockState.ACQUIRED);
+      const run = runCli([
+        'sync',
+        '--config',
+        config,
+        '--database',
+        db,
+        '--table',
+        'orders',
+        '--table-location',
+        site.table,
+        '--map',
+        `${sampleSourcePrefix}=${site.replica}`,
+      ]);
+      assert.equal(run.code, ExitCode.CONFLICT, run.stderr);
+      assert.match(run.stderr, /lock is held by another client; not acquired within 1000 ms/);
+      await other.call(M.unlock, { rqst: { lockid: held.lockid } }, { retry: false });
+    } finally {
+      await other.close();
     }
   });
 
@@ -287,6 +404,57 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
     } finally {
       await catalog.close();
       await other.close();
+    }
+  });
+
+  it('lets the metastore create no directory where the table location holds nothing (a replica still empty)', async () => {
+    const base = scratchDir('hive-nodir');
+    const tableLocation = path.join(base, 'replica', 'db', 't');
+    const metadataDir = path.join(base, 'dr', 'metadata');
+    const warnings: string[] = [];
+    const catalog = await open(hive3Uri!, { onWarning: (m) => warnings.push(m) });
+    try {
+      const doc = JSON.stringify({
+        'format-version': 2,
+        'table-uuid': '5f4e0c2a-0000-4000-8000-000000000002',
+        location: tableLocation,
+        'current-schema-id': 0,
+        schemas: [
+          { 'schema-id': 0, type: 'struct', fields: [{ id: 1, name: 'id', required: false, type: 'long' }] },
+        ],
+      });
+      const id = { namespace: [freshDb()], name: 't' };
+      const location = path.join(metadataDir, '00000-a.metadata.json');
+      await catalog.commitTable(id, undefined, location, new TextEncoder().encode(doc));
+      assert.equal((await catalog.loadTable(id))?.metadataLocation, location);
+      assert.equal(existsSync(tableLocation), false, 'no directory made in the replica');
+      assert.ok(
+        warnings.some((w) => w.includes(tableLocation)),
+        'the substitution is reported',
+      );
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('settles a commit whose reply was lost by reading the table again: it stands, the file is kept', async () => {
+    const { site, release } = heldBackSite('hive-lost-reply');
+    const id = { namespace: [freshDb()], name: 'orders' };
+    const r = await relay(hivePort(), 'alter_table_with_environment_context');
+    const catalog = await open(`thrift://127.0.0.1:${r.port}`, { retryDelayMs: 100 });
+    try {
+      const first = await syncTable(syncOptions(site, id, catalog));
+      assert.equal(first.status, 'committed');
+      release();
+      const second = await syncTable(syncOptions(site, id, catalog));
+      assert.ok(r.lost(), 'the alter reply was lost');
+      assert.equal(second.status, 'committed');
+      const location = (await catalog.loadTable(id))?.metadataLocation;
+      assert.equal(location, second.metadataLocation);
+      assert.ok(location && existsSync(location));
+    } finally {
+      await catalog.close();
+      await r.close();
     }
   });
 

@@ -10,7 +10,7 @@
  *    WAITING, bounded by `lock-timeout-ms`; a `heartbeat` while it is held);
  * 3. under the lock, read the table again and require `metadata_location` = the expected
  *    location (else CommitConflictError: another writer committed);
- * 4. `create_table` (registration) or `alter_table_with_environment_context`; on 4.x the alter
+ * 4. `create_table_with_environment_context` (registration) or `alter_table_with_environment_context`; on 4.x the alter
  *    also carries Hive's own compare-and-set (`expected_parameter_key/value` on
  *    `metadata_location`), so that a writer that does not take the lock (Java with
  *    `iceberg.engine.hive.lock-enabled=false`) cannot be overwritten either;
@@ -293,7 +293,7 @@ export class HiveCatalog implements Catalog {
             );
           }
           await this.#create(
-            newHiveTable(db, name, this.#user(), metadata, newMetadataLocation),
+            newHiveTable(db, name, this.#user(), metadata, newMetadataLocation, sdLocation),
             fq,
             newMetadataLocation,
           );
@@ -333,9 +333,11 @@ export class HiveCatalog implements Catalog {
     const storageFor = this.#options.storageFor;
     try {
       const storage = storageFor?.(tableLocation);
-      if (storage) for await (const _ of storage.list(tableLocation)) return tableLocation;
+      if (storage)
+        for await (const _ of storage.list(tableLocation, { recursive: true })) return tableLocation;
     } catch {
       // absent, or on a storage we cannot list: not a directory we may let the metastore create
+      // (the listing is lazy: the first file found ends it)
     }
     const metadataDir = metadataLocation.slice(0, metadataLocation.lastIndexOf('/'));
     this.#options.onWarning?.(
@@ -355,7 +357,13 @@ export class HiveCatalog implements Catalog {
 
   async #create(table: HiveTable, fq: string, location: string): Promise<void> {
     try {
-      await this.#client.call(M.createTable, { tbl: table }, { retry: false });
+      // DO_NOT_UPDATE_STATS: else the metastore lists every file under the table's location
+      // (the replica) to count them; Iceberg keeps its own statistics.
+      await this.#client.call(
+        M.createTableWithEnvironmentContext,
+        { tbl: table, environment_context: { properties: { [DO_NOT_UPDATE_STATS]: 'true' } } },
+        { retry: false },
+      );
     } catch (err) {
       if (err instanceof MetastoreException && err.kind === 'AlreadyExistsException') {
         throw new CommitConflictError(`${fq}: already registered (${err.message})`);

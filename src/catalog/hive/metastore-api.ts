@@ -145,12 +145,15 @@ export const M = {
     { struct: GetTableResult },
     ['MetaException', 'NoSuchObjectException'],
   ),
-  createTable: method('create_table', [[1, 'tbl', { struct: Table }]], undefined, [
-    'AlreadyExistsException',
-    'InvalidObjectException',
-    'MetaException',
-    'NoSuchObjectException',
-  ]),
+  createTableWithEnvironmentContext: method(
+    'create_table_with_environment_context',
+    [
+      [1, 'tbl', { struct: Table }],
+      [2, 'environment_context', { struct: EnvironmentContext }],
+    ],
+    undefined,
+    ['AlreadyExistsException', 'InvalidObjectException', 'MetaException', 'NoSuchObjectException'],
+  ),
   dropTable: method(
     'drop_table',
     [
