@@ -36,3 +36,25 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * `p`, or a rejection with the signal's reason as soon as `signal` aborts: for SDK calls that take
+ * no signal (the call is left to finish, its result dropped).
+ */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -22,7 +22,6 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import {
-  AlreadyExistsError,
   CatalogDivergedError,
   CommitConflictError,
   ConfigError,
@@ -38,6 +37,7 @@ import {
   validateIdentifier,
   validateNamespace,
 } from '../catalog.ts';
+import { writeMetadataOnce } from '../metadata-file.ts';
 import { certainlyRefused, glueError, glueErrorName } from './errors.ts';
 import { glueShapeOf, glueTableInput, isIcebergTable, METADATA_LOCATION } from './table-input.ts';
 
@@ -64,12 +64,6 @@ export interface GlueCatalogOptions {
 /** Glue stores names lower-cased and at most 255 characters long (databases 252, as Java checks). */
 const MAX_DATABASE = 252;
 const MAX_TABLE = 255;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** The Glue Data Catalog as a {@link Catalog}. */
 export class GlueCatalog implements Catalog {
@@ -432,15 +426,7 @@ export class GlueCatalog implements Catalog {
   /** Writes the metadata file; resolves true if this call created it. */
   async #writeMetadata(location: string, bytes: Uint8Array): Promise<boolean> {
     if (!this.#storageFor) throw new ConfigError(`catalog '${this.name}': no storage to write ${location}`);
-    const storage = this.#storageFor(location);
-    try {
-      await storage.write(location, bytes, { ifNotExists: true });
-      return true;
-    } catch (err) {
-      // A retry after a crash finds its own file: accept it only if identical.
-      if (err instanceof AlreadyExistsError && sameBytes(await storage.read(location), bytes)) return false;
-      throw err;
-    }
+    return writeMetadataOnce(this.#storageFor(location), location, bytes);
   }
 
   /** The bytes of a file the engine wrote itself, for the Glue table's columns (none when unreadable). */

@@ -23,7 +23,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../../errors.ts';
-import { abortableSleep, abortedError, throwIfAborted } from '../../util/abort.ts';
+import { abortableSleep, abortedError, raceAbort, throwIfAborted } from '../../util/abort.ts';
 import { redactUrl } from '../../util/redact.ts';
 import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 import { Watchdog, watched } from '../watchdog.ts';
@@ -574,24 +574,6 @@ async function collect(body: NodeJS.ReadableStream | undefined, w: Watchdog): Pr
   return Object.getPrototypeOf(out) === Uint8Array.prototype
     ? out
     : new Uint8Array(out.buffer, out.byteOffset, out.length);
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** A directory entry of an account with a hierarchical namespace, as the Blob API shows it. */

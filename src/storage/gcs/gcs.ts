@@ -19,7 +19,7 @@ import {
   PermissionDeniedError,
   StorageError,
 } from '../../errors.ts';
-import { abortableSleep, abortedError, throwIfAborted } from '../../util/abort.ts';
+import { abortableSleep, abortedError, raceAbort, throwIfAborted } from '../../util/abort.ts';
 import { redactUrl } from '../../util/redact.ts';
 import type { ByteRange, CallOptions, FileInfo, ListOptions, Storage, WriteOptions } from '../storage.ts';
 import { Watchdog, watched } from '../watchdog.ts';
@@ -596,24 +596,6 @@ async function* singleGen(data: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 function single(data: Uint8Array): AsyncIterator<Uint8Array> {
   return singleGen(data);
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -5,14 +5,13 @@
  * nothing; the replica is byte-identical after every run; secrets never appear in the output.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetDatabaseCommand, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { parquetWriteBuffer } from 'hyparquet-writer';
-import { cliBin, envWithout, runCli } from '../../helpers/cli.ts';
+import { envWithout, runCli, runCliAsync } from '../../helpers/cli.ts';
 import { glueEndpoint, glueEnv, glueSkipReason, glueTestClient, uniqueDatabase } from '../../helpers/glue.ts';
+import { writeDataFile } from '../../helpers/parquet-files.ts';
 import { scratchDir } from '../../helpers/paths.ts';
 import { requireServer } from '../../helpers/requires.ts';
 import { sampleSite, sampleSourcePrefix } from '../../helpers/sample-site.ts';
@@ -36,30 +35,6 @@ function tableArgs(site: ReturnType<typeof sampleSite>, db: string): string[] {
     '--metadata-root',
     path.join(site.dr, db, 'orders', 'metadata'),
   ];
-}
-
-function parquet(file: string, ids: bigint[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const bytes = parquetWriteBuffer({ columnData: [{ name: 'id', data: ids, type: 'INT64' }] });
-  writeFileSync(file, new Uint8Array(bytes));
-  const past = new Date(Date.now() - 3_600_000);
-  utimesSync(file, past, past);
-}
-
-function runCliAsync(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe('iceberg-sync with a Glue catalog', requireServer('Glue emulator', glueSkipReason), () => {
@@ -198,7 +173,7 @@ describe('iceberg-sync with a Glue catalog', requireServer('Glue emulator', glue
     const base = scratchDir('cli-glue-addfiles');
     const data = path.join(base, 'replica', 'clicks');
     const db = uniqueDatabase('web');
-    parquet(path.join(data, 'a.parquet'), [1n, 2n]);
+    writeDataFile(path.join(data, 'a.parquet'), [1n, 2n], { notes: false });
     const common = [
       '--catalog-type',
       'glue',
@@ -221,7 +196,7 @@ describe('iceberg-sync with a Glue catalog', requireServer('Glue emulator', glue
     const first = await location(db, 'clicks');
     assert.ok(first && existsSync(first), String(first));
     assert.deepEqual(treeChanges(replica, treeDigest(data)), []);
-    parquet(path.join(data, 'b.parquet'), [3n]);
+    writeDataFile(path.join(data, 'b.parquet'), [3n], { notes: false });
     const appended = runCli(['add-files', ...common, '--json'], awsEnv());
     assert.equal(appended.code, 0, appended.stderr);
     assert.equal(appended.json?.filesAdded, 1);
