@@ -14,7 +14,10 @@ fi
 stop_postgres() { :; }
 if [ -n "$_pg_bin" ]; then
   _pg_dir="$(mktemp -d /tmp/imsync-pg.XXXXXX)"
-  _pg_port="${IMSYNC_PG_PORT:-55432}"
+  # A free loopback port (IMSYNC_PG_PORT to choose one): a server left by another run on a fixed
+  # port would otherwise make this one fail to bind.
+  _pg_port="${IMSYNC_PG_PORT:-$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})' 2>/dev/null ||
+    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo 55432)}"
   _pg_run() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
   [ "$(id -u)" = 0 ] && chown postgres "$_pg_dir"
   if _pg_run "'$_pg_bin/initdb' -D '$_pg_dir/data' -U postgres -A trust >'$_pg_dir/initdb.log' 2>&1" &&
