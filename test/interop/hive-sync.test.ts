@@ -25,11 +25,10 @@ import {
   ALL_ENGINES,
   type GeneratedManifest,
   generateFixtures,
-  type ReadResult,
   readTables,
   type TableRead,
 } from './harness.ts';
-import { assertSameReads, interopSkipReason } from './helpers.ts';
+import { assertSameReads, interopSkipReason, readsByName } from './helpers.ts';
 
 const interopSkip = interopSkipReason();
 const hive3 = requireServer('Hive Metastore 3.1', hiveSkipReason(3));
@@ -40,10 +39,6 @@ const genDir = path.join(work, 'gen-hive');
 const base = path.join(work, 'hive');
 const replica = path.join(base, 'replica');
 const router = new StorageRouter();
-
-function byName(result: ReadResult): Map<string, TableRead> {
-  return new Map(result.tables.map((t) => [t.name, t]));
-}
 
 const open = (uri: string) =>
   HiveCatalog.open({ name: 'dr', addresses: parseMetastoreUris(uri), storageFor: router.resolver });
@@ -65,7 +60,7 @@ describe('rewrite-mode sync into Hive Metastores, read by Spark and PyIceberg', 
 
   before(async () => {
     manifest = await generateFixtures(genDir);
-    source = byName(
+    source = readsByName(
       await readTables({
         tables: manifest.tables.map((t) => ({ name: t.name, metadata: t.currentMetadata })),
       }),
@@ -112,7 +107,7 @@ describe('rewrite-mode sync into Hive Metastores, read by Spark and PyIceberg', 
     } finally {
       await catalog.close();
     }
-    const result = byName(await readTables({ tables: requests, engines: ['spark', 'pyiceberg'] }));
+    const result = readsByName(await readTables({ tables: requests, engines: ['spark', 'pyiceberg'] }));
     let same = 0;
     for (const g of manifest.tables) {
       const read = result.get(g.name)!;
@@ -190,7 +185,7 @@ describe('rewrite-mode sync into Hive Metastores, read by Spark and PyIceberg', 
     } finally {
       await catalog.close();
     }
-    const result = byName(await readTables({ tables: requests, engines: ['spark', 'pyiceberg'] }));
+    const result = readsByName(await readTables({ tables: requests, engines: ['spark', 'pyiceberg'] }));
     for (const name of names) {
       for (const engine of ['spark', 'pyiceberg'] as const)
         assertSameReads(t, engine, source.get(name)!, result.get(name)!);
@@ -220,7 +215,7 @@ describe('rewrite-mode sync into Hive Metastores, read by Spark and PyIceberg', 
     } finally {
       await catalog.close();
     }
-    const result = byName(await readTables({ tables: requests }));
+    const result = readsByName(await readTables({ tables: requests }));
     let same = 0;
     for (const g of manifest.tables) {
       for (const engine of ALL_ENGINES) {
