@@ -10,16 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import {
-  type AvroRecord,
-  AvroSpan,
-  EncodedRecord,
-  encodeAvroFile,
-  encodeAvroStream,
-  openAvroContainer,
-  readAvroFile,
-  recordBytesDecoder,
-} from '../avro/container.ts';
+import { encodeAvroFile, readAvroFile } from '../avro/container.ts';
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
 import {
   CorruptFileError,
@@ -44,7 +35,6 @@ import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/storage.ts';
 import { stateDir } from '../table/checkpoint.ts';
-import { HashedStringSet } from '../table/hashed-set.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
 import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
@@ -57,6 +47,12 @@ import {
 import { throwIfAborted } from '../util/abort.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { writeCopyPlan } from './copy-plan.ts';
+import {
+  type ManifestPassContext,
+  type ManifestPassResult,
+  manifestPass,
+  REWRITE_AVRO,
+} from './manifest-pass.ts';
 import { PresenceChecker } from './presence.ts';
 import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
@@ -144,27 +140,6 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
-/**
- * How rewritten manifests and manifest lists are compressed: the source's codec, at zlib's fastest
- * deflate level (a few per cent larger than the default level 6, about three times faster to
- * write; readers need nothing but the codec).
- */
-const REWRITE_AVRO = { deflateLevel: 1 } as const;
-
-/** What the presence check reads of a manifest entry (the metrics maps, most of it, are skipped). */
-const PRESENCE_FIELDS = {
-  status: true,
-  data_file: { content: true, file_path: true, file_size_in_bytes: true },
-} as const;
-
-/** What the rewrite reads of a manifest entry to tell whether it may copy its bytes (see rewriteManifest). */
-const SPLICE_FIELDS = {
-  data_file: { content: true, file_path: 'span', referenced_data_file: true },
-} as const;
-
-/** Manifest entries whose files are checked at once. */
-const PRESENCE_BATCH = 1024;
-
 /** One run of the engine. Not reusable: make a new one per run. */
 class SyncRun {
   readonly opts: SyncTableOptions;
@@ -182,6 +157,8 @@ class SyncRun {
   readonly manifestChecks = new Map<string, Promise<MissingFile[]>>();
   readonly listChecks = new Map<string, Promise<MissingFile[]>>();
   readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
+  /** Manifests this run rewrote while checking them (not reused ones). */
+  readonly rewrittenNow = new Set<string>();
   lastSave = Date.now();
   /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
   readonly symlinks = new Set<string>();
@@ -307,7 +284,10 @@ class SyncRun {
     return r.ok ? [] : [this.missing(source, kind, r.reason!, size, r.actualSize, r.symlink)];
   }
 
-  /** Checks one manifest and every live file it names. */
+  /**
+   * Checks one manifest and every live file it names, writing its rewritten copy in the same pass
+   * (see manifest-pass.ts). A manifest whose files are all there is recorded as rewritten.
+   */
   checkManifest(ref: ManifestRef): Promise<MissingFile[]> {
     const done = this.state.manifests[ref.path];
     if (
@@ -322,43 +302,50 @@ class SyncRun {
         const own = await this.present(ref.path, 'manifest', ref.length);
         if (own.length > 0) return own;
         const target = this.mapper.map(ref.path, { file: ref.path, field: 'manifest_path' });
-        // Streamed block by block: a manifest is never held whole in memory.
-        const out: MissingFile[] = [];
-        const seen = new HashedStringSet(); // by hash: a manifest may name 100,000 files
-        // Checked a batch at a time: the stats of a batch run concurrently, and memory stays bounded.
-        let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
-        const flush = async () => {
-          const results = await this.presence.checkMany(batch.map((b) => ({ path: b.target, size: b.size })));
-          for (const [i, r] of results.entries()) {
-            const b = batch[i]!;
-            if (!r.ok) out.push(this.missing(b.source, b.kind, r.reason!, b.size, r.actualSize, r.symlink));
-          }
-          batch = [];
-        };
+        // A copy a killed run wrote is reused (its files are still checked); a plan writes nothing.
+        const found = this.opts.dryRun ? undefined : await this.existingOutput(ref.path);
+        const outputPath = this.opts.dryRun || found ? undefined : this.outputPathFor(ref.path);
+        let result: ManifestPassResult;
         try {
-          const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
-            projection: PRESENCE_FIELDS,
+          result = await manifestPass(this.passContext(), target, {
+            check: true,
+            ...(outputPath !== undefined ? { outputPath } : {}),
+            rewriteDeletes: false,
           });
-          for await (const entry of reader.records() as AsyncIterable<AvroRecordValue>) {
-            if (Number(entry.status) === 2) continue; // DELETED entries are not part of the snapshot
-            const df = entry.data_file as AvroRecordValue;
-            const p = String(df.file_path);
-            if (!seen.add(p)) continue; // several DVs share one Puffin file
-            const kind = ['data', 'position-deletes', 'equality-deletes'][contentOf(df)] ?? 'data';
-            const mapped = this.mapper.map(p, { file: target, field: 'data_file.file_path' });
-            batch.push({ source: p, target: mapped, kind, size: toBigInt(df.file_size_in_bytes) });
-            if (batch.length >= PRESENCE_BATCH) await flush();
-          }
-          await flush();
         } catch (err) {
           if (err instanceof CorruptFileError) return [this.missing(ref.path, 'manifest', 'unreadable')];
           throw err;
         }
-        return out;
+        if (result.written) this.report.manifestsRewritten++;
+        if (result.missing.length === 0 && !this.opts.dryRun) {
+          const output =
+            result.written && outputPath !== undefined ? { outputPath, ...result.written } : undefined;
+          if (output) this.rewrittenNow.add(ref.path);
+          if (output || found) {
+            this.state.manifests[ref.path] = output ?? {
+              ...(ref.length !== undefined ? { sourceSize: Number(ref.length) } : {}),
+              ...found!,
+            };
+            await this.checkpoint();
+          }
+        }
+        return result.missing;
       });
       this.manifestChecks.set(ref.path, p);
     }
     return p;
+  }
+
+  /** What {@link manifestPass} needs of this run. */
+  passContext(): ManifestPassContext {
+    return {
+      mapper: this.mapper,
+      presence: this.presence,
+      readStream: (path) => this.resolve(path).readStream(path),
+      write: (path, chunks) => this.resolve(path).write(path, chunks),
+      missing: (...args) => this.missing(...args),
+      rewriteEntry: (entry, manifest) => this.rewriteManifestEntry(entry, manifest),
+    };
   }
 
   /** Checks one manifest list and the manifests it names. */
@@ -500,10 +487,14 @@ class SyncRun {
     return (await readParquetFooter(reader, path)).splitOffsets;
   }
 
+  /**
+   * Rewrites a manifest the check did not (one with live delete entries, whose files are rewritten
+   * now that the version is known to be complete) or finds its copy.
+   */
   async rewriteManifest(ref: ManifestRef): Promise<void> {
     const done = this.state.manifests[ref.path];
     if (done) {
-      this.report.manifestsReused++;
+      if (!this.rewrittenNow.has(ref.path)) this.report.manifestsReused++;
       return;
     }
     const found = await this.existingOutput(ref.path);
@@ -516,47 +507,13 @@ class SyncRun {
       return;
     }
     const target = this.mapper.map(ref.path);
-    const reader = await openAvroContainer(this.resolve(target).readStream(target), target, {
-      projection: SPLICE_FIELDS,
-    });
-    const decodeWhole = recordBytesDecoder(reader.header.schema);
-    const context = { file: target, field: 'data_file.file_path' };
-    // An entry whose only path is its data file's (data and equality-delete files) keeps the bytes
-    // of every other field: the path is replaced in place. The others (position deletes and DVs,
-    // whose files, sizes and bounds are rewritten) are decoded whole and encoded again.
-    const rewritten = async function* (this: SyncRun): AsyncGenerator<AvroRecord | EncodedRecord> {
-      for await (const { record, bytes, offset } of reader.encodedRecords()) {
-        const df = record.data_file as AvroRecordValue;
-        const span = df.file_path;
-        if (
-          contentOf(df) !== 1 &&
-          (df.referenced_data_file === null || df.referenced_data_file === undefined) &&
-          span instanceof AvroSpan
-        ) {
-          const mapped = this.mapper.map(String(span.value), context);
-          yield new EncodedRecord(bytes, {
-            start: span.start - offset,
-            end: span.end - offset,
-            value: mapped,
-          });
-          continue;
-        }
-        const entry = decodeWhole(bytes) as AvroRecordValue;
-        await this.rewriteManifestEntry(entry, target);
-        yield entry as AvroRecord;
-      }
-    }.call(this);
-    let outputSize = 0;
-    const chunks = async function* () {
-      for await (const chunk of encodeAvroStream(reader.header, rewritten, REWRITE_AVRO)) {
-        outputSize += chunk.length;
-        yield chunk;
-      }
-    };
     const outputPath = this.outputPathFor(ref.path);
-    // Streamed from the replica through the rewrite into the output, block by block.
-    await this.resolve(outputPath).write(outputPath, chunks());
-    this.state.manifests[ref.path] = { sourceSize: reader.bytesRead, outputPath, outputSize };
+    const { written } = await manifestPass(this.passContext(), target, {
+      check: false,
+      outputPath,
+      rewriteDeletes: true,
+    });
+    this.state.manifests[ref.path] = { ...written!, outputPath };
     this.report.manifestsRewritten++;
     await this.checkpoint();
   }

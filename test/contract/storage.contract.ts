@@ -334,6 +334,18 @@ export function storageContract(h: StorageHarness): void {
       assert.deepEqual(await listAll(s, `${root}/abort-mid`), [], 'no temporary file stays');
     });
 
+    it('rejects a streamed write whose source fails half way, leaving no file', async () => {
+      const p = `${root}/source-fails/out.bin`;
+      const boom = new Error('source failed');
+      async function* failing(): AsyncIterable<Uint8Array> {
+        yield pattern(64 * 1024, 1);
+        throw boom;
+      }
+      await assert.rejects(s.write(p, failing()));
+      assert.equal(await s.stat(p), undefined);
+      assert.deepEqual(await listAll(s, `${root}/source-fails`), [], 'no temporary file stays');
+    });
+
     it('closes, twice without harm', async () => {
       const { storage } = await h.open();
       await storage.close();

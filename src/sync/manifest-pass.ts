@@ -1,0 +1,195 @@
+/**
+ * One streamed pass over a replicated manifest that does, from a single read, what the engine
+ * needs of it: check that the files its live entries name are at the DR site, and write its
+ * rewritten copy. Reading, inflating and decoding a manifest is most of the cost of a full sync,
+ * so a manifest is read once, not once to check and again to rewrite.
+ *
+ * The copy is a function of the manifest's bytes and the mapping, so it is made while checking,
+ * and kept when every file is there. It is given up (nothing is written) when a file is missing,
+ * as it would not be used before a later run checks the manifest again, and at a live
+ * position-delete or deletion-vector entry: its file is rewritten too, which must wait until the
+ * file is known to be complete; such a manifest is copied later by a rewrite-only pass.
+ */
+import {
+  type AvroRecord,
+  AvroSpan,
+  EncodedRecord,
+  encodeAvroStream,
+  openAvroContainer,
+  recordBytesDecoder,
+} from '../avro/container.ts';
+import { type AvroRecordValue, contentOf } from '../iceberg/manifest-views.ts';
+import { HashedStringSet } from '../table/hashed-set.ts';
+import type { PathMapper } from '../table/path-mapping.ts';
+import type { PresenceChecker } from './presence.ts';
+import type { MissingFile } from './report.ts';
+
+/**
+ * How rewritten manifests and manifest lists are compressed: the source's codec, at zlib's fastest
+ * deflate level (a few per cent larger than the default level 6, about three times faster to
+ * write; readers need nothing but the codec).
+ */
+export const REWRITE_AVRO = { deflateLevel: 1 } as const;
+
+/**
+ * What the pass decodes of an entry: enough to check its file and to copy the bytes of an entry
+ * whose only path is its data file's (the metrics maps, most of an entry, are skipped).
+ */
+const PASS_FIELDS = {
+  status: true,
+  data_file: { content: true, file_path: 'span', file_size_in_bytes: true, referenced_data_file: true },
+} as const;
+
+/** Manifest entries whose files are checked at once. */
+const PRESENCE_BATCH = 1024;
+
+const KINDS = ['data', 'position-deletes', 'equality-deletes'] as const;
+
+/** What the pass needs of the run. */
+export interface ManifestPassContext {
+  readonly mapper: PathMapper;
+  readonly presence: PresenceChecker;
+  /** The replicated manifest's bytes, streamed. */
+  readStream(path: string): AsyncIterable<Uint8Array>;
+  /** Writes an output atomically: a failing source leaves no file. */
+  write(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** The report entry of a file not usable at the DR site. */
+  missing(
+    source: string,
+    kind: string,
+    reason: MissingFile['reason'],
+    expected?: bigint,
+    actual?: number,
+    symlink?: string,
+  ): MissingFile;
+  /** Maps the paths of a whole decoded entry in place, rewriting the delete file it names. */
+  rewriteEntry(entry: AvroRecordValue, manifest: string): Promise<void>;
+}
+
+/** What one pass does. */
+export interface ManifestPassOptions {
+  /** Check the files of the live entries. */
+  readonly check: boolean;
+  /** Where to write the rewritten copy; without it, nothing is written. */
+  readonly outputPath?: string;
+  /**
+   * Rewrite the files of live delete entries during the pass (only when they are known to be
+   * complete). Without it, a manifest holding one is not copied (the result has no `written`).
+   */
+  readonly rewriteDeletes: boolean;
+}
+
+/** What one pass found and wrote. */
+export interface ManifestPassResult {
+  /** Files the live entries name that are missing or incomplete (with `check`). */
+  readonly missing: MissingFile[];
+  /** The copy written at `outputPath`, if it was. */
+  readonly written?: { readonly sourceSize: number; readonly outputSize: number };
+}
+
+/** Raised inside the pass to give up its copy; never leaves the module. */
+class CopyGivenUp extends Error {}
+
+function toBigInt(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return undefined;
+}
+
+/**
+ * Reads the manifest at `target` (the replicated copy) once, checking and copying as `options` say.
+ * @throws CorruptFileError for a manifest that cannot be decoded (nothing is written then).
+ */
+export async function manifestPass(
+  ctx: ManifestPassContext,
+  target: string,
+  options: ManifestPassOptions,
+): Promise<ManifestPassResult> {
+  const reader = await openAvroContainer(ctx.readStream(target), target, { projection: PASS_FIELDS });
+  const decodeWhole = recordBytesDecoder(reader.header.schema);
+  const context = { file: target, field: 'data_file.file_path' };
+  const missing: MissingFile[] = [];
+  const seen = new HashedStringSet(); // by hash: a manifest may name 100,000 files; DVs share a Puffin file
+  let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const b = batch;
+    batch = [];
+    const results = await ctx.presence.checkMany(b.map((x) => ({ path: x.target, size: x.size })));
+    for (const [i, r] of results.entries()) {
+      const x = b[i]!;
+      if (!r.ok) missing.push(ctx.missing(x.source, x.kind, r.reason!, x.size, r.actualSize, r.symlink));
+    }
+  };
+  let copying = options.outputPath !== undefined;
+  // Entries whose only path is their data file's (data and equality-delete files) keep the bytes
+  // of every other field: the path is replaced in place. The others (position deletes and DVs,
+  // whose files, sizes and bounds change) are decoded whole and encoded again.
+  const entries = async function* (): AsyncGenerator<EncodedRecord | AvroRecord> {
+    for await (const { record, bytes, offset } of reader.encodedRecords()) {
+      const df = record.data_file as AvroRecordValue;
+      const span = df.file_path as AvroSpan;
+      const path = String(span.value);
+      const content = contentOf(df);
+      const live = Number(record.status) !== 2; // DELETED entries are not part of the snapshot
+      let mapped: string | undefined;
+      if (options.check && live && seen.add(path)) {
+        mapped = ctx.mapper.map(path, context);
+        batch.push({
+          source: path,
+          target: mapped,
+          kind: KINDS[content] ?? 'data',
+          size: toBigInt(df.file_size_in_bytes),
+        });
+        if (batch.length >= PRESENCE_BATCH) {
+          await flush();
+          // The copy of an incomplete manifest would not be used before a later run checks it again.
+          if (missing.length > 0) copying = false;
+        }
+      }
+      if (!copying) continue;
+      const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
+      if (content !== 1 && !refersToData && span instanceof AvroSpan) {
+        const value = mapped ?? ctx.mapper.map(path, context);
+        yield new EncodedRecord(bytes, { start: span.start - offset, end: span.end - offset, value });
+      } else if (content === 1 && live && !options.rewriteDeletes) {
+        copying = false; // its delete file is rewritten once the version is known to be complete
+      } else {
+        const entry = decodeWhole(bytes) as AvroRecordValue;
+        await ctx.rewriteEntry(entry, target);
+        yield entry as AvroRecord;
+      }
+    }
+    await flush();
+    if (options.outputPath !== undefined && (!copying || missing.length > 0)) throw new CopyGivenUp();
+  };
+  if (options.outputPath === undefined) {
+    for await (const _ of entries()) {
+      // checking only: nothing is yielded
+    }
+    return { missing };
+  }
+  let outputSize = 0;
+  // An error of the pass itself, as raised: backends wrap what their source throws.
+  let failure: { error: unknown } | undefined;
+  const chunks = async function* () {
+    try {
+      for await (const chunk of encodeAvroStream(reader.header, entries(), REWRITE_AVRO)) {
+        outputSize += chunk.length;
+        yield chunk;
+      }
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  };
+  try {
+    // Streamed from the replica through the rewrite into the output, block by block.
+    await ctx.write(options.outputPath, chunks());
+  } catch (err) {
+    const cause = failure ? failure.error : err;
+    if (cause instanceof CopyGivenUp) return { missing };
+    throw cause;
+  }
+  return { missing, written: { sourceSize: reader.bytesRead, outputSize } };
+}
