@@ -4,12 +4,17 @@
  * `zstandard`, with the cap on what one block may decompress to.
  */
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import {
   crc32,
+  deflateRaw,
   deflateRawSync,
+  inflateRaw,
   inflateRawSync,
   constants as zlibConstants,
+  zstdCompress,
   zstdCompressSync,
+  zstdDecompress,
   zstdDecompressSync,
 } from 'node:zlib';
 import { CorruptFileError, UnsupportedError } from '../errors.ts';
@@ -63,10 +68,7 @@ export function decompressBlock(codec: string, data: Uint8Array, index: number, 
       try {
         return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
       } catch (err) {
-        throw new CorruptFileError(
-          file,
-          `bad deflate data in Avro block ${index}: ${(err as Error).message}`,
-        );
+        throw badData(codec, index, file, err);
       }
     case 'snappy': {
       if (data.length < 4)
@@ -92,18 +94,50 @@ export function decompressBlock(codec: string, data: Uint8Array, index: number, 
       try {
         return zstdDecompressSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
       } catch (err) {
-        throw new CorruptFileError(
-          file,
-          `bad zstandard data in Avro block ${index}: ${(err as Error).message}`,
-        );
+        throw badData(codec, index, file, err);
       }
     default:
       throw new UnsupportedError(file, `unknown Avro codec '${codec}'`);
   }
 }
 
+function badData(codec: string, index: number, file: string, err: unknown): CorruptFileError {
+  return new CorruptFileError(file, `bad ${codec} data in Avro block ${index}: ${(err as Error).message}`);
+}
+
+const inflateRawAsync = promisify(inflateRaw);
+const deflateRawAsync = promisify(deflateRaw);
+const zstdDecompressAsync = promisify(zstdDecompress);
+const zstdCompressAsync = promisify(zstdCompress);
+
+/**
+ * {@link decompressBlock} off the main thread where the codec allows (deflate and zstandard run on
+ * libuv's thread pool): a reader that starts the next block's decompression before decoding this
+ * one's records uses a second core.
+ */
+export async function decompressBlockAsync(
+  codec: string,
+  data: Uint8Array,
+  index: number,
+  file: string,
+): Promise<Uint8Array> {
+  if (codec !== 'deflate' && codec !== 'zstandard') return decompressBlock(codec, data, index, file);
+  try {
+    const options = { maxOutputLength: MAX_BLOCK_BYTES };
+    return codec === 'deflate'
+      ? await inflateRawAsync(data, options)
+      : await zstdDecompressAsync(data, options);
+  } catch (err) {
+    throw badData(codec, index, file, err);
+  }
+}
+
 function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
+}
+
+function zstdOptions(options: BlockCompressOptions) {
+  return { params: { [zlibConstants.ZSTD_c_compressionLevel]: options.zstdLevel ?? 3 } };
 }
 
 /** Compresses a block's encoded records with `codec`. */
@@ -121,10 +155,23 @@ export function compressBlock(codec: string, raw: Uint8Array, options: BlockComp
       return out;
     }
     case 'zstandard':
-      return zstdCompressSync(raw, {
-        params: { [zlibConstants.ZSTD_c_compressionLevel]: options.zstdLevel ?? 3 },
-      });
+      return zstdCompressSync(raw, zstdOptions(options));
     default:
       throw new UnsupportedError(options.fileName, `unknown Avro codec '${codec}'`);
   }
+}
+
+/**
+ * {@link compressBlock} on libuv's thread pool for deflate and zstandard (same bytes): a writer
+ * that encodes the next block while this one is compressed uses a second core. `raw` must not
+ * change until the promise settles.
+ */
+export async function compressBlockAsync(
+  codec: string,
+  raw: Uint8Array,
+  options: BlockCompressOptions,
+): Promise<Uint8Array> {
+  if (codec === 'deflate') return deflateRawAsync(raw, { level: options.deflateLevel ?? 6 });
+  if (codec === 'zstandard') return zstdCompressAsync(raw, zstdOptions(options));
+  return compressBlock(codec, raw, options);
 }

@@ -6,7 +6,7 @@
 import { CorruptFileError } from '../errors.ts';
 import { concatBytes } from '../util/bytes.ts';
 import { AvroDataError, ByteReader, NeedMoreBytes } from './binary.ts';
-import { decompressBlock } from './codecs.ts';
+import { decompressBlock, decompressBlockAsync } from './codecs.ts';
 import { type AvroDecoder, type AvroProjection, createDecoder, createProjectedDecoder } from './decode.ts';
 import { type AvroHeader, parseHeader, SYNC_SIZE, truncatedHeader } from './header.ts';
 import type { AvroRecord, AvroType } from './schema.ts';
@@ -123,18 +123,29 @@ function readFrame(
   return { ok: true, count, data: buf.subarray(dataStart, syncStart), next: syncStart + SYNC_SIZE };
 }
 
+/**
+ * A block's data, decompressed. Values decoded from it are views into it (one allocation per
+ * block, not per value), so it must be private: decompressors return fresh memory, a null-codec
+ * block is copied.
+ */
+function rawBlock(codec: string, data: Uint8Array, index: number, file: string): Uint8Array {
+  return codec === 'null' ? new Uint8Array(data) : decompressBlock(codec, data, index, file);
+}
+
+function rawBlockAsync(codec: string, data: Uint8Array, index: number, file: string): Promise<Uint8Array> {
+  return codec === 'null'
+    ? Promise.resolve(new Uint8Array(data))
+    : decompressBlockAsync(codec, data, index, file);
+}
+
 function decodeBlock(
   decoder: AvroDecoder,
-  codec: string,
+  raw: Uint8Array,
   count: number,
-  data: Uint8Array,
   index: number,
   file: string,
   views?: EncodedRecordView[],
 ): AvroRecord[] {
-  // Values are views into the decoded block (one allocation per block, not per value), so
-  // the block must be private: decompressors return fresh memory, a null-codec block is copied.
-  const raw = codec === 'null' ? new Uint8Array(data) : decompressBlock(codec, data, index, file);
   const r = new ByteReader(raw, 0, raw.length, false);
   const out: AvroRecord[] = [];
   let i = 0;
@@ -163,6 +174,14 @@ function decodeBlock(
     );
   }
   return out;
+}
+
+/** A block read, its decompression under way. */
+interface PendingBlock {
+  readonly index: number;
+  readonly count: number;
+  readonly byteLength: number;
+  readonly raw: Promise<Uint8Array>;
 }
 
 /** Bytes of an input stream not yet consumed, refilled from the stream on demand. */
@@ -257,21 +276,41 @@ export async function openAvroContainer(
   async function* blocks(withBytes = false): AsyncGenerator<AvroBlock & { views?: EncodedRecordView[] }> {
     if (started) throw new Error(`${fileName}: Avro records can be iterated only once`);
     started = true;
+    // The next block is read and its decompression started (on the thread pool) before this
+    // block's records are decoded and handed out; an error reading it is raised only after.
+    const next = async (index: number): Promise<PendingBlock | undefined> => {
+      if (await input.atEnd()) return undefined;
+      let frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+      while (!frame.ok) {
+        if (!(await input.fill(frame.needed - input.pos))) throw new CorruptFileError(fileName, frame.detail);
+        frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+      }
+      input.pos = frame.next;
+      const raw = rawBlockAsync(h.codec, frame.data, index, fileName);
+      raw.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+      return { index, count: frame.count, byteLength: frame.data.length, raw };
+    };
+    let following: Promise<{ b: PendingBlock | undefined } | { error: unknown }> | undefined;
     try {
-      for (let index = 0; !(await input.atEnd()); index++) {
-        let frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
-        while (!frame.ok) {
-          if (!(await input.fill(frame.needed - input.pos)))
-            throw new CorruptFileError(fileName, frame.detail);
-          frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
-        }
+      let ahead = await next(0);
+      while (ahead) {
+        const block = ahead;
+        following = next(block.index + 1).then(
+          (b) => ({ b }),
+          (error: unknown) => ({ error }),
+        );
         const views: EncodedRecordView[] | undefined = withBytes ? [] : undefined;
-        const records = decodeBlock(decoder, h.codec, frame.count, frame.data, index, fileName, views);
-        input.pos = frame.next;
-        counts.push(frame.count);
-        yield { index, records, byteLength: frame.data.length, ...(views ? { views } : {}) };
+        const records = decodeBlock(decoder, await block.raw, block.count, block.index, fileName, views);
+        counts.push(block.count);
+        yield { index: block.index, records, byteLength: block.byteLength, ...(views ? { views } : {}) };
+        const f = await following;
+        following = undefined;
+        if ('error' in f) throw f.error;
+        ahead = f.b;
       }
     } finally {
+      // A consumer that stops early: let the read ahead settle before the input is closed.
+      await following;
       await input.close();
     }
   }
@@ -323,7 +362,8 @@ export function readAvroFile(bytes: Uint8Array, fileName: string): AvroFile {
   for (let index = 0; pos < bytes.length; index++) {
     const frame = readFrame(bytes, pos, bytes.length, header.sync, index, fileName);
     if (!frame.ok) throw new CorruptFileError(fileName, frame.detail);
-    const block = decodeBlock(decoder, header.codec, frame.count, frame.data, index, fileName);
+    const raw = rawBlock(header.codec, frame.data, index, fileName);
+    const block = decodeBlock(decoder, raw, frame.count, index, fileName);
     for (const rec of block) records.push(rec);
     blockRecordCounts.push(frame.count);
     pos = frame.next;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { concatBytes } from '../util/bytes.ts';
 import { ByteWriter } from './binary.ts';
-import { checkCodec, compressBlock } from './codecs.ts';
+import { checkCodec, compressBlock, compressBlockAsync } from './codecs.ts';
 import { type AvroEncoder, createEncoder } from './encode.ts';
 import { type AvroHeaderInput, encodeHeader, SYNC_SIZE, utf8 } from './header.ts';
 import { type AvroRecord, parseAvroSchema } from './schema.ts';
@@ -104,7 +104,8 @@ export function replaceEncodedString(
 class BlockEncoder {
   readonly blockRecordCounts: number[] = [];
   private readonly encoder: AvroEncoder;
-  private readonly codec: string;
+  /** The codec of the output. */
+  readonly codec: string;
   private readonly sync: Uint8Array;
   private readonly body = new ByteWriter(64 * 1024);
   private readonly frame = new ByteWriter(64 * 1024);
@@ -140,6 +141,11 @@ class BlockEncoder {
 
   /** Encodes a record; returns bytes to emit when it completed a block. */
   add(record: AvroRecord | EncodedRecord): Uint8Array | undefined {
+    return this.encode(record) ? this.flush() : undefined;
+  }
+
+  /** Encodes a record into the block; true when that completed the block. */
+  private encode(record: AvroRecord | EncodedRecord): boolean {
     const mark = this.body.length;
     try {
       if (record instanceof EncodedRecord) record.writeTo(this.body);
@@ -156,7 +162,7 @@ class BlockEncoder {
       planned !== undefined
         ? this.count >= planned
         : this.count >= this.limitRecords || this.body.length >= this.limitBytes;
-    return full ? this.flush() : undefined;
+    return full;
   }
 
   /** Bytes still to emit: the header if not yet emitted, and the last partial block. */
@@ -171,19 +177,51 @@ class BlockEncoder {
   }
 
   private flush(): Uint8Array {
+    const count = this.count;
     const data = compressBlock(this.codec, this.body.bytesView(), this.options);
+    this.count = 0;
+    this.body.reset();
+    return this.frameBlock(count, data);
+  }
+
+  /**
+   * Like {@link add}, but a completed block is not compressed here: it is returned, as a copy of
+   * its encoded records, for the caller to compress (e.g. off the main thread) and give to
+   * {@link frameBlock}, in order.
+   */
+  addRaw(record: AvroRecord | EncodedRecord): { count: number; raw: Uint8Array } | undefined {
+    return this.encode(record) ? this.takeRaw() : undefined;
+  }
+
+  /** The last partial block's records (see {@link addRaw}), or nothing when none is pending. */
+  finishRaw(): { count: number; raw: Uint8Array } | undefined {
+    return this.count > 0 ? this.takeRaw() : undefined;
+  }
+
+  private takeRaw(): { count: number; raw: Uint8Array } {
+    const block = { count: this.count, raw: this.body.toBytes() };
+    this.count = 0;
+    this.body.reset();
+    return block;
+  }
+
+  /** The bytes of a block (the header before the first) from its compressed data. */
+  frameBlock(count: number, data: Uint8Array): Uint8Array {
     const out = this.frame;
     out.reset();
     const h = this.takeHeader();
     if (h) out.writeRaw(h);
-    out.writeCount(this.count);
+    out.writeCount(count);
     out.writeCount(data.length);
     out.writeRaw(data);
     out.writeRaw(this.sync);
-    this.blockRecordCounts.push(this.count);
-    this.count = 0;
-    this.body.reset();
+    this.blockRecordCounts.push(count);
     return out.toBytes();
+  }
+
+  /** The header alone, when no block was framed yet (an empty file). */
+  headerOnly(): Uint8Array | undefined {
+    return this.takeHeader();
   }
 }
 
@@ -241,12 +279,28 @@ export async function* encodeAvroStream(
   options: AvroWriterOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const enc = new BlockEncoder(header, options);
+  const codec = enc.codec;
+  // One block is compressed on the thread pool while the next is encoded; blocks are framed in
+  // order as their compression completes.
+  let pending: { count: number; data: Promise<Uint8Array> } | undefined;
+  const start = (block: { count: number; raw: Uint8Array }) => {
+    const data = compressBlockAsync(codec, block.raw, options);
+    data.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    return { count: block.count, data };
+  };
   for await (const rec of records) {
-    const chunk = enc.add(rec);
-    if (chunk) yield chunk;
+    const block = enc.addRaw(rec);
+    if (!block) continue;
+    if (pending) yield enc.frameBlock(pending.count, await pending.data);
+    pending = start(block);
   }
-  const last = enc.finish();
-  if (last) yield last;
+  const last = enc.finishRaw();
+  if (pending) yield enc.frameBlock(pending.count, await pending.data);
+  if (last) yield enc.frameBlock(last.count, await start(last).data);
+  else if (!pending) {
+    const headerOnly = enc.headerOnly();
+    if (headerOnly) yield headerOnly;
+  }
 }
 
 /** Encodes a whole container file in memory (see {@link createAvroWriter} for the options). */
