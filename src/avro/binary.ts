@@ -337,25 +337,25 @@ export class ByteWriter {
   /** A length-prefixed UTF-8 string. */
   writeString(value: string): void {
     const n = value.length;
-    // ASCII strings (nearly all paths and keys) are written without a TextEncoder call.
-    if (n < 64) {
-      this.ensure(n + 1);
-      const buf = this.buf;
-      const start = this.length + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[start + i] = c;
-      }
-      if (i === n) {
-        buf[this.length] = n * 2;
-        this.length = start + n;
-        return;
-      }
+    // ASCII strings (nearly all paths and keys) are copied a char at a time after their length:
+    // no TextEncoder call, no allocation.
+    const mark = this.length;
+    this.writeCount(n);
+    this.ensure(n);
+    const buf = this.buf;
+    const start = this.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + i] = c;
     }
-    const bytes = utf8Encoder.encode(value);
-    this.writeBytes(bytes);
+    if (i === n) {
+      this.length = start + n;
+      return;
+    }
+    this.length = mark;
+    this.writeBytes(utf8Encoder.encode(value));
   }
 
   /** Bytes copied as they are (fixed values, encoded blocks). */

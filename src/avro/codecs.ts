@@ -105,6 +105,15 @@ function badData(codec: string, index: number, file: string, err: unknown): Corr
   return new CorruptFileError(file, `bad ${codec} data in Avro block ${index}: ${(err as Error).message}`);
 }
 
+/**
+ * The output chunk of an asynchronous (de)compression, for an expected output size: each chunk
+ * is one thread-pool round trip and callback on the main thread, so the default 16 kB chunk
+ * costs the main thread more than the synchronous call saves; one chunk for most blocks.
+ */
+function outputChunk(expected: number): number {
+  return Math.min(4 * 1024 * 1024, Math.max(64 * 1024, expected));
+}
+
 const inflateRawAsync = promisify(inflateRaw);
 const deflateRawAsync = promisify(deflateRaw);
 const zstdDecompressAsync = promisify(zstdDecompress);
@@ -123,7 +132,7 @@ export async function decompressBlockAsync(
 ): Promise<Uint8Array> {
   if (codec !== 'deflate' && codec !== 'zstandard') return decompressBlock(codec, data, index, file);
   try {
-    const options = { maxOutputLength: MAX_BLOCK_BYTES };
+    const options = { maxOutputLength: MAX_BLOCK_BYTES, chunkSize: outputChunk(data.length * 8) };
     return codec === 'deflate'
       ? await inflateRawAsync(data, options)
       : await zstdDecompressAsync(data, options);
@@ -171,7 +180,8 @@ export async function compressBlockAsync(
   raw: Uint8Array,
   options: BlockCompressOptions,
 ): Promise<Uint8Array> {
-  if (codec === 'deflate') return deflateRawAsync(raw, { level: options.deflateLevel ?? 6 });
-  if (codec === 'zstandard') return zstdCompressAsync(raw, zstdOptions(options));
+  const chunkSize = outputChunk(raw.length + 1024);
+  if (codec === 'deflate') return deflateRawAsync(raw, { level: options.deflateLevel ?? 6, chunkSize });
+  if (codec === 'zstandard') return zstdCompressAsync(raw, { ...zstdOptions(options), chunkSize });
   return compressBlock(codec, raw, options);
 }

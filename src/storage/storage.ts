@@ -108,6 +108,12 @@ export interface Storage {
   /** Size and mtime of a file, or `undefined` when it does not exist. */
   stat(path: string, options?: StatOptions): Promise<FileInfo | undefined>;
   /**
+   * {@link stat} of many files, answered in order, with the same results and errors. Optional:
+   * a backend that can batch the calls (local disks: on worker threads) saves its callers one
+   * request and promise per file; callers fall back to concurrent stats without it.
+   */
+  statMany?(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]>;
+  /**
    * Reads a whole file, or one byte range of it (short at the end of the file, empty past it).
    * Throws `NotFoundError` when absent.
    */

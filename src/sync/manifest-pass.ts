@@ -109,7 +109,7 @@ export async function manifestPass(
   const decodeWhole = recordBytesDecoder(reader.header.schema);
   const context = { file: target, field: 'data_file.file_path' };
   const missing: MissingFile[] = [];
-  const seen = new HashedStringSet(); // by hash: a manifest may name 100,000 files; DVs share a Puffin file
+  const seen = new HashedStringSet(); // the Puffin files of DVs, by hash: there may be 100,000
   let batch: { source: string; target: string; kind: string; size: bigint | undefined }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -132,8 +132,10 @@ export async function manifestPass(
       const path = String(span.value);
       const content = contentOf(df);
       const live = Number(record.status) !== 2; // DELETED entries are not part of the snapshot
+      const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
       let mapped: string | undefined;
-      if (options.check && live && seen.add(path)) {
+      // Only deletion vectors share a file (a Puffin file holds many); every other entry is its own.
+      if (options.check && live && (!refersToData || seen.add(path))) {
         mapped = ctx.mapper.map(path, context);
         batch.push({
           source: path,
@@ -148,7 +150,6 @@ export async function manifestPass(
         }
       }
       if (!copying) continue;
-      const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
       if (content !== 1 && !refersToData && span instanceof AvroSpan) {
         const value = mapped ?? ctx.mapper.map(path, context);
         yield new EncodedRecord(bytes, { start: span.start - offset, end: span.end - offset, value });

@@ -169,13 +169,16 @@ export class PresenceChecker {
     }
   }
 
-  /** The file as the backend knows it, by a listing of its directory or a stat of its own. */
-  #lookups(requests: readonly PresenceRequest[]): Promise<FileInfo | undefined>[] {
+  /**
+   * The files as the backend knows them, by a listing of their directory or stats of their own:
+   * on a backend that batches stats, one call for all of them.
+   */
+  async #lookups(
+    requests: readonly PresenceRequest[],
+    dirs: readonly string[],
+  ): Promise<(FileInfo | undefined)[]> {
     const byDir = new Map<string, number>();
-    for (const r of requests) {
-      const dir = parentOf(r.path);
-      byDir.set(dir, (byDir.get(dir) ?? 0) + 1);
-    }
+    for (const dir of dirs) byDir.set(dir, (byDir.get(dir) ?? 0) + 1);
     const listed = new Set<string>();
     for (const [dir, n] of byDir) {
       if (this.#listings.has(dir)) {
@@ -186,21 +189,53 @@ export class PresenceChecker {
       if (asked > statsBeforeListing(this.#resolve(dir))) listed.add(dir);
       else this.#asked.set(dir, asked);
     }
-    return requests.map(async (r) => {
-      const dir = parentOf(r.path);
-      if (listed.has(dir)) return (await this.#list(dir)).get(r.path.slice(r.path.lastIndexOf('/') + 1));
-      return this.#stat(r.path);
-    });
+    const infos: (FileInfo | undefined)[] = new Array(requests.length);
+    const jobs: Promise<void>[] = [];
+    const batched = new Map<Storage, number[]>();
+    for (const [i, r] of requests.entries()) {
+      const dir = dirs[i]!;
+      if (listed.has(dir)) {
+        jobs.push(
+          this.#list(dir).then((l) => {
+            infos[i] = l.get(r.path.slice(r.path.lastIndexOf('/') + 1));
+          }),
+        );
+        continue;
+      }
+      const storage = this.#resolve(r.path);
+      if (!storage.statMany) {
+        jobs.push(
+          this.#stat(r.path).then((f) => {
+            infos[i] = f;
+          }),
+        );
+        continue;
+      }
+      const group = batched.get(storage);
+      if (group) group.push(i);
+      else batched.set(storage, [i]);
+    }
+    for (const [storage, group] of batched) {
+      this.stats += group.length;
+      const paths = group.map((i) => requests[i]!.path);
+      jobs.push(
+        storage.statMany!(paths, { symlinks: true }).then((found) => {
+          for (const [k, i] of group.entries()) infos[i] = found[k];
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return infos;
   }
 
-  async #judge(
-    path: string,
+  #judge(
     info: FileInfo | undefined,
+    linked: string | undefined,
+    path: string,
     expectedSize?: bigint | number,
-  ): Promise<PresenceResult> {
+  ): PresenceResult {
     if (!info) return { ok: false, reason: 'missing' };
     if (info.symlink) return { ok: false, reason: 'symlink', symlink: path };
-    const linked = await this.linkedDirectory(parentOf(path));
     if (linked) return { ok: false, reason: 'symlink', symlink: linked };
     if (expectedSize !== undefined && BigInt(info.size) !== BigInt(expectedSize)) {
       return { ok: false, reason: 'size-mismatch', actualSize: info.size };
@@ -214,14 +249,19 @@ export class PresenceChecker {
   }
 
   /**
-   * Checks many files at once, in the order given: the stats run concurrently, and the choice
-   * between stats and a listing is made per directory for the whole batch.
+   * Checks many files at once, in the order given: the stats run concurrently (or as one batch
+   * where the backend batches them), and the choice between stats and a listing is made per
+   * directory for the whole batch.
    */
-  checkMany(requests: readonly PresenceRequest[]): Promise<PresenceResult[]> {
-    const lookups = this.#lookups(requests);
-    return Promise.all(
-      lookups.map(async (l, i) => this.#judge(requests[i]!.path, await l, requests[i]!.size)),
-    );
+  async checkMany(requests: readonly PresenceRequest[]): Promise<PresenceResult[]> {
+    const dirs = requests.map((r) => parentOf(r.path));
+    const unique = [...new Set(dirs)];
+    const [infos, links] = await Promise.all([
+      this.#lookups(requests, dirs),
+      Promise.all(unique.map((d) => this.linkedDirectory(d))),
+    ]);
+    const linkOf = new Map(unique.map((d, i) => [d, links[i]]));
+    return requests.map((r, i) => this.#judge(infos[i], linkOf.get(dirs[i]!), r.path, r.size));
   }
 
   /** Forgets cached listings (e.g. between the check and a later re-check). */

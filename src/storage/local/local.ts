@@ -24,7 +24,7 @@ import type {
   Storage,
   WriteOptions,
 } from '../storage.ts';
-import { StatPool } from './stat-pool.ts';
+import { type StatAnswer, StatPool } from './stat-pool.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -71,6 +71,36 @@ export class LocalStorage implements Storage {
     throwIfAborted(options?.signal, path);
     const local = toLocalPath(path);
     const a = await STAT_POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
+    return this.#answer(path, local, a, options);
+  }
+
+  async statMany(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]> {
+    throwIfAborted(options?.signal, paths[0]);
+    const locals = paths.map(toLocalPath);
+    const answers = await STAT_POOL.statMany(locals, options?.symlinks ?? false).catch(() => undefined);
+    const out: (FileInfo | undefined | Promise<FileInfo | undefined>)[] = new Array(paths.length);
+    let slow = false;
+    for (let i = 0; i < paths.length; i++) {
+      const a = answers?.[i];
+      // Plain answers without a promise each: a presence check asks for a million.
+      if (a && !('error' in a) && a.type !== 'symlink') {
+        out[i] = a.type === 'file' ? { path: paths[i]!, size: a.size, mtimeMs: a.mtimeMs } : undefined;
+      } else if (a && 'error' in a && (a.error === 'ENOENT' || a.error === 'ENOTDIR')) out[i] = undefined;
+      else {
+        out[i] = this.#answer(paths[i]!, locals[i]!, a, options);
+        slow = true;
+      }
+    }
+    return slow ? Promise.all(out) : (out as (FileInfo | undefined)[]);
+  }
+
+  /** A pool's answer as a {@link FileInfo}; any answer but a plain one asked again through fs. */
+  async #answer(
+    path: string,
+    local: string,
+    a: StatAnswer | undefined,
+    options: StatOptions | undefined,
+  ): Promise<FileInfo | undefined> {
     if (a && !('error' in a)) {
       if (a.type === 'symlink') return symlinkInfo(local, path);
       return a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined;

@@ -18,7 +18,8 @@ export type StatAnswer =
   | { readonly error: string };
 
 const WORKERS = 4;
-const BATCH = 256;
+const BATCH = 1024;
+const ENCODER = new TextEncoder();
 
 /** Answers travel as numbers (type code, size, mtime per path): cheaper to post than objects. */
 const TYPES = ['file', 'directory', 'symlink', 'other'] as const;
@@ -28,8 +29,9 @@ const TYPES = ['file', 'directory', 'symlink', 'other'] as const;
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { lstatSync, statSync } = require('node:fs');
+const decoder = new TextDecoder();
 parentPort.on('message', ({ id, joined, link }) => {
-  const paths = joined.split('\\0');
+  const paths = decoder.decode(joined).split('\\0');
   const out = new Float64Array(paths.length * 3);
   const errors = [];
   for (let i = 0; i < paths.length; i++) {
@@ -52,12 +54,18 @@ interface Pending {
   readonly resolve: (a: StatAnswer) => void;
 }
 
+/** A batch posted to a worker: its paths in order, and who gets each answer. */
+interface Batch {
+  readonly paths: readonly string[];
+  readonly resolve: (answers: StatAnswer[]) => void;
+}
+
 /** Batched stats on a few worker threads, started on first use, not keeping the process alive. */
 export class StatPool {
   #workers: Worker[] | undefined;
   #next = 0;
   #id = 0;
-  readonly #batches = new Map<number, Pending[]>();
+  readonly #batches = new Map<number, Batch>();
   readonly #queues: { link: Pending[]; follow: Pending[] } = { link: [], follow: [] };
   #scheduled = false;
   #failed: Error | undefined;
@@ -68,16 +76,27 @@ export class StatPool {
     return new Promise((resolve) => {
       const q = link ? this.#queues.link : this.#queues.follow;
       q.push({ path, resolve });
-      if (q.length >= BATCH) this.#send(link);
+      if (q.length >= BATCH) this.#sendQueue(link);
       else if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => {
           this.#scheduled = false;
-          this.#send(true);
-          this.#send(false);
+          this.#sendQueue(true);
+          this.#sendQueue(false);
         });
       }
     });
+  }
+
+  /** {@link stat} of many paths, answered in order: one message per {@link BATCH} paths. */
+  async statMany(paths: readonly string[], link: boolean): Promise<StatAnswer[]> {
+    if (this.#failed) throw this.#failed;
+    const parts: Promise<StatAnswer[]>[] = [];
+    for (let i = 0; i < paths.length; i += BATCH) {
+      const part = paths.slice(i, i + BATCH);
+      parts.push(new Promise((resolve) => this.#send({ paths: part, resolve }, link)));
+    }
+    return (await Promise.all(parts)).flat();
   }
 
   #pool(): Worker[] {
@@ -88,14 +107,15 @@ export class StatPool {
           const batch = this.#batches.get(id);
           this.#batches.delete(id);
           if (batch) {
-            for (const [k, p] of batch.entries()) {
+            const answers: StatAnswer[] = new Array(batch.paths.length);
+            for (let k = 0; k < answers.length; k++) {
               const t = out[3 * k]!;
-              p.resolve(
+              answers[k] =
                 t < 0
                   ? { error: errors[-t - 1]! }
-                  : { type: TYPES[t]!, size: out[3 * k + 1]!, mtimeMs: out[3 * k + 2]! },
-              );
+                  : { type: TYPES[t]!, size: out[3 * k + 1]!, mtimeMs: out[3 * k + 2]! };
             }
+            batch.resolve(answers);
           }
           if (this.#batches.size === 0) for (const x of this.#workers ?? []) x.unref();
         });
@@ -107,23 +127,37 @@ export class StatPool {
     return this.#workers;
   }
 
-  #send(link: boolean): void {
+  #sendQueue(link: boolean): void {
     const q = link ? this.#queues.link : this.#queues.follow;
     if (q.length === 0) return;
-    const batch = q.splice(0, q.length);
+    const pending = q.splice(0, q.length);
+    this.#send(
+      {
+        paths: pending.map((p) => p.path),
+        resolve: (answers) => {
+          for (const [k, p] of pending.entries()) p.resolve(answers[k]!);
+        },
+      },
+      link,
+    );
+  }
+
+  #send(batch: Batch, link: boolean): void {
     const id = this.#id++;
     this.#batches.set(id, batch);
     const workers = this.#pool();
     const w = workers[this.#next++ % workers.length]!;
     w.ref(); // answers are awaited: keep the process alive until they come
-    // One string (NUL never occurs in a path): far cheaper to post than an array of them.
-    w.postMessage({ id, joined: batch.map((p) => p.path).join('\0'), link });
+    // One UTF-8 buffer of the paths (NUL never occurs in a path), moved, not copied: far cheaper
+    // to post than an array of strings, or one string.
+    const joined = ENCODER.encode(batch.paths.join('\0'));
+    w.postMessage({ id, joined, link }, [joined.buffer]);
   }
 
   /** A worker that died fails what it was asked, and the pool falls back to nothing: callers retry their own way. */
   #fail(err: Error): void {
     this.#failed = err;
-    for (const batch of this.#batches.values()) for (const p of batch) p.resolve({ error: 'EWORKER' });
+    for (const batch of this.#batches.values()) batch.resolve(batch.paths.map(() => ({ error: 'EWORKER' })));
     this.#batches.clear();
   }
 
