@@ -75,6 +75,30 @@ export function storageContract(h: StorageHarness): void {
       assert.equal(await s.stat(`${root}/missing/x`), undefined);
     });
 
+    it('stats many files at once, when it offers statMany, answering in order as stat does', async (t) => {
+      if (!s.statMany) {
+        t.diagnostic(`${h.name} offers no statMany: presence checks make one stat per file`);
+        return;
+      }
+      const d = `${root}/stat-many`;
+      const files = Array.from({ length: 1500 }, (_, i) => `${d}/f${i}.bin`);
+      await Promise.all(files.slice(0, 1000).map((p, i) => s.write(p, pattern(i % 7))));
+      // Existing files, missing ones, a directory and a missing directory, interleaved.
+      const asked = [
+        ...files.map((p, i) => (i % 3 === 0 ? p : files[(i * 7) % files.length]!)),
+        d,
+        `${root}/nope/x`,
+      ];
+      const many = await s.statMany(asked);
+      assert.equal(many.length, asked.length);
+      const one = await Promise.all(asked.map((p) => s.stat(p)));
+      assert.deepEqual(
+        many.map((f) => f && { path: f.path, size: f.size }),
+        one.map((f) => f && { path: f.path, size: f.size }),
+      );
+      assert.ok(many.filter(Boolean).length > 0 && many.filter((f) => !f).length > 0);
+    });
+
     it('reads whole files and byte ranges, short at the end and empty past it', async () => {
       const p = `${root}/read/r.bin`;
       const bytes = pattern(100_000);
