@@ -5,15 +5,18 @@
  * (IMSYNC_HIVE3_URI, IMSYNC_HIVE4_URI); `source` the scripts/start-*.sh of the servers first.
  * For each it times
  *
- * 1. one writer committing N times in a row (each commit writes its metadata file first):
- *    commits/s and the mean latency;
+ * 1. one writer committing N times in a row as a sync does: load the table, then commit against
+ *    the location loaded (each commit writes its metadata file first): commits/s and the mean
+ *    latency of the two;
  * 2. W writers committing to one table at once, each reloading and retrying after a conflict until
  *    it has committed N/W times: commits/s and how many attempts lost.
  *
  * Every commit adds a snapshot, as a sync does (a REST catalog commits server-side, so it needs
  * real metadata). Figures on loopback servers measure this tool and the server, not a WAN.
  *
- * Run: node bench/catalog-commit.bench.ts [commits] [writers]     (default 100 4)
+ * Run: node bench/catalog-commit.bench.ts [commits] [writers] [only]     (default 100 4)
+ * `only` keeps the catalogs whose name starts with one of its comma-separated words (`rest`,
+ * `sql,glue`); servers of the others are not started.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -33,8 +36,13 @@ import { startRestServer } from '../test/helpers/rest.ts';
 
 const COMMITS = Number(process.argv[2] ?? 100);
 const WRITERS = Number(process.argv[3] ?? 4);
+const ONLY = (process.argv[4] ?? '')
+  .split(',')
+  .map((w) => w.trim().toLowerCase())
+  .filter((w) => w !== '');
+const wanted = (name: string) => ONLY.length === 0 || ONLY.some((w) => name.toLowerCase().startsWith(w));
 if (![COMMITS, WRITERS].every((n) => Number.isInteger(n) && n >= 1)) {
-  console.error('usage: node bench/catalog-commit.bench.ts [commits] [writers]');
+  console.error('usage: node bench/catalog-commit.bench.ts [commits] [writers] [only]');
   process.exit(2);
 }
 
@@ -52,14 +60,15 @@ interface Target {
 }
 
 async function targets(): Promise<Target[]> {
-  const out: Target[] = [
-    {
+  const out: Target[] = [];
+  if (wanted('SQL')) {
+    out.push({
       name: 'SQL (SQLite)',
       open: () =>
         SqlCatalog.open({ name: 'bench', uri: `sqlite:///${dir}/catalog.db`, storageFor: () => storage }),
-    },
-  ];
-  if (process.env.IMSYNC_REST_CLASSPATH) {
+    });
+  }
+  if (process.env.IMSYNC_REST_CLASSPATH && wanted('REST')) {
     const server = await startRestServer();
     out.push({
       name: 'REST (reference server)',
@@ -68,7 +77,7 @@ async function targets(): Promise<Target[]> {
     });
   }
   const glue = process.env.IMSYNC_GLUE_ENDPOINT;
-  if (glue) {
+  if (glue && wanted('Glue')) {
     out.push({
       name: 'Glue (emulator)',
       open: async () =>
@@ -86,7 +95,7 @@ async function targets(): Promise<Target[]> {
   }
   for (const v of ['3', '4']) {
     const uri = process.env[`IMSYNC_HIVE${v}_URI`];
-    if (uri) {
+    if (uri && wanted('Hive')) {
       out.push({
         name: `Hive Metastore ${v}.x`,
         open: () =>
@@ -107,10 +116,11 @@ async function sequential(t: Target): Promise<string> {
   const cat = await t.open();
   const id: TableIdentifier = { namespace: [db], name: 'seq' };
   await cat.ensureNamespace(id.namespace);
-  let current = await cat.commitTable(id, undefined, next(), contractMetadata(id, 'bench', 1));
+  await cat.commitTable(id, undefined, next(), contractMetadata(id, 'bench', 1));
   const start = performance.now();
   for (let i = 0; i < COMMITS; i++) {
-    current = await cat.commitTable(id, current, next(), contractMetadata(id, 'bench', i + 2));
+    const current = (await cat.loadTable(id))!.metadataLocation;
+    await cat.commitTable(id, current, next(), contractMetadata(id, 'bench', i + 2));
   }
   const ms = performance.now() - start;
   await cat.close();

@@ -29,6 +29,7 @@ import {
   StorageError,
 } from '../../errors.ts';
 import type { StorageResolver } from '../../storage/router.ts';
+import type { Storage } from '../../storage/storage.ts';
 import {
   type Catalog,
   formatIdentifier,
@@ -37,7 +38,7 @@ import {
   validateIdentifier,
   validateNamespace,
 } from '../catalog.ts';
-import { writeMetadataOnce } from '../metadata-file.ts';
+import { commitPointerSwap } from '../metadata-file.ts';
 import { certainlyRefused, glueError, glueErrorName } from './errors.ts';
 import { glueShapeOf, glueTableInput, isIcebergTable, METADATA_LOCATION } from './table-input.ts';
 
@@ -108,24 +109,18 @@ export class GlueCatalog implements Catalog {
   ): Promise<string> {
     this.#validate(id);
     this.#assertWritable();
-    const wrote = metadataJson ? await this.#writeMetadata(newMetadataLocation, metadataJson) : false;
-    const shape = glueShapeOf(
-      metadataJson ?? (await this.#readBack(newMetadataLocation)),
-      newMetadataLocation,
-    );
-    try {
+    const write = metadataJson
+      ? { storage: this.#storage(newMetadataLocation), bytes: metadataJson }
+      : undefined;
+    return commitPointerSwap(newMetadataLocation, write, async () => {
+      const shape = glueShapeOf(
+        metadataJson ?? (await this.#readBack(newMetadataLocation)),
+        newMetadataLocation,
+      );
       if (expected === undefined) await this.#create(id, newMetadataLocation, shape);
       else await this.#update(id, expected, newMetadataLocation, shape);
       return newMetadataLocation;
-    } catch (err) {
-      // Only when the swap certainly failed: after an unknown outcome the file may be live.
-      if (wrote && err instanceof CommitConflictError) {
-        await this.#storageFor?.(newMetadataLocation)
-          .delete(newMetadataLocation)
-          .catch(() => {});
-      }
-      throw err;
-    }
+    });
   }
 
   async ensureNamespace(namespace: readonly string[]): Promise<void> {
@@ -423,10 +418,10 @@ export class GlueCatalog implements Catalog {
       throw new ConfigError(`Glue table '${id.name}': longer than ${MAX_TABLE}`);
   }
 
-  /** Writes the metadata file; resolves true if this call created it. */
-  async #writeMetadata(location: string, bytes: Uint8Array): Promise<boolean> {
+  /** The storage that receives a metadata file this catalog writes. */
+  #storage(location: string): Storage {
     if (!this.#storageFor) throw new ConfigError(`catalog '${this.name}': no storage to write ${location}`);
-    return writeMetadataOnce(this.#storageFor(location), location, bytes);
+    return this.#storageFor(location);
   }
 
   /** The bytes of a file the engine wrote itself, for the Glue table's columns (none when unreadable). */

@@ -24,13 +24,7 @@
  * lower-case.
  */
 import * as os from 'node:os';
-import {
-  AlreadyExistsError,
-  CatalogDivergedError,
-  CommitConflictError,
-  ConfigError,
-  StorageError,
-} from '../../errors.ts';
+import { CatalogDivergedError, CommitConflictError, ConfigError, StorageError } from '../../errors.ts';
 import type { StorageResolver } from '../../storage/router.ts';
 import {
   type Catalog,
@@ -40,6 +34,7 @@ import {
   validateIdentifier,
   validateNamespace,
 } from '../catalog.ts';
+import { commitPointerSwap } from '../metadata-file.ts';
 import {
   ICEBERG,
   METADATA_LOCATION,
@@ -96,10 +91,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EXPECTED_KEY = 'expected_parameter_key';
 const EXPECTED_VALUE = 'expected_parameter_value';
 const DO_NOT_UPDATE_STATS = 'DO_NOT_UPDATE_STATS';
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 /** Parses `thrift://host:port[,thrift://host2:port2...]` (PyIceberg's and Java's `uri`). */
 export function parseMetastoreUris(uri: string): MetastoreAddress[] {
@@ -255,35 +246,19 @@ export class HiveCatalog implements Catalog {
     const fq = this.#fq(id);
     const storage = this.#options.storageFor?.(newMetadataLocation);
     if (!storage) throw new ConfigError(`catalog '${this.name}': no storage for ${newMetadataLocation}`);
-    let wrote = false;
-    let bytes = metadataJson;
     // Read before anything is written: a file that is not table metadata is refused as it is.
-    let metadata = bytes ? parseMetadata(bytes, newMetadataLocation) : undefined;
-    if (metadata) newHiveTable(db, name, '', metadata, newMetadataLocation); // its location and schema
-    if (bytes) {
-      try {
-        await storage.write(newMetadataLocation, bytes, { ifNotExists: true });
-        wrote = true;
-      } catch (err) {
-        // A retry after a crash finds its own file: accept it only if identical.
-        if (
-          !(err instanceof AlreadyExistsError) ||
-          !sameBytes(await storage.read(newMetadataLocation), bytes)
-        )
-          throw err;
-      }
-    } else {
-      bytes = await storage.read(newMetadataLocation);
-    }
-    metadata ??= parseMetadata(bytes, newMetadataLocation);
-    // A metastore table needs its database: a registration creates it, as the engines expect.
-    if (expected === undefined) await this.ensureNamespace(id.namespace);
-    const sdLocation = await this.#descriptorLocation(
-      tableLocationOf(metadata, newMetadataLocation),
-      newMetadataLocation,
-      fq,
-    );
-    try {
+    const given = metadataJson ? parseMetadata(metadataJson, newMetadataLocation) : undefined;
+    if (given) newHiveTable(db, name, '', given, newMetadataLocation); // its location and schema
+    const write = metadataJson ? { storage, bytes: metadataJson } : undefined;
+    return commitPointerSwap(newMetadataLocation, write, async () => {
+      const metadata = given ?? parseMetadata(await storage.read(newMetadataLocation), newMetadataLocation);
+      // A metastore table needs its database: a registration creates it, as the engines expect.
+      if (expected === undefined) await this.ensureNamespace(id.namespace);
+      const sdLocation = await this.#descriptorLocation(
+        tableLocationOf(metadata, newMetadataLocation),
+        newMetadataLocation,
+        fq,
+      );
       await this.#withLock(db, name, fq, async () => {
         const current = await this.#getTable(db, name);
         if (expected === undefined) {
@@ -314,11 +289,7 @@ export class HiveCatalog implements Catalog {
         );
       });
       return newMetadataLocation;
-    } catch (err) {
-      if (wrote && err instanceof CommitConflictError)
-        await storage.delete(newMetadataLocation).catch(() => {});
-      throw err;
-    }
+    });
   }
 
   /**

@@ -5,8 +5,9 @@
  * How a DR table moves (docs/architecture.md says why):
  * - The first sync registers the rewritten metadata file (`POST .../register`). The file lies in
  *   the metadata root, outside the replica.
- * - Later syncs commit server-side: the table is loaded, checked to be where this tool left it
- *   (its metadata location is the `expected` one), and moved to the next rewritten version by a
+ * - Later syncs commit server-side: the table is loaded (the engine's own load is reused once,
+ *   so a commit costs no second GET), checked to be where this tool left it (its metadata
+ *   location is the `expected` one), and moved to the next rewritten version by a
  *   `CommitTableRequest` whose updates are the difference between the two
  *   (`metadataUpdates`) and whose requirements pin the table as loaded (uuid, every ref touched,
  *   schema, spec, sort order, last ids). A concurrent writer makes the server answer 409; nothing
@@ -83,6 +84,9 @@ interface RestTable {
   readonly metadata: JsonObject;
 }
 
+/** How many loaded tables a catalog keeps for the commit that follows (the oldest go first). */
+const LOADED_KEPT = 64;
+
 /** The REST catalog client. */
 export class RestCatalog implements Catalog {
   readonly name: string;
@@ -93,6 +97,12 @@ export class RestCatalog implements Catalog {
   readonly #commitAttempts: number;
   readonly #storageFor: StorageResolver | undefined;
   readonly #readOnly: boolean;
+  /**
+   * The last answer of {@link loadTable} per table (by its path), kept for one commit: the engine
+   * loads the table, then commits against the location it read, so the commit can start from that
+   * answer instead of loading the table again (see {@link #takeLoaded}).
+   */
+  readonly #loaded = new Map<string, RestTable>();
 
   private constructor(
     name: string,
@@ -202,7 +212,26 @@ export class RestCatalog implements Catalog {
   async loadTable(id: TableIdentifier): Promise<LoadedTable | undefined> {
     validateIdentifier(id, NS_SEPARATOR);
     const t = await this.#loadFull(id);
-    return t ? { metadataLocation: t.metadataLocation } : undefined;
+    const key = this.#tablePath(id);
+    this.#loaded.delete(key);
+    if (!t) return undefined;
+    this.#loaded.set(key, t);
+    if (this.#loaded.size > LOADED_KEPT) this.#loaded.delete(this.#loaded.keys().next().value!);
+    return { metadataLocation: t.metadataLocation };
+  }
+
+  /**
+   * The table as {@link loadTable} last answered, if that answer was at `expected`; taken once.
+   * Committing from it is as safe as from a fresh load: the commit's requirements pin the table
+   * as that answer had it (uuid, refs, schema, spec, sort order, last ids), so if another writer
+   * moved it since, the server refuses the commit with 409, a conflict as a fresh load would
+   * have found. An answer at another location is not used: a fresh load decides then.
+   */
+  #takeLoaded(id: TableIdentifier, expected: string): RestTable | undefined {
+    const key = this.#tablePath(id);
+    const t = this.#loaded.get(key);
+    this.#loaded.delete(key);
+    return t?.metadataLocation === expected ? t : undefined;
   }
 
   /** Any location will do: the first commit registers it, later ones are written by the server. */
@@ -283,8 +312,11 @@ export class RestCatalog implements Catalog {
     // The catalog's own files go beside ours, outside the replica.
     const metadataDir = location.slice(0, location.lastIndexOf('/'));
     let unknown = false;
+    // The first attempt starts from the engine's own load; a retry always loads the table again.
+    let loaded = this.#takeLoaded(id, expected);
     for (let attempt = 1; ; attempt++) {
-      const current = await this.#loadFull(id);
+      const current = loaded ?? (await this.#loadFull(id));
+      loaded = undefined;
       if (!current) {
         throw new CommitConflictError(`${fq}: not registered any more (expected at ${expected})`);
       }
@@ -425,6 +457,7 @@ export class RestCatalog implements Catalog {
   async dropTable(id: TableIdentifier): Promise<boolean> {
     validateIdentifier(id, NS_SEPARATOR);
     this.#assertWritable();
+    this.#loaded.delete(this.#tablePath(id));
     // purgeRequested=false: the catalog forgets the table; no file is deleted.
     const answer = await this.#send({ method: 'DELETE', url: `${this.#tablePath(id)}?purgeRequested=false` });
     if (answer.status === 404) return false;

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { CommitConflictError, ConfigError } from '../../errors.ts';
 import type { StorageResolver } from '../../storage/router.ts';
+import type { Storage } from '../../storage/storage.ts';
 import { redactUrl } from '../../util/redact.ts';
 import {
   type Catalog,
@@ -29,7 +30,7 @@ import {
   validateIdentifier,
   validateNamespace,
 } from '../catalog.ts';
-import { writeMetadataOnce } from '../metadata-file.ts';
+import { commitPointerSwap } from '../metadata-file.ts';
 import {
   NodeSqliteDriver,
   PgDriver,
@@ -244,19 +245,13 @@ export class SqlCatalog implements Catalog {
   ): Promise<string> {
     validateIdentifier(id);
     this.#assertWritable();
-    const wrote = metadataJson ? await this.#writeMetadata(newMetadataLocation, metadataJson) : false;
-    try {
+    const write = metadataJson
+      ? { storage: this.#storage(newMetadataLocation), bytes: metadataJson }
+      : undefined;
+    return commitPointerSwap(newMetadataLocation, write, async () => {
       await this.#swap(id, expected, newMetadataLocation);
       return newMetadataLocation;
-    } catch (err) {
-      // Only when the swap certainly failed: after an unknown outcome the file may be live.
-      if (wrote && err instanceof CommitConflictError) {
-        await this.#storageFor?.(newMetadataLocation)
-          .delete(newMetadataLocation)
-          .catch(() => {});
-      }
-      throw err;
-    }
+    });
   }
 
   async ensureNamespace(namespace: readonly string[]): Promise<void> {
@@ -402,10 +397,10 @@ export class SqlCatalog implements Catalog {
     return `${fq}: metadata location is ${row.metadata_location ?? 'unset'}, expected ${expected}`;
   }
 
-  /** Writes the metadata file; resolves true if this call created it. */
-  async #writeMetadata(location: string, bytes: Uint8Array): Promise<boolean> {
+  /** The storage that receives a metadata file this catalog writes. */
+  #storage(location: string): Storage {
     if (!this.#storageFor) throw new ConfigError(`catalog '${this.name}': no storage to write ${location}`);
-    return writeMetadataOnce(this.#storageFor(location), location, bytes);
+    return this.#storageFor(location);
   }
 }
 

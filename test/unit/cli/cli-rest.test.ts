@@ -205,6 +205,26 @@ describe('sync into an Iceberg REST catalog', requireServer('Iceberg REST catalo
     ok(await runCliAsync(['verify', ...restArgs(s, rest.uri)]), 'verify');
   });
 
+  it('a commit loads the table once: the commit starts from the load of the run, not from a second GET', async () => {
+    const rest = await server();
+    const s = site('rest-one-load');
+    ok(await runCliAsync(['sync', ...restArgs(s, rest.uri), '--json']), 'first sync');
+    s.release();
+    const proxy = await startFaultProxy(rest.uri, () => undefined);
+    let r: CliRun;
+    try {
+      r = await runCliAsync(['sync', ...restArgs(s, proxy.uri), '--json']);
+    } finally {
+      await proxy.close();
+    }
+    ok(r, 'second sync');
+    assert.equal(r.json?.status, 'committed');
+    const table = /^(GET|POST) \/v1\/namespaces\/sales\/tables\/orders(\?|$)/;
+    const calls = proxy.log.filter((l) => table.test(l)).map((l) => l.split(' ')[0]);
+    assert.deepEqual(calls, ['GET', 'POST'], `requests on the table:\n${proxy.log.join('\n')}`);
+    assert.equal((await load(rest.uri))?.location, r.json?.metadataLocation);
+  });
+
   it('rides out a 503 storm with Retry-After, and a commit refused with 503 is sent again', async () => {
     const rest = await server();
     const s = site('rest-503');
