@@ -365,10 +365,15 @@ class AddFilesRun {
     if (table) shape = shapeOf(table.schema, table.spec, table.properties);
     const added: NewDataFile[] = [];
     const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
+    // Each file again after its footer was read, all at once (one batch where the backend batches).
+    const paths = candidates.map((f) => f.path);
+    const nows = storage.statMany
+      ? await storage.statMany(paths)
+      : await Promise.all(paths.map((p) => limit(() => storage.stat(p))));
     for (const [i, f] of candidates.entries()) {
       const res = footers[i] as FooterOutcome;
       // A file that changed while we read it is still being copied: leave it for the next run.
-      const now = await storage.stat(f.path);
+      const now = nows[i];
       if (
         !now ||
         now.size !== f.size ||
