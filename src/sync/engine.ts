@@ -47,7 +47,13 @@ import { stateDir } from '../table/checkpoint.ts';
 import { HashedStringSet } from '../table/hashed-set.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
-import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
+import {
+  InvalidPathError,
+  isUnderDir,
+  normalizePath,
+  PathMapper,
+  type PathMappingRule,
+} from '../table/path-mapping.ts';
 import type { ProgressEvent } from '../table/progress.ts';
 import {
   assertOutsideReplica,
@@ -61,14 +67,7 @@ import { PresenceChecker } from './presence.ts';
 import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import { mapDeletePathBounds, metadataPaths, rewriteMetadataJson, setDeletePathBounds } from './rewrite.ts';
-import {
-  emptyState,
-  loadState,
-  mappingFingerprint,
-  type RewrittenFile,
-  type SyncState,
-  saveState,
-} from './state.ts';
+import { loadState, type RewrittenFile, type SyncState, saveState, stateForMapping } from './state.ts';
 
 /** Inputs of {@link syncTable}. */
 export interface SyncTableOptions {
@@ -771,15 +770,16 @@ class SyncRun {
     report.newestSourceMetadata = top.path;
     this.mapper = this.mapperFor(top.doc, top.path);
     const loaded = await loadState(this.resolve, this.root, opts.logger);
-    const fingerprint = mappingFingerprint(this.mapper.rules);
-    if (loaded && loaded.mappingFingerprint !== fingerprint) {
-      throw new IcebergSyncError(
-        'CONFIG',
-        `the mapping rules differ from those of earlier runs into ${this.root}; use the same --map rules, or a new --metadata-root`,
-      );
-    }
-    this.state = loaded ?? emptyState(this.mapper.rules);
     const current = await opts.catalog.loadTable(opts.table);
+    const picked = await stateForMapping(loaded, this.mapper.rules, {
+      resolve: this.resolve,
+      root: this.root,
+      committedUnderRoot: current !== undefined && isUnderDir(current.metadataLocation, this.root),
+      logger: opts.logger ?? defaultLogger,
+    });
+    this.state = picked.state;
+    // Saved before anything is written with the new rules, so a kill keeps the reserved names.
+    if (picked.changed && !opts.dryRun) await this.checkpoint(true);
     // A checkpoint the catalog contradicts is no guide to what is committed (see reconcile).
     const last = (await reconcileCatalog(this.reconcileContext(), current))
       ? this.state.lastCommit

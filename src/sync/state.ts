@@ -5,6 +5,7 @@
  * when it is lost, outputs already present at their deterministic paths are found again.
  */
 import { createHash } from 'node:crypto';
+import { IcebergSyncError } from '../errors.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { stateDir } from '../table/checkpoint.ts';
 import type { PathMappingRule } from '../table/path-mapping.ts';
@@ -32,7 +33,10 @@ export interface SyncState {
   deleteFiles: Record<string, RewrittenFile>;
   /** Source metadata.json (DR path) → rewritten metadata.json. */
   metadata: Record<string, string>;
-  /** Output file names in use → the source path they were made from (to avoid collisions). */
+  /**
+   * Output file names in use → the source path they were made from (to avoid collisions); `''`
+   * for a file left by a run with other mapping rules, whose source is not known.
+   */
   names: Record<string, string>;
   /** The last commit this tool made. */
   lastCommit?: {
@@ -63,6 +67,55 @@ export function mappingFingerprint(rules: readonly PathMappingRule[]): string {
     .sort()
     .join('\n');
   return createHash('sha256').update(canon).digest('hex').slice(0, 16);
+}
+
+/**
+ * The state a run with mapping `rules` continues from. Outputs are a function of their source and
+ * the mapping, so a state made with other rules is refused once it has committed, or once the
+ * catalog holds the table at a file under the metadata root (outputs there may be in use). Before
+ * that (a first run that failed, e.g. on an unmapped path, and the rules were corrected), the
+ * outputs of the old rules are referenced by nothing: the run starts from an empty state with the
+ * new rules, and every file name in use under the root stays reserved, so that no output of the
+ * old rules is adopted (a file present is taken as done only when its name is not reserved).
+ * Returns `changed` when the state is such a new one, to be saved before anything is written.
+ */
+export async function stateForMapping(
+  loaded: SyncState | undefined,
+  rules: readonly PathMappingRule[],
+  ctx: {
+    readonly resolve: StorageResolver;
+    readonly root: string;
+    /** True when the catalog holds the table at a file under the metadata root. */
+    readonly committedUnderRoot: boolean;
+    readonly logger: Logger;
+  },
+): Promise<{ state: SyncState; changed: boolean }> {
+  if (!loaded) return { state: emptyState(rules), changed: false };
+  if (loaded.mappingFingerprint === mappingFingerprint(rules)) return { state: loaded, changed: false };
+  if (loaded.lastCommit || ctx.committedUnderRoot) {
+    throw new IcebergSyncError(
+      'CONFIG',
+      `the mapping rules differ from those of earlier runs into ${ctx.root}, which committed with them; ` +
+        'use the same --map rules, or a new --metadata-root',
+    );
+  }
+  const state = emptyState(rules);
+  Object.assign(state.names, loaded.names);
+  // Outputs a run wrote after its last checkpoint are known only by their names.
+  for (const [dir, prefix] of [
+    [ctx.root, ''],
+    [`${ctx.root}/deletes`, 'deletes/'],
+  ] as const) {
+    for await (const f of ctx.resolve(dir).list(dir)) {
+      const key = `${prefix}${f.path.slice(f.path.lastIndexOf('/') + 1)}`;
+      state.names[key] ??= '';
+    }
+  }
+  ctx.logger.warn(
+    `the mapping rules differ from those of the earlier runs into ${ctx.root}, which committed nothing: ` +
+      'starting again with the new rules (outputs of the old rules are not reused)',
+  );
+  return { state, changed: true };
 }
 
 /** Loads the state, or `undefined` when there is none. */
