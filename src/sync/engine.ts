@@ -182,6 +182,8 @@ class SyncRun {
   readonly listChecks = new Map<string, Promise<MissingFile[]>>();
   readonly deleteRewrites = new Map<string, Promise<RewrittenFile>>();
   lastSave = Date.now();
+  /** The checkpoint's content as last read or written (an unchanged state is not written again). */
+  savedState: string | undefined;
   /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
   readonly symlinks = new Set<string>();
   /** The names of the outputs of the metadata files listed this run (see reconcile.ts). */
@@ -652,7 +654,7 @@ class SyncRun {
   async checkpoint(force = false): Promise<void> {
     if (force || Date.now() - this.lastSave >= 5000) {
       this.lastSave = Date.now();
-      await saveState(this.bookkeeping, this.root, this.state);
+      this.savedState = await saveState(this.bookkeeping, this.root, this.state, this.savedState);
     }
   }
 
@@ -736,7 +738,8 @@ class SyncRun {
       report.stats = this.presence.stats;
       report.durationMs = Date.now() - start;
       if (lock) {
-        if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});
+        if (this.state)
+          await saveState(this.bookkeeping, this.root, this.state, this.savedState).catch(() => {});
         await lock.release();
       }
     }
@@ -770,8 +773,9 @@ class SyncRun {
     report.newestSourceMetadata = top.path;
     this.mapper = this.mapperFor(top.doc, top.path);
     const loaded = await loadState(this.resolve, this.root, opts.logger);
+    this.savedState = loaded?.text;
     const current = await opts.catalog.loadTable(opts.table);
-    const picked = await stateForMapping(loaded, this.mapper.rules, {
+    const picked = await stateForMapping(loaded?.state, this.mapper.rules, {
       resolve: this.resolve,
       root: this.root,
       committedUnderRoot: current !== undefined && isUnderDir(current.metadataLocation, this.root),

@@ -118,12 +118,20 @@ export async function stateForMapping(
   return { state, changed: true };
 }
 
-/** Loads the state, or `undefined` when there is none. */
+/** The bytes of the checkpoint file for `state`. */
+export function serializeState(state: SyncState): string {
+  return `${JSON.stringify(state, null, 1)}\n`;
+}
+
+/**
+ * Loads the state and the file's text (for {@link saveState} to compare against), or `undefined`
+ * when there is none.
+ */
 export async function loadState(
   resolve: StorageResolver,
   metadataRoot: string,
   logger: Logger = defaultLogger,
-): Promise<SyncState | undefined> {
+): Promise<{ state: SyncState; text: string } | undefined> {
   const path = `${stateDir(metadataRoot)}/state.json`;
   const storage = resolve(path);
   if (!(await storage.stat(path))) return undefined;
@@ -134,7 +142,7 @@ export async function loadState(
     // JSON.parse is safe.
     const state = JSON.parse(stringifyJson(json)) as SyncState;
     if (state.version !== 1) throw new Error(`unknown state version ${String(state.version)}`);
-    return state;
+    return { state, text };
   } catch (err) {
     // A damaged state is only a lost cache: outputs are found again by path. Say so and move on.
     logger.warn(`ignoring unreadable sync state ${path}: ${(err as Error).message}`);
@@ -142,12 +150,21 @@ export async function loadState(
   }
 }
 
-/** Saves the state atomically (write to a temporary name, then replace). */
+/**
+ * Saves the state atomically (write to a temporary name, then replace), unless its bytes are
+ * `previous`, the file's content as last read or written: a run that changed nothing writes
+ * nothing (a watch loop would otherwise rewrite every table's checkpoint each cycle). Resolves
+ * with the file's content now.
+ */
 export async function saveState(
   resolve: StorageResolver,
   metadataRoot: string,
   state: SyncState,
-): Promise<void> {
+  previous?: string,
+): Promise<string> {
+  const text = serializeState(state);
+  if (text === previous) return text;
   const path = `${stateDir(metadataRoot)}/state.json`;
-  await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state, null, 1)}\n`));
+  await resolve(path).write(path, new TextEncoder().encode(text));
+  return text;
 }
