@@ -29,6 +29,7 @@ import {
   UnsupportedError,
 } from '../errors.ts';
 import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
+import type { TableMetadata } from '../iceberg/metadata.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -63,6 +64,7 @@ import {
 import { throwIfAborted } from '../util/abort.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { writeCopyPlan } from './copy-plan.ts';
+import { lagSeconds } from './lag.ts';
 import { PresenceChecker } from './presence.ts';
 import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
@@ -184,6 +186,8 @@ class SyncRun {
   lastSave = Date.now();
   /** The checkpoint's content as last read or written (an unchanged state is not written again). */
   savedState: string | undefined;
+  /** The newest valid replicated metadata, which the lag is measured against. */
+  newest: TableMetadata | undefined;
   /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
   readonly symlinks = new Set<string>();
   /** The names of the outputs of the metadata files listed this run (see reconcile.ts). */
@@ -733,6 +737,8 @@ class SyncRun {
     const lock = opts.dryRun ? undefined : await acquireLock(this.bookkeeping, this.root, opts.logger);
     try {
       await this.#run();
+      const lag = this.newest && !opts.dryRun ? lagSeconds(this.newest, report.snapshotId) : undefined;
+      if (lag !== undefined) report.lagSeconds = lag;
     } finally {
       report.listings = this.presence.listings;
       report.stats = this.presence.stats;
@@ -771,6 +777,7 @@ class SyncRun {
       );
     }
     report.newestSourceMetadata = top.path;
+    this.newest = top.doc.metadata;
     this.mapper = this.mapperFor(top.doc, top.path);
     const loaded = await loadState(this.resolve, this.root, opts.logger);
     this.savedState = loaded?.text;
