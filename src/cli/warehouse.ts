@@ -291,7 +291,12 @@ export function addWarehouseCommands(program: Command, setExit: (code: number) =
  * table was synced.
  */
 export async function recordedRun<
-  R extends { status: string; snapshotId: string | null; metadataLocation: string | null },
+  R extends {
+    status: string;
+    snapshotId: string | null;
+    metadataLocation: string | null;
+    lagSeconds?: number;
+  },
 >(
   resolve: StorageResolver,
   metadataRoot: string,
@@ -316,6 +321,7 @@ export async function recordedRun<
         ...(r.snapshotId ? { snapshotId: r.snapshotId } : {}),
         ...(r.metadataLocation ? { metadataLocation: r.metadataLocation } : {}),
         missingFiles: missingOf(r),
+        ...(typeof r.lagSeconds === 'number' ? { lagSeconds: r.lagSeconds } : {}),
       },
       { logger },
     );

@@ -1,8 +1,8 @@
-/** The warehouse module behind `watch`: its policy, `syncAll` and `warehouseStatus`. */
+/** The warehouse module behind `watch`: its policy, `syncAll`, `warehouseStatus` and the run histories. */
 import { loadPolicy, type WarehousePolicy } from '../warehouse/policy.ts';
 import { syncAll } from '../warehouse/run.ts';
 import { parseShard } from '../warehouse/selection.ts';
-import { warehouseStatus } from '../warehouse/status.ts';
+import { lagHistories, warehouseStatus } from '../warehouse/status.ts';
 import { absolutize } from './context.ts';
 import { overridesOf } from './warehouse.ts';
 import type { WatchDriver } from './watch.ts';
@@ -33,5 +33,6 @@ export const warehouseWatchDriver: WatchDriver = (o) => {
         onTableDone: ctx.onTableDone,
       }),
     statusOf: ({ logger }) => warehouseStatus(policy!, { ...(shard ? { shard } : {}), logger }),
+    historyOf: (tables, { logger, limit }) => lagHistories(policy!, tables, { logger, limit }),
   };
 };

@@ -20,6 +20,7 @@ import {
   UnsupportedError,
 } from '../errors.ts';
 import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
+import type { TableMetadata } from '../iceberg/metadata.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -37,7 +38,13 @@ import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/sto
 import { stateDir } from '../table/checkpoint.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
-import { InvalidPathError, normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
+import {
+  InvalidPathError,
+  isUnderDir,
+  normalizePath,
+  PathMapper,
+  type PathMappingRule,
+} from '../table/path-mapping.ts';
 import type { ProgressEvent } from '../table/progress.ts';
 import {
   assertOutsideReplica,
@@ -47,6 +54,7 @@ import {
 import { throwIfAborted } from '../util/abort.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { writeCopyPlan } from './copy-plan.ts';
+import { lagSeconds } from './lag.ts';
 import {
   type ManifestPassContext,
   type ManifestPassResult,
@@ -57,14 +65,7 @@ import { PresenceChecker } from './presence.ts';
 import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
 import { mapDeletePathBounds, metadataPaths, rewriteMetadataJson, setDeletePathBounds } from './rewrite.ts';
-import {
-  emptyState,
-  loadState,
-  mappingFingerprint,
-  type RewrittenFile,
-  type SyncState,
-  saveState,
-} from './state.ts';
+import { loadState, type RewrittenFile, type SyncState, saveState, stateForMapping } from './state.ts';
 
 /** Inputs of {@link syncTable}. */
 export interface SyncTableOptions {
@@ -160,6 +161,10 @@ class SyncRun {
   /** Manifests this run rewrote while checking them (not reused ones). */
   readonly rewrittenNow = new Set<string>();
   lastSave = Date.now();
+  /** The checkpoint's content as last read or written (an unchanged state is not written again). */
+  savedState: string | undefined;
+  /** The newest valid replicated metadata, which the lag is measured against. */
+  newest: TableMetadata | undefined;
   /** Replicated metadata files that are symbolic links: not replicated files, never followed. */
   readonly symlinks = new Set<string>();
   /** The names of the outputs of the metadata files listed this run (see reconcile.ts). */
@@ -610,7 +615,7 @@ class SyncRun {
   async checkpoint(force = false): Promise<void> {
     if (force || Date.now() - this.lastSave >= 5000) {
       this.lastSave = Date.now();
-      await saveState(this.bookkeeping, this.root, this.state);
+      this.savedState = await saveState(this.bookkeeping, this.root, this.state, this.savedState);
     }
   }
 
@@ -689,12 +694,15 @@ class SyncRun {
     const lock = opts.dryRun ? undefined : await acquireLock(this.bookkeeping, this.root, opts.logger);
     try {
       await this.#run();
+      const lag = this.newest && !opts.dryRun ? lagSeconds(this.newest, report.snapshotId) : undefined;
+      if (lag !== undefined) report.lagSeconds = lag;
     } finally {
       report.listings = this.presence.listings;
       report.stats = this.presence.stats;
       report.durationMs = Date.now() - start;
       if (lock) {
-        if (this.state) await saveState(this.bookkeeping, this.root, this.state).catch(() => {});
+        if (this.state)
+          await saveState(this.bookkeeping, this.root, this.state, this.savedState).catch(() => {});
         await lock.release();
       }
     }
@@ -726,17 +734,20 @@ class SyncRun {
       );
     }
     report.newestSourceMetadata = top.path;
+    this.newest = top.doc.metadata;
     this.mapper = this.mapperFor(top.doc, top.path);
     const loaded = await loadState(this.resolve, this.root, opts.logger);
-    const fingerprint = mappingFingerprint(this.mapper.rules);
-    if (loaded && loaded.mappingFingerprint !== fingerprint) {
-      throw new IcebergSyncError(
-        'CONFIG',
-        `the mapping rules differ from those of earlier runs into ${this.root}; use the same --map rules, or a new --metadata-root`,
-      );
-    }
-    this.state = loaded ?? emptyState(this.mapper.rules);
+    this.savedState = loaded?.text;
     const current = await opts.catalog.loadTable(opts.table);
+    const picked = await stateForMapping(loaded?.state, this.mapper.rules, {
+      resolve: this.resolve,
+      root: this.root,
+      committedUnderRoot: current !== undefined && isUnderDir(current.metadataLocation, this.root),
+      logger: opts.logger ?? defaultLogger,
+    });
+    this.state = picked.state;
+    // Saved before anything is written with the new rules, so a kill keeps the reserved names.
+    if (picked.changed && !opts.dryRun) await this.checkpoint(true);
     // A checkpoint the catalog contradicts is no guide to what is committed (see reconcile).
     const last = (await reconcileCatalog(this.reconcileContext(), current))
       ? this.state.lastCommit

@@ -49,6 +49,12 @@ export interface SyncReport {
   durationMs: number;
   dryRun: boolean;
   /**
+   * The RPO lag after the run, in seconds: commit time of the newest replicated snapshot minus that
+   * of the snapshot the DR table now holds (0 when the same); absent when not known, and for a
+   * plan. Recorded in the run history, from which `watch` draws its lag sparkline.
+   */
+  lagSeconds?: number;
+  /**
    * Set when the run found the DR catalog disagreeing with its checkpoint and repaired it: the
    * table gone from the catalog, the catalog at another of this tool's outputs, or the file it
    * points at gone. Says what was found; the run then committed (or plans to commit) again.

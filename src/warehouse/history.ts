@@ -32,6 +32,8 @@ export interface HistoryRecord {
   /** The replicated metadata.json the DR table reflects after the run. */
   readonly sourceMetadata?: string;
   readonly missingFiles: number;
+  /** The RPO lag after the run (see `SyncReport.lagSeconds`), when known. */
+  readonly lagSeconds?: number;
   readonly filesRewritten?: number;
   readonly host?: string;
   readonly error?: { code: string; message: string };
@@ -175,4 +177,28 @@ export async function lastRun(
     }
   }
   return undefined;
+}
+
+/** A table's lag at one moment, as the watch status page draws it. */
+export interface LagPoint {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly lagSeconds: number;
+}
+
+/**
+ * The lag after each recorded run, oldest first, timed at the run's end. Lines from before the
+ * lag was recorded count as 0 when the run left the table at the replica's newest version
+ * (`committed`, `up-to-date`); runs whose lag is not known (failed, or behind without a figure)
+ * are left out.
+ */
+export function lagPoints(records: readonly HistoryRecord[]): LagPoint[] {
+  const out: LagPoint[] = [];
+  for (const r of records) {
+    const lag = r.lagSeconds ?? (r.status === 'committed' || r.status === 'up-to-date' ? 0 : undefined);
+    const start = Date.parse(r.at);
+    if (lag === undefined || !Number.isFinite(lag) || !Number.isFinite(start)) continue;
+    out.push({ at: new Date(start + (r.durationMs ?? 0)).toISOString(), lagSeconds: lag });
+  }
+  return out;
 }

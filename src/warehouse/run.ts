@@ -360,6 +360,7 @@ export async function runWarehouse(
                     ...(r.metadataLocation ? { metadataLocation: r.metadataLocation } : {}),
                     ...(report?.sourceMetadata ? { sourceMetadata: report.sourceMetadata } : {}),
                     missingFiles: r.missingFiles,
+                    ...(report?.lagSeconds !== undefined ? { lagSeconds: report.lagSeconds } : {}),
                     ...(r.filesRewritten !== undefined ? { filesRewritten: r.filesRewritten } : {}),
                     host: hostname(),
                     ...(r.error ? { error: r.error } : {}),

@@ -42,6 +42,16 @@ function catalogOutputs(policy: WarehousePolicy): GuardedLocation[] {
   return [...(catalogTypeFor(policy.catalog.type)?.writesTo?.(policy.catalog as never) ?? [])];
 }
 
+/** The storage router of the policy's site, without its catalog (close it when done). */
+export function openStorage(policy: WarehousePolicy, logger: Logger = defaultLogger): StorageRouter {
+  return createStorageRouter({
+    properties: policy.catalog.properties,
+    storage: policy.config.storage ?? [],
+    where: `catalog.${policy.catalogName}`,
+    onWarning: (m) => logger.warn(m),
+  });
+}
+
 /**
  * Opens router and catalog. Unless `readOnly`, first checks the catalog's files and `outputs`
  * against every replica location (exit 2 on overlap) and creates the embedded SQLite catalog's
@@ -52,12 +62,7 @@ export async function openSite(
   options: { readOnly?: boolean; logger?: Logger; outputs?: readonly GuardedLocation[] } = {},
 ): Promise<Site> {
   const logger = options.logger ?? defaultLogger;
-  const router = createStorageRouter({
-    properties: policy.catalog.properties,
-    storage: policy.config.storage ?? [],
-    where: `catalog.${policy.catalogName}`,
-    onWarning: (m) => logger.warn(m),
-  });
+  const router = openStorage(policy, logger);
   try {
     await assertOutsideReplica(policyReplicas(policy), [
       ...catalogOutputs(policy),

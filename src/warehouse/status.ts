@@ -21,10 +21,10 @@ import { planSync } from '../sync/engine.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { aggregateExitCode } from './exit-code.ts';
-import { lastRun } from './history.ts';
+import { type LagPoint, lagPoints, lastRun, readHistory } from './history.ts';
 import { tableSettings, type WarehousePolicy } from './policy.ts';
 import type { Shard } from './selection.ts';
-import { openSite, type SelectedTable, selectTables } from './site.ts';
+import { openSite, openStorage, type SelectedTable, selectTables, splitKey } from './site.ts';
 import type { TableStatus } from './types.ts';
 
 /** Options of {@link warehouseStatus}. */
@@ -207,6 +207,41 @@ export async function warehouseStatus(
   } finally {
     await site.close();
   }
+}
+
+/**
+ * The lag after each recorded run of `tables` (keys as {@link warehouseStatus} names them), oldest
+ * first: what `watch` shows of the time before it started. Reads the run histories only (the
+ * newest `limit` points kept per table); a table whose history cannot be read has none.
+ */
+export async function lagHistories(
+  policy: WarehousePolicy,
+  tables: readonly string[],
+  options: { logger?: Logger; limit?: number } = {},
+): Promise<Map<string, LagPoint[]>> {
+  const logger = options.logger ?? defaultLogger;
+  const router = openStorage(policy, logger);
+  const out = new Map<string, LagPoint[]>();
+  try {
+    const limit = pLimit(policy.concurrency);
+    await Promise.all(
+      tables.map((table) =>
+        limit(async () => {
+          try {
+            const [namespace, name] = splitKey(table);
+            const root = tableSettings(policy, namespace, name).metadataRoot;
+            const points = lagPoints(await readHistory(router.resolver, root));
+            if (points.length) out.set(table, options.limit ? points.slice(-options.limit) : points);
+          } catch (err) {
+            logger.warn(`${table}: could not read its run history: ${(err as Error).message}`);
+          }
+        }),
+      ),
+    );
+  } finally {
+    await router.close();
+  }
+  return out;
 }
 
 /**

@@ -49,8 +49,14 @@ export interface WatchDeps {
   runOnce(ctx: RunContext): Promise<WarehouseRunReport>;
   /** Every table of the policy and where it stands. */
   statusOf(ctx: { logger: Logger }): Promise<TableStatus[]>;
-  /** A table's lag over time from the run history, oldest first (the sparkline before this process). */
-  historyOf?(table: string): Promise<readonly LagSample[]>;
+  /**
+   * The tables' lag over time from their run histories, oldest first (the sparkline before this
+   * process; at most `limit` points each).
+   */
+  historyOf?(
+    tables: readonly string[],
+    ctx: { logger: Logger; limit: number },
+  ): Promise<ReadonlyMap<string, readonly LagSample[]>>;
   /** The files the policy is read from, watched for changes. */
   policyFiles?(): readonly string[];
 }
@@ -402,9 +408,11 @@ export class WatchLoop {
     try {
       const rows = await this.#deps.statusOf({ logger: this.#logger });
       if (this.#deps.historyOf) {
-        for (const r of rows) {
-          const points = [...(await this.#deps.historyOf(r.table))].slice(-LAG_POINTS);
-          if (points.length) this.#lag.set(r.table, points);
+        const tables = rows.map((r) => r.table);
+        const past = await this.#deps.historyOf(tables, { logger: this.#logger, limit: LAG_POINTS });
+        for (const t of tables) {
+          const points = [...(past.get(t) ?? [])].slice(-LAG_POINTS);
+          if (points.length) this.#lag.set(t, points);
         }
       }
       this.#applyStatus(rows);

@@ -24,13 +24,12 @@ const child = path.join(repoRoot, 'test', 'helpers', 'watch-child.ts');
 
 /** Starts watch over the table list `policyFile`. */
 export function startWatch(policyFile: string, intervalMs: number, metricsFile?: string): WatchProcess {
-  const proc = spawn(
-    process.execPath,
-    [child, policyFile, String(intervalMs), ...(metricsFile ? [metricsFile] : [])],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  return watchProcess([child, policyFile, String(intervalMs), ...(metricsFile ? [metricsFile] : [])]);
+}
+
+/** Runs `node argv` as a watch that logs JSON lines on stderr (watch-child.ts, or the CLI's `watch`). */
+export function watchProcess(argv: readonly string[]): WatchProcess {
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   const lines: LogLine[] = [];
   const other: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

@@ -331,6 +331,49 @@ describe('sync engine behaviour', requireFixtures(), () => {
     await s.catalog.close();
   });
 
+  it('writes the checkpoint only when it changes: not on a run with nothing new', async () => {
+    const s = await setup(posDeletes);
+    const stateWrites: string[] = [];
+    // Every write of the checkpoint, counted on its way to the storage.
+    const counting = (p: string): Storage => {
+      const inner = resolve(p);
+      const write: Storage['write'] = (file, data, options) => {
+        if (file.endsWith('/.iceberg-sync/state.json')) stateWrites.push(file);
+        return inner.write(file, data, options);
+      };
+      return new Proxy(inner, {
+        get(target, key) {
+          if (key === 'write') return write;
+          const v = Reflect.get(target, key, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    };
+    const opts = { ...s.opts, resolve: counting };
+    const statePath = path.join(s.root, '.iceberg-sync', 'state.json');
+    const v3 = path.join(s.replica, 'metadata', 'v3.metadata.json');
+    const hold = path.join(s.base, 'v3.hold');
+    copyFileSync(v3, hold);
+    rmSync(v3);
+    assert.equal((await syncTable(opts)).status, 'committed');
+    assert.ok(stateWrites.length > 0, 'a commit saves the checkpoint');
+    const saved = readFileSync(statePath);
+    const writesAfterCommit = stateWrites.length;
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await syncTable(opts)).status, 'up-to-date');
+      assert.equal(stateWrites.length, writesAfterCommit, 'an up-to-date run writes no checkpoint');
+    }
+    assert.deepEqual(readFileSync(statePath), saved);
+    // A change is still saved.
+    copyFileSync(hold, v3);
+    const next = await syncTable(opts);
+    assert.equal(next.status, 'committed');
+    assert.ok(stateWrites.length > writesAfterCommit, 'a new commit saves the checkpoint');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    assert.equal(state.lastCommit.outputMetadata, next.metadataLocation);
+    await s.catalog.close();
+  });
+
   it('commits the previous version when a file of the newest is missing or short, then catches up', async () => {
     const s = await setup(posDeletes);
     const v3 = decodeMetadata(

@@ -6,7 +6,14 @@ import type { Storage } from '../../../src/storage/storage.ts';
 import { distcpGroups, parseCopyPlan } from '../../../src/sync/copy-plan.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 import { discoverTables } from '../../../src/warehouse/discovery.ts';
-import { appendHistory, historyPath, lastRun, readHistory } from '../../../src/warehouse/history.ts';
+import {
+  appendHistory,
+  type HistoryRecord,
+  historyPath,
+  lagPoints,
+  lastRun,
+  readHistory,
+} from '../../../src/warehouse/history.ts';
 
 const put = (s: Storage, path: string, text = 'x') => s.write(path, new TextEncoder().encode(text));
 
@@ -167,6 +174,35 @@ describe('run history', () => {
 
   it('has no history before the first run', async () => {
     assert.equal(await lastRun(() => new MemoryStorage(), 'memory://x/metadata'), undefined);
+  });
+});
+
+describe('lag points of the run history', () => {
+  it('times each at its run end, infers 0 for old lines at the newest version, leaves unknowns out', () => {
+    const rec = (at: string, status: string, lagSeconds?: number): HistoryRecord => ({
+      runId: at,
+      at,
+      durationMs: 1500,
+      command: 'watch',
+      status,
+      missingFiles: 0,
+      ...(lagSeconds !== undefined ? { lagSeconds } : {}),
+    });
+    assert.deepEqual(
+      lagPoints([
+        rec('2026-01-01T00:00:00.000Z', 'up-to-date'),
+        rec('2026-01-01T00:05:00.000Z', 'behind', 42.5),
+        rec('2026-01-01T00:10:00.000Z', 'behind'),
+        rec('2026-01-01T00:15:00.000Z', 'failed'),
+        rec('2026-01-01T00:20:00.000Z', 'committed'),
+        rec('not a time', 'committed', 1),
+      ]),
+      [
+        { at: '2026-01-01T00:00:01.500Z', lagSeconds: 0 },
+        { at: '2026-01-01T00:05:01.500Z', lagSeconds: 42.5 },
+        { at: '2026-01-01T00:20:01.500Z', lagSeconds: 0 },
+      ],
+    );
   });
 });
 
