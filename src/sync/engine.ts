@@ -3,8 +3,9 @@
  * at the DR site, rewrite what earlier runs have not rewritten, and commit it to the DR catalog.
  *
  * One run's phases (discover, check, rewrite, commit) stay in one class because they share its
- * per-run caches: the manifests a list names are read once by the presence check and reused by the
- * rewrite, and a delete file is rewritten once however many manifests name it. What needs none of
+ * per-run caches: the manifests a list names are read once, by the pass that checks their files and
+ * writes their copies (manifest-pass.ts), and a delete file is rewritten once however many manifests
+ * name it. What needs none of
  * that lives beside it: the catalog checks (reconcile.ts), the copy plan, presence checks, field
  * rewrites (rewrite.ts), the checkpoint (state.ts), and the shared table core in src/table/.
  */
