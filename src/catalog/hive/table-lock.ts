@@ -13,11 +13,12 @@
  * - a lock that was not acquired is released on every path (given up, refused, a failed check).
  *
  * A lock held by another client past the deadline is a conflict (exit 5) naming the holder; a
- * metastore that fails or does not answer is a catalog error (exit 6) naming the table.
+ * metastore that fails or does not answer a lock call is a catalog error (exit 6) naming the
+ * table, one that cannot be reached at all a storage error (exit 6), as for every other call.
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import { CatalogError, CommitConflictError } from '../../errors.ts';
+import { CatalogError, CommitConflictError, StorageError } from '../../errors.ts';
 import {
   type HiveLockResponse,
   type HiveShowLocksElement,
@@ -109,12 +110,10 @@ async function acquire(client: MetastoreClient, table: Target, o: TableLockOptio
         { cause: err },
       );
     }
-    throw new CatalogError(
-      `${o.where}: ${fq}: the table lock could not be requested: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    const message = `${o.where}: ${fq}: the table lock could not be requested: ${(err as Error).message}`;
+    // An unreachable metastore fails every call alike (a storage error, as hive.ts reports it).
+    if (err instanceof MetastoreUnavailableError) throw new StorageError(message, { cause: err });
+    throw new CatalogError(message, { cause: err });
   }
   const lockid = response.lockid;
   let state = response.state;
@@ -231,5 +230,5 @@ async function holderOf(
   const locks = await locksOf(client, table, o);
   const held = locks?.find((l) => l.lockid !== ours && l.state === LockState.ACQUIRED);
   if (!held) return 'another client';
-  return `lock ${held.lockid} of ${held.user}@${held.hostname}${held.agentInfo ? ` (${held.agentInfo})` : ''}`;
+  return `lock ${held.lockid} of ${held.user}@${held.hostname}${held.agentInfo && held.agentInfo !== 'Unknown' ? ` (${held.agentInfo})` : ''}`;
 }
