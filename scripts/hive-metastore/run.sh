@@ -7,7 +7,7 @@
 # (postgresql://user@host:port/db of a running server), a fresh database there restored from a
 # cached dump of schematool's schema; the log goes to DIR/metastore.log. Run again on the same DIR,
 # a Derby metastore keeps its database.
-# Installed by scripts/setup-hive.sh. Binds 127.0.0.1 where the version has the setting.
+# Installed by scripts/setup-hive.sh. Binds 127.0.0.1 (4.x by its setting, 3.1 by LoopbackMetastore.java).
 set -euo pipefail
 version="$1" dir="$2" port="$3" pg="${4:-}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -122,6 +122,22 @@ fi
   -e 's|<value>org.apache.hadoop.hive.metastore.events.EventCleanerTask</value>|<value>org.apache.hadoop.hive.metastore.events.EventCleanerTask,org.apache.hadoop.hive.metastore.RuntimeStatsCleanerTask</value>|' \
   "$dir/conf/metastore-site.xml"
 
+# 4.x binds 127.0.0.1 through metastore.thrift.bind.host. 3.1 has no such setting (its
+# HiveMetaStore opens the server socket on the wildcard address), so 3.1 runs through
+# LoopbackMetastore.java, which serves the same handler on 127.0.0.1; compiled once per source.
+main=(org.apache.hadoop.hive.metastore.HiveMetaStore) cp="$dir/conf:$home/lib/*"
+if [[ "$version" == 3.* ]]; then
+  src="$root/scripts/hive-metastore/LoopbackMetastore.java"
+  launcher="$home/launcher-$(sha256sum "$src" | cut -c1-12)"
+  flock 9
+  if [ ! -f "$launcher/LoopbackMetastore.class" ]; then
+    command -v javac >/dev/null || { echo "run.sh: javac (a JDK >= 17) is needed to build the 3.1 loopback launcher" >&2; exit 1; }
+    rm -rf "$home"/launcher-* && mkdir -p "$launcher.tmp"
+    javac -nowarn -d "$launcher.tmp" -cp "$home/lib/*" "$src" && mv "$launcher.tmp" "$launcher"
+  fi
+  flock -u 9
+  main=(LoopbackMetastore "$port") cp="$dir/conf:$launcher:$home/lib/*"
+fi
 cd "$dir"
 exec java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile="$dir/conf/log4j2.properties" \
-  -cp "$dir/conf:$home/lib/*" org.apache.hadoop.hive.metastore.HiveMetaStore
+  -cp "$cp" "${main[@]}"
