@@ -7,6 +7,8 @@
 #                      needs a database other than Derby), else on Derby
 #   IMSYNC_HIVE_RUN    scripts/hive-metastore/run.sh (tests start private metastores with it)
 # and registers stop_hive (call it on exit). Without a metastore its tests are skipped (they say so).
+# Both listen on 127.0.0.1 only (3.1 through run.sh's loopback launcher, as 3.1 has no bind
+# setting); a metastore that `ss` shows listening on any other address is stopped, not used.
 stop_hive() { :; }
 _hive_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _hive_free_port() {
@@ -35,9 +37,20 @@ for _hive_v in 3 4; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$_hive_port") 2>/dev/null; then _hive_up=1; break; fi
     sleep 0.1
   done
+  # Test servers listen on loopback only: a metastore listening on another address is stopped.
+  _hive_listen="$(ss -Hltn "sport = :$_hive_port" 2>/dev/null | awk '{print $4}' | sort -u | tr '\n' ' ')"
+  _hive_wide=""
+  for _hive_a in $_hive_listen; do
+    case "$_hive_a" in 127.0.0.1:* | "[::ffff:127.0.0.1]:"*) ;; *) _hive_wide=1 ;; esac
+  done
+  if [ "$_hive_up" = 1 ] && [ -n "$_hive_wide" ]; then
+    echo "Hive Metastore $_hive_v.x listens on $_hive_listen, not only on 127.0.0.1: stopped; its tests will be skipped" >&2
+    kill "$_hive_pid" 2>/dev/null
+    _hive_up=0
+  fi
   if [ "$_hive_up" = 1 ]; then
     export "IMSYNC_HIVE${_hive_v}_URI=thrift://127.0.0.1:$_hive_port"
-    echo "Hive Metastore $_hive_v.x started on 127.0.0.1:$_hive_port" >&2
+    echo "Hive Metastore $_hive_v.x started, listening on ${_hive_listen:-127.0.0.1:$_hive_port (ss not found to check)}" >&2
   else
     echo "Hive Metastore $_hive_v.x could not be started; its tests will be skipped" >&2
     sed 's/^/  hive: /' "$_hive_dir/$_hive_v.out" "$_hive_dir/$_hive_v/metastore.log" 2>/dev/null | tail -30 >&2

@@ -7,16 +7,20 @@
 # (postgresql://user@host:port/db of a running server), a fresh database there restored from a
 # cached dump of schematool's schema; the log goes to DIR/metastore.log. Run again on the same DIR,
 # a Derby metastore keeps its database.
-# Installed by scripts/setup-hive.sh. Binds 127.0.0.1 where the version has the setting.
+# Installed by scripts/setup-hive.sh. Binds 127.0.0.1 (4.x by its setting, 3.1 by LoopbackMetastore.java).
 set -euo pipefail
 version="$1" dir="$2" port="$3" pg="${4:-}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 home="$root/.cache/hive-metastore/$version"
 [ -d "$home/lib" ] || { echo "run.sh: Hive Metastore $version is not installed (scripts/setup-hive.sh)" >&2; exit 1; }
 mkdir -p "$dir/conf" "$dir/warehouse"
+# The housekeeper times out the locks of clients that died (hive.txn.timeout), as on a production
+# metastore; it is the only housekeeping task run (the others need hive-exec or a compactor).
 case "$version" in
-3.*) schematool=org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool ;;
-*) schematool=org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool ;;
+3.*) schematool=org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool
+  housekeeper=org.apache.hadoop.hive.metastore.txn.AcidHouseKeeperService ;;
+*) schematool=org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool
+  housekeeper=org.apache.hadoop.hive.metastore.txn.service.AcidHouseKeeperService ;;
 esac
 
 # One property per line: name value.
@@ -47,6 +51,8 @@ metastore.expression.proxy org.apache.hadoop.hive.metastore.DefaultPartitionExpr
 metastore.task.threads.always org.apache.hadoop.hive.metastore.events.EventCleanerTask
 metastore.event.db.notification.api.auth false
 hive.metastore.event.db.notification.api.auth false
+metastore.housekeeping.threads.on true
+metastore.task.threads.remote $housekeeper
 PROPS
   cat >"$1/log4j2.properties" <<LOG
 status = WARN
@@ -109,8 +115,29 @@ else
   echo "$db" >"$dir/postgres-db"
   write_conf "$dir/conf" "jdbc:postgresql://$host:$pgport/$db" org.postgresql.Driver "$user"
 fi
-[[ "$version" == 3.* ]] || sed -i -e '/metastore.expression.proxy/d' -e '/metastore.task.threads.always/d' "$dir/conf/metastore-site.xml"
+# 4.x: its default always-on tasks name a class of hive-exec (HiveProtoEventsCleanerTask) that the
+# standalone metastore lacks, and that failure starts no housekeeping at all, so locks of a
+# client that died would never time out: name the tasks the standalone jar has.
+[[ "$version" == 3.* ]] || sed -i -e '/metastore.expression.proxy/d' \
+  -e 's|<value>org.apache.hadoop.hive.metastore.events.EventCleanerTask</value>|<value>org.apache.hadoop.hive.metastore.events.EventCleanerTask,org.apache.hadoop.hive.metastore.RuntimeStatsCleanerTask</value>|' \
+  "$dir/conf/metastore-site.xml"
 
+# 4.x binds 127.0.0.1 through metastore.thrift.bind.host. 3.1 has no such setting (its
+# HiveMetaStore opens the server socket on the wildcard address), so 3.1 runs through
+# LoopbackMetastore.java, which serves the same handler on 127.0.0.1; compiled once per source.
+main=(org.apache.hadoop.hive.metastore.HiveMetaStore) cp="$dir/conf:$home/lib/*"
+if [[ "$version" == 3.* ]]; then
+  src="$root/scripts/hive-metastore/LoopbackMetastore.java"
+  launcher="$home/launcher-$(sha256sum "$src" | cut -c1-12)"
+  flock 9
+  if [ ! -f "$launcher/LoopbackMetastore.class" ]; then
+    command -v javac >/dev/null || { echo "run.sh: javac (a JDK >= 17) is needed to build the 3.1 loopback launcher" >&2; exit 1; }
+    rm -rf "$home"/launcher-* && mkdir -p "$launcher.tmp"
+    javac -nowarn -d "$launcher.tmp" -cp "$home/lib/*" "$src" && mv "$launcher.tmp" "$launcher"
+  fi
+  flock -u 9
+  main=(LoopbackMetastore "$port") cp="$dir/conf:$launcher:$home/lib/*"
+fi
 cd "$dir"
 exec java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile="$dir/conf/log4j2.properties" \
-  -cp "$dir/conf:$home/lib/*" org.apache.hadoop.hive.metastore.HiveMetaStore
+  -cp "$cp" "${main[@]}"

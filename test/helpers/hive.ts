@@ -87,7 +87,8 @@ export class PrivateMetastore {
   /** Kills it at once (SIGKILL: no orderly shutdown) and waits for the exit. */
   async kill(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
+    // A child killed before has a signalCode and no exitCode: it will not exit again.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;

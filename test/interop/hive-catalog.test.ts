@@ -334,7 +334,10 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
         `${sampleSourcePrefix}=${site.replica}`,
       ]);
       assert.equal(run.code, ExitCode.CONFLICT, run.stderr);
-      assert.match(run.stderr, /lock is held by another client; not acquired within 1000 ms/);
+      assert.match(
+        run.stderr,
+        /table lock is held by lock \d+ of someone-else@elsewhere; not acquired within 1000 ms/,
+      );
       await other.call(M.unlock, { rqst: { lockid: held.lockid } }, { retry: false });
     } finally {
       await other.close();
@@ -394,7 +397,10 @@ describe('Hive catalog on Hive Metastore 3.1: CLI, conflicts, faults', server, (
         (e: unknown) => e,
       );
       assert.ok(err instanceof CommitConflictError, String(err));
-      assert.match(err.message, /lock is held by another client; not acquired within 1500 ms/);
+      assert.match(
+        err.message,
+        /table lock is held by lock \d+ of someone-else@elsewhere; not acquired within 1500 ms/,
+      );
       assert.equal(exitCodeFor(err), ExitCode.CONFLICT);
       assert.equal((await catalog.loadTable(id))?.metadataLocation, first.metadataLocation);
       await other.call(M.unlock, { rqst: { lockid: held.lockid } }, { retry: false });

@@ -6,8 +6,8 @@
  *
  * The commit, as Java's `HiveTableOperations` guards it:
  * 1. write the new metadata file (create-if-absent; never replacing a file);
- * 2. take the metastore's EXCLUSIVE table lock (`lock`; `check_lock` with backoff while it is
- *    WAITING, bounded by `lock-timeout-ms`; a `heartbeat` while it is held);
+ * 2. take the metastore's EXCLUSIVE table lock (table-lock.ts: `lock`; `check_lock` with
+ *    backoff while it is WAITING, bounded by `lock-timeout-ms`; a `heartbeat` while it is held);
  * 3. under the lock, read the table again and require `metadata_location` = the expected
  *    location (else CommitConflictError: another writer committed);
  * 4. `create_table_with_environment_context` (registration) or `alter_table_with_environment_context`; on 4.x the alter
@@ -44,7 +44,7 @@ import {
   tableLocationOf,
   updatedHiveTable,
 } from './hive-table.ts';
-import { type HiveLockResponse, type HiveTable, LockLevel, LockState, LockType, M } from './metastore-api.ts';
+import { type HiveTable, M } from './metastore-api.ts';
 import {
   type MetastoreAddress,
   MetastoreApplicationError,
@@ -53,6 +53,7 @@ import {
   MetastoreException,
   MetastoreUnavailableError,
 } from './metastore-client.ts';
+import { withTableLock } from './table-lock.ts';
 
 /** Options of {@link HiveCatalog.open}. */
 export interface HiveCatalogOptions extends MetastoreClientOptions {
@@ -84,8 +85,6 @@ export interface MetastoreCapabilities {
   /** Whether `alter_table` honours `expected_parameter_key/value` (Hive 4; not on Derby). */
   conditionalAlter: boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Hive's compare-and-set keys in the alter's environment context, and Hive's stats switch. */
 const EXPECTED_KEY = 'expected_parameter_key';
@@ -418,78 +417,24 @@ export class HiveCatalog implements Catalog {
     throw this.#wrap(err, `${what} ${fq}`);
   }
 
-  /** Runs `fn` holding the metastore's exclusive lock on the table. */
-  async #withLock<T>(db: string, name: string, fq: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` holding the metastore's exclusive lock on the table (see table-lock.ts). */
+  #withLock<T>(db: string, name: string, fq: string, fn: () => Promise<T>): Promise<T> {
     const o = this.#options;
-    const timeoutMs = o.lockTimeoutMs ?? 180_000;
-    let response: HiveLockResponse;
-    try {
-      response = (await this.#client.call(
-        M.lock,
-        {
-          rqst: {
-            component: [{ type: LockType.EXCLUSIVE, level: LockLevel.TABLE, dbname: db, tablename: name }],
-            user: this.#user(),
-            hostname: os.hostname(),
-            agentInfo: `iceberg-metadata-sync pid ${process.pid}`,
-          },
-        },
-        { retry: false },
-      )) as HiveLockResponse;
-    } catch (err) {
-      throw this.#wrap(err, `lock ${fq}`);
-    }
-    const lockid = response.lockid;
-    let state = response.state;
-    const deadline = Date.now() + timeoutMs;
-    let wait = o.lockCheckMinWaitMs ?? 50;
-    try {
-      while (state === LockState.WAITING) {
-        if (Date.now() >= deadline) {
-          throw new CommitConflictError(
-            `${fq}: the metastore's table lock is held by another client; not acquired within ${timeoutMs} ms (lock ${lockid} given up)`,
-          );
-        }
-        await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
-        wait = Math.min(wait * 2, o.lockCheckMaxWaitMs ?? 5000);
-        const r = (await this.#client.call(
-          M.checkLock,
-          { rqst: { lockid } },
-          { retry: true },
-        )) as HiveLockResponse;
-        state = r.state;
-      }
-      if (state !== LockState.ACQUIRED) {
-        throw new CommitConflictError(`${fq}: the metastore refused the table lock (state ${state})`);
-      }
-    } catch (err) {
-      await this.#unlock(lockid, fq);
-      throw err instanceof CommitConflictError ? err : this.#wrap(err, `check_lock ${fq}`);
-    }
-    const heartbeat = setInterval(() => {
-      this.#client.call(M.heartbeat, { ids: { lockid } }, { retry: true }).catch((err: Error) => {
-        o.onWarning?.(`${this.#where}: heartbeat of lock ${lockid} on ${fq}: ${err.message}`);
-      });
-    }, o.lockHeartbeatIntervalMs ?? 240_000);
-    heartbeat.unref();
-    try {
-      return await fn();
-    } finally {
-      clearInterval(heartbeat);
-      await this.#unlock(lockid, fq);
-    }
-  }
-
-  async #unlock(lockid: bigint, fq: string): Promise<void> {
-    try {
-      await this.#client.call(M.unlock, { rqst: { lockid } }, { retry: true });
-    } catch (err) {
-      if (err instanceof MetastoreException && err.kind === 'NoSuchLockException') return;
-      // The server drops an unrenewed lock after its timeout (hive.txn.timeout, 5 min).
-      this.#options.onWarning?.(
-        `${this.#where}: unlock of lock ${lockid} on ${fq}: ${(err as Error).message}`,
-      );
-    }
+    return withTableLock(
+      this.#client,
+      { db, name, fq },
+      {
+        timeoutMs: o.lockTimeoutMs ?? 180_000,
+        minWaitMs: o.lockCheckMinWaitMs ?? 50,
+        maxWaitMs: o.lockCheckMaxWaitMs ?? 5000,
+        heartbeatIntervalMs: o.lockHeartbeatIntervalMs ?? 240_000,
+        callTimeoutMs: o.callTimeoutMs ?? 60_000,
+        user: this.#user(),
+        where: this.#where,
+        ...(o.onWarning ? { onWarning: o.onWarning } : {}),
+      },
+      fn,
+    );
   }
 
   async ensureNamespace(namespace: readonly string[]): Promise<void> {

@@ -89,6 +89,23 @@ export const LockResponse = struct('LockResponse', [
 export const CheckLockRequest = struct('CheckLockRequest', [[1, 'lockid', 'i64']]);
 export const UnlockRequest = struct('UnlockRequest', [[1, 'lockid', 'i64']]);
 export const HeartbeatRequest = struct('HeartbeatRequest', [[1, 'lockid', 'i64']]);
+export const ShowLocksRequest = struct('ShowLocksRequest', [
+  [1, 'dbname', 'string'],
+  [2, 'tablename', 'string'],
+]);
+/** The fields read of a lock `show_locks` lists (the others are kept undecoded). */
+export const ShowLocksResponseElement = struct('ShowLocksResponseElement', [
+  [1, 'lockid', 'i64'],
+  [2, 'dbname', 'string'],
+  [3, 'tablename', 'string'],
+  [5, 'state', 'i32'],
+  [10, 'user', 'string'],
+  [11, 'hostname', 'string'],
+  [13, 'agentInfo', 'string'],
+]);
+export const ShowLocksResponse = struct('ShowLocksResponse', [
+  [1, 'locks', { list: { struct: ShowLocksResponseElement } }],
+]);
 
 /** Every exception the methods below declare has its message in field 1. */
 const exception = (name: string) => struct(name, [[1, 'message', 'string']]);
@@ -188,6 +205,13 @@ export const M = {
     'NoSuchLockException',
     'TxnOpenException',
   ]),
+  /** The locks on a table: finds a lock whose `lock` reply was lost, and names a holder. */
+  showLocks: method(
+    'show_locks',
+    [[1, 'rqst', { struct: ShowLocksRequest }]],
+    { struct: ShowLocksResponse },
+    ['MetaException'],
+  ),
   heartbeat: method('heartbeat', [[1, 'ids', { struct: HeartbeatRequest }]], undefined, [
     'NoSuchLockException',
     'NoSuchTxnException',
@@ -224,6 +248,16 @@ export interface HiveTable extends StructValue {
   partitionKeys?: HiveFieldSchema[];
   parameters?: Record<string, string>;
   tableType?: string;
+}
+/** One lock of a `show_locks` reply. */
+export interface HiveShowLocksElement extends StructValue {
+  lockid: bigint;
+  dbname: string;
+  tablename?: string;
+  state: number;
+  user: string;
+  hostname: string;
+  agentInfo?: string;
 }
 export interface HiveLockResponse extends StructValue {
   lockid: bigint;

@@ -243,23 +243,29 @@ export class MetastoreClient {
   /**
    * Calls `def`; resolves its success value (undefined for void methods). A declared exception
    * rejects with {@link MetastoreException}; `retry` re-sends the call on a new connection when
-   * the old one broke (only for calls that are safe to repeat).
+   * the old one broke (only for calls that are safe to repeat); `timeoutMs` replaces the
+   * client's reply timeout for this call.
    */
-  call(def: MethodDef, args: StructValue, opts: { readonly retry: boolean }): Promise<unknown> {
+  call(
+    def: MethodDef,
+    args: StructValue,
+    opts: { readonly retry: boolean; readonly timeoutMs?: number },
+  ): Promise<unknown> {
+    const timeoutMs = opts.timeoutMs ?? this.#options.callTimeoutMs;
     const run = this.#queue.then(
-      () => this.#call(def, args, opts.retry),
-      () => this.#call(def, args, opts.retry),
+      () => this.#call(def, args, opts.retry, timeoutMs),
+      () => this.#call(def, args, opts.retry, timeoutMs),
     );
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #call(def: MethodDef, args: StructValue, retry: boolean): Promise<unknown> {
+  async #call(def: MethodDef, args: StructValue, retry: boolean, timeoutMs: number): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const connection = await this.#connect();
       let result: StructValue;
       try {
-        result = await connection.call(def, args, this.#options.callTimeoutMs);
+        result = await connection.call(def, args, timeoutMs);
       } catch (err) {
         if (err instanceof MetastoreUnavailableError) {
           connection.close();
