@@ -44,6 +44,12 @@ function statePath(metadataRoot: string): string {
   return `${stateDir(metadataRoot)}/add-files-state.json`;
 }
 
+/**
+ * The text each loaded or saved state had in its file: a save of the same text is skipped, so that
+ * a run with nothing new (every cycle of a watch) does not rewrite the file.
+ */
+const savedText = new WeakMap<AddFilesState, string>();
+
 /** Loads the state, or `undefined` when absent or unreadable (a warning says which). */
 export async function loadAddFilesState(
   resolve: StorageResolver,
@@ -54,8 +60,10 @@ export async function loadAddFilesState(
   const storage = resolve(path);
   if (!(await storage.stat(path))) return undefined;
   try {
-    const state = JSON.parse(new TextDecoder().decode(await storage.read(path))) as AddFilesState;
+    const text = new TextDecoder().decode(await storage.read(path));
+    const state = JSON.parse(text) as AddFilesState;
     if (state.version !== 1 || typeof state.tracked !== 'object') throw new Error('unknown layout');
+    savedText.set(state, text);
     return state;
   } catch (err) {
     logger.warn(`ignoring unreadable add-files state ${path}: ${(err as Error).message}`);
@@ -63,12 +71,15 @@ export async function loadAddFilesState(
   }
 }
 
-/** Saves the state (replacing the file). */
+/** Saves the state (replacing the file atomically), unless the file already holds exactly it. */
 export async function saveAddFilesState(
   resolve: StorageResolver,
   metadataRoot: string,
   state: AddFilesState,
 ): Promise<void> {
   const path = statePath(metadataRoot);
-  await resolve(path).write(path, new TextEncoder().encode(`${JSON.stringify(state)}\n`));
+  const text = `${JSON.stringify(state)}\n`;
+  if (savedText.get(state) === text) return;
+  await resolve(path).write(path, new TextEncoder().encode(text));
+  savedText.set(state, text);
 }
