@@ -2,18 +2,20 @@
  * The catalog contract. A catalog maps a table identifier to the location of the table's
  * current metadata.json, moves that pointer with an atomic compare-and-swap, and lists what it
  * holds. The catalog types of `registry.ts` implement it (SQL for JdbcCatalog/PyIceberg, the
- * Hadoop layout); test/contract/catalog.contract.ts is its executable form.
+ * Hadoop layout, REST, Glue, Hive Metastore); test/contract/catalog.contract.ts is its executable
+ * form.
  *
  * What the contract assumes, said plainly: a commit here is "write a complete metadata file,
- * then swap the pointer". That is how the SQL, Hadoop (and Hive Metastore) catalogs work. A REST
+ * then swap the pointer". That is how the SQL, Hadoop, Glue and Hive Metastore catalogs work. A REST
  * catalog does not: its commit is server-side (`POST .../tables/{table}` with requirements and
  * updates; the server writes the metadata file and picks its name), and its registration takes a
  * location the server then owns. {@link Catalog.commitTable} is shaped so that such a catalog can
  * still implement it: it resolves the location *committed* (which the server chooses) rather
  * than echoing the proposed one, it receives the full new metadata (from which the changes
  * against `expected` can be derived), and {@link Catalog.nextMetadataLocation} may answer
- * `undefined`. Deriving those updates from two metadata files is not built: a REST catalog type
- * will need it (or a richer commit type), and the SQL/Hadoop behaviour below stays as it is.
+ * `undefined`. The REST catalog does exactly that: it derives the updates from the metadata it
+ * loaded and the new metadata (`iceberg/metadata-updates.ts`) and returns the location the server
+ * committed.
  */
 import { ConfigError } from '../errors.ts';
 
