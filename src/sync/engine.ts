@@ -20,7 +20,7 @@ import {
   StorageError,
   UnsupportedError,
 } from '../errors.ts';
-import { type AvroRecordValue, contentOf, formatOf } from '../iceberg/manifest-views.ts';
+import type { AvroRecordValue } from '../iceberg/manifest-views.ts';
 import type { TableMetadata } from '../iceberg/metadata.ts';
 import {
   decodeMetadata,
@@ -31,11 +31,9 @@ import {
 } from '../iceberg/metadata-json.ts';
 import { validateTableMetadata } from '../iceberg/metadata-validate.ts';
 import { readParquetFooter } from '../parquet/footer.ts';
-import { rewritePositionDeleteFile } from '../parquet/position-deletes.ts';
-import { rewritePuffinFooter } from '../puffin/puffin.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
-import { bytesRangeReader, type FileInfo, openRangeReader } from '../storage/storage.ts';
+import { type FileInfo, openRangeReader } from '../storage/storage.ts';
 import { stateDir } from '../table/checkpoint.ts';
 import { acquireLock } from '../table/lock.ts';
 import { newestMetadataFirst } from '../table/metadata-files.ts';
@@ -55,6 +53,7 @@ import {
 import { throwIfAborted } from '../util/abort.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { writeCopyPlan } from './copy-plan.ts';
+import { type RewrittenDeleteFile, rewriteDeleteFileBytes, rewriteEntryPaths } from './delete-files.ts';
 import { lagSeconds } from './lag.ts';
 import {
   type ManifestPassContext,
@@ -65,7 +64,7 @@ import {
 import { PresenceChecker } from './presence.ts';
 import { assertCommittable, type ReconcileContext, reconcileCatalog } from './reconcile.ts';
 import type { MissingFile, SyncReport } from './report.ts';
-import { mapDeletePathBounds, metadataPaths, rewriteMetadataJson, setDeletePathBounds } from './rewrite.ts';
+import { metadataPaths, rewriteMetadataJson } from './rewrite.ts';
 import { loadState, type RewrittenFile, type SyncState, saveState, stateForMapping } from './state.ts';
 
 /** Inputs of {@link syncTable}. */
@@ -432,7 +431,7 @@ class SyncRun {
     source: string,
     format: 'PARQUET' | 'PUFFIN',
     manifest: string,
-  ): Promise<RewrittenFile & { minPath?: string; maxPath?: string; splitOffsets?: readonly number[] }> {
+  ): Promise<RewrittenDeleteFile> {
     const cached = this.state.deleteFiles[source];
     if (cached) return Promise.resolve(cached);
     let p = this.deleteRewrites.get(source);
@@ -446,41 +445,19 @@ class SyncRun {
         const target = this.mapper.map(source, { file: manifest, field: 'data_file.file_path' });
         const bytes = await this.read(target);
         const field = format === 'PARQUET' ? 'file_path column' : 'referenced-data-file property';
-        const mapPath = (x: string) => this.mapper.map(x, { file: target, field });
-        let out: Uint8Array;
-        let min: string | undefined;
-        let max: string | undefined;
-        let splitOffsets: readonly number[] | undefined;
-        if (format === 'PARQUET') {
-          const r = await rewritePositionDeleteFile(bytes, mapPath, target);
-          out = r.bytes;
-          min = r.minPath;
-          max = r.maxPath;
-          splitOffsets = (await readParquetFooter(bytesRangeReader(out), target)).splitOffsets;
-        } else {
-          const r = rewritePuffinFooter(
-            bytes,
-            (blob) => {
-              const ref = blob.properties['referenced-data-file'];
-              return ref === undefined
-                ? undefined
-                : { ...blob.properties, 'referenced-data-file': mapPath(ref) };
-            },
-            target,
-          );
-          out = r.bytes;
-        }
+        const r = await rewriteDeleteFileBytes(
+          bytes,
+          format,
+          (x) => this.mapper.map(x, { file: target, field }),
+          target,
+        );
         const outputPath = this.outputPathFor(source, 'deletes');
-        await this.writeOutput(outputPath, out);
-        const rec: RewrittenFile = { sourceSize: bytes.length, outputPath, outputSize: out.length };
+        await this.writeOutput(outputPath, r.bytes);
+        const rec: RewrittenFile = { sourceSize: bytes.length, outputPath, outputSize: r.bytes.length };
         this.state.deleteFiles[source] = rec;
         this.report.deleteFilesRewritten++;
-        return {
-          ...rec,
-          ...(min !== undefined ? { minPath: min } : {}),
-          ...(max !== undefined ? { maxPath: max } : {}),
-          ...(splitOffsets !== undefined ? { splitOffsets } : {}),
-        };
+        const { bytes: _written, ...bounds } = r;
+        return { ...rec, ...bounds };
       })();
       this.deleteRewrites.set(source, p);
     }
@@ -525,48 +502,12 @@ class SyncRun {
   }
 
   /** Maps the paths of one manifest entry in place, rewriting the delete file it names if any. */
-  async rewriteManifestEntry(entry: AvroRecordValue, target: string): Promise<void> {
-    const df = entry.data_file as AvroRecordValue;
-    const path = String(df.file_path);
-    const live = Number(entry.status) !== 2;
-    const content = contentOf(df);
-    const format = formatOf(df);
-    if (content === 1 && live) {
-      if (format !== 'PARQUET' && format !== 'PUFFIN') {
-        throw new UnsupportedError(
-          target,
-          `position-delete file ${path} is ${format}; only Parquet position deletes and Puffin deletion vectors can be rewritten`,
-        );
-      }
-      const r = await this.rewriteDeleteFile(path, format, target);
-      df.file_path = r.outputPath;
-      df.file_size_in_bytes = BigInt(r.outputSize);
-      if (format === 'PARQUET') {
-        if (r.minPath !== undefined || r.maxPath !== undefined) setDeletePathBounds(df, r.minPath, r.maxPath);
-        else
-          mapDeletePathBounds(df, (x) =>
-            this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
-          );
-        // Paths of another length move every row group after the first: record where they start now.
-        if (Array.isArray(df.split_offsets)) {
-          const offsets = r.splitOffsets ?? (await this.splitOffsetsOf(r.outputPath));
-          df.split_offsets = offsets.map((o) => BigInt(o));
-        }
-      }
-    } else {
-      df.file_path = this.mapper.map(path, { file: target, field: 'data_file.file_path' });
-      if (content === 1) {
-        mapDeletePathBounds(df, (x) =>
-          this.mapper.map(x, { file: target, field: 'lower_bounds/upper_bounds' }),
-        );
-      }
-    }
-    if (typeof df.referenced_data_file === 'string') {
-      df.referenced_data_file = this.mapper.map(df.referenced_data_file, {
-        file: target,
-        field: 'data_file.referenced_data_file',
-      });
-    }
+  rewriteManifestEntry(entry: AvroRecordValue, target: string): Promise<void> {
+    return rewriteEntryPaths(entry, target, {
+      mapper: this.mapper,
+      deleteFile: (path, format) => this.rewriteDeleteFile(path, format, target),
+      splitOffsetsOf: (path) => this.splitOffsetsOf(path),
+    });
   }
 
   async rewriteManifestList(path: string): Promise<void> {
