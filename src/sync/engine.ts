@@ -607,13 +607,26 @@ class SyncRun {
     return { location, bytes };
   }
 
+  /**
+   * Writes the copy plan, or removes the one at the default place when nothing is missing. The
+   * checkpoint remembers that it is gone, so that a table with nothing missing (every cycle of a
+   * watch) costs no delete request per run; it forgets that, saved, before a plan is written, so
+   * that a run killed after writing one leaves it to be removed later.
+   */
   async writeCopyPlan(missing: MissingFile[]): Promise<void> {
+    const tracked = this.opts.copyPlanPath === undefined && !this.report.dryRun;
+    if (tracked && this.state.copyPlan === 'none') {
+      if (missing.length === 0) return;
+      delete this.state.copyPlan;
+      await this.checkpoint(true);
+    }
     const written = await writeCopyPlan(this.resolve, missing, {
       path: this.opts.copyPlanPath ?? `${stateDir(this.root)}/copy-plan.csv`,
       explicit: this.opts.copyPlanPath !== undefined,
       dryRun: this.report.dryRun,
     });
     if (written) this.report.copyPlan = written;
+    if (tracked && missing.length === 0) this.state.copyPlan = 'none';
   }
 
   async run(): Promise<SyncReport> {

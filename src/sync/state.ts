@@ -38,6 +38,11 @@ export interface SyncState {
    * for a file left by a run with other mapping rules, whose source is not known.
    */
   names: Record<string, string>;
+  /**
+   * `'none'`: the run that last found nothing missing removed the copy plan at the default place
+   * (absent: there may be one).
+   */
+  copyPlan?: 'none';
   /** The last commit this tool made. */
   lastCommit?: {
     sourceMetadata: string;

@@ -415,6 +415,29 @@ describe('sync engine behaviour', requireFixtures(), () => {
     assert.match(caught.sourceMetadata!, /v3\.metadata\.json$/);
     assert.equal(caught.copyPlan, null);
     assert.equal(existsSync(r.copyPlan!), false, 'a stale copy plan is removed');
+    // Removed once: runs with nothing missing make no delete request for it.
+    const deletes: string[] = [];
+    const counting = (p: string): Storage => {
+      const inner = resolve(p);
+      const del: Storage['delete'] = (file, options) => {
+        deletes.push(file);
+        return inner.delete(file, options);
+      };
+      return new Proxy(inner, {
+        get(target, key) {
+          if (key === 'delete') return del;
+          const v = Reflect.get(target, key, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    };
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await syncTable({ ...s.opts, resolve: counting })).status, 'up-to-date');
+    }
+    assert.deepEqual(
+      deletes.filter((d) => d.endsWith('copy-plan.csv')),
+      [],
+    );
     await s.catalog.close();
   });
 
