@@ -58,12 +58,22 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
   return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(Buffer.from(needle));
 }
 
+const dec = new TextDecoder();
+const SLASH = 0x2f;
+
+/**
+ * The strings of a decoded record (bytes values read as UTF-8) that could be paths: a mapping
+ * rule's source is absolute, so a string without a `/` never matches one. Most values of a
+ * manifest (bounds of numeric columns, ids) are passed over without being decoded or mapped.
+ */
 function collectStrings(v: unknown, out: string[]): void {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out);
+  if (typeof v === 'string') {
+    if (v.includes('/')) out.push(v);
+  } else if (Array.isArray(v)) for (const x of v) collectStrings(x, out);
   else if (v instanceof Map) for (const x of v.values()) collectStrings(x, out);
-  else if (v instanceof Uint8Array) out.push(new TextDecoder().decode(v));
-  else if (v && typeof v === 'object') for (const x of Object.values(v)) collectStrings(x, out);
+  else if (v instanceof Uint8Array) {
+    if (v.includes(SLASH)) out.push(dec.decode(v));
+  } else if (v && typeof v === 'object') for (const x of Object.values(v)) collectStrings(x, out);
 }
 
 /**
