@@ -441,6 +441,41 @@ describe('sync engine behaviour', requireFixtures(), () => {
     await s.catalog.close();
   });
 
+  it('verify names a source path left in a record of a manifest it wrote', async () => {
+    const s = await setup(posDeletes);
+    const r = await syncTable(s.opts);
+    assert.equal(r.status, 'committed');
+    const clean = await verifyTable({ ...s.opts, mappings: s.rules });
+    assert.deepEqual(clean.problems, []);
+    // Damage one of our data manifests: its first entry names the source path again.
+    const outputs = readdirSync(s.root).filter((n) => n.endsWith('.avro') && !n.startsWith('snap-'));
+    const rule = s.rules[0]!;
+    let damaged: { file: string; source: string } | undefined;
+    for (const n of outputs) {
+      const file = path.join(s.root, n);
+      const f = readAvroFile(readFileSync(file), file);
+      const recs = f.records as Record<string, any>[];
+      const entry = recs.find(
+        (e) => e.data_file.content === 0 && String(e.data_file.file_path).startsWith(rule.target),
+      );
+      if (!entry) continue;
+      const source = rule.source + String(entry.data_file.file_path).slice(rule.target.length);
+      entry.data_file.file_path = source;
+      writeFileSync(file, encodeAvroFile(f.header, f.records));
+      damaged = { file, source };
+      break;
+    }
+    assert.ok(damaged, 'a data manifest among the outputs');
+    const v = await verifyTable({ ...s.opts, mappings: s.rules });
+    assert.ok(
+      v.problems.some(
+        (p) => p.path === damaged!.file && p.problem === `still names source path '${damaged!.source}'`,
+      ),
+      JSON.stringify(v.problems),
+    );
+    await s.catalog.close();
+  });
+
   it('skips a truncated newest metadata.json (replication in flight)', async () => {
     const s = await setup(posDeletes);
     const v3 = path.join(s.replica, 'metadata', 'v3.metadata.json');
