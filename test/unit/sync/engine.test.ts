@@ -454,7 +454,7 @@ describe('sync engine behaviour', requireFixtures(), () => {
     for (const n of outputs) {
       const file = path.join(s.root, n);
       const f = readAvroFile(readFileSync(file), file);
-      const recs = f.records as Record<string, any>[];
+      const recs = f.records as { data_file: { content: number; file_path: unknown } }[];
       const entry = recs.find(
         (e) => e.data_file.content === 0 && String(e.data_file.file_path).startsWith(rule.target),
       );
