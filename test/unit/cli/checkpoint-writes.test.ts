@@ -12,6 +12,28 @@ import { requireFixtures } from '../../helpers/requires.ts';
 const table = 'iceberg_v2_partitioned_position_deletes';
 const tableDir = path.join(impalaFixtures, 'hadoop_catalog', 'ice', table);
 
+/**
+ * Runs the command once (it must commit), then twice more (up to date each time), and checks that
+ * the checkpoint `state` was left alone by the two: same bytes, and neither replaced (an atomic
+ * save makes a new inode) nor touched (mtime).
+ */
+function commitThenTwoNoOps(args: string[], state: string): void {
+  const first = runCli(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.json?.status, 'committed');
+  const bytes = readFileSync(state);
+  const before = statSync(state, { bigint: true });
+  for (let i = 0; i < 2; i++) {
+    const again = runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json?.status, 'up-to-date');
+  }
+  const after = statSync(state, { bigint: true });
+  assert.deepEqual(readFileSync(state), bytes);
+  assert.equal(after.ino, before.ino);
+  assert.equal(after.mtimeNs, before.mtimeNs);
+}
+
 describe('iceberg-sync sync checkpoint writes', requireFixtures(), () => {
   it('leaves state.json untouched (bytes, file, mtime) when a run finds nothing new', () => {
     const base = scratchDir('cli-checkpoint');
@@ -22,21 +44,7 @@ describe('iceberg-sync sync checkpoint writes', requireFixtures(), () => {
     for (const r of rules) args.push('--map', `${r.source}=${r.target}`);
     const state = path.join(base, 'dr', 'ice', table, 'metadata', '.iceberg-sync', 'state.json');
 
-    const first = runCli(args);
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.json?.status, 'committed');
-    const bytes = readFileSync(state);
-    const before = statSync(state, { bigint: true });
-    for (let i = 0; i < 2; i++) {
-      const again = runCli(args);
-      assert.equal(again.code, 0, again.stderr);
-      assert.equal(again.json?.status, 'up-to-date');
-    }
-    const after = statSync(state, { bigint: true });
-    assert.deepEqual(readFileSync(state), bytes);
-    // An atomic save replaces the file (a new inode) and sets its mtime: neither happened.
-    assert.equal(after.ino, before.ino);
-    assert.equal(after.mtimeNs, before.mtimeNs);
+    commitThenTwoNoOps(args, state);
   });
 });
 
@@ -57,20 +65,7 @@ describe('iceberg-sync add-files checkpoint writes', () => {
     writeDataFile(path.join(data, 'a.parquet'), [1n, 2n]);
     const state = path.join(base, 'dr', 'web', 'clicks', 'metadata', '.iceberg-sync', 'add-files-state.json');
 
-    const first = runCli(args);
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.json?.status, 'committed');
-    const bytes = readFileSync(state);
-    const before = statSync(state, { bigint: true });
-    for (let i = 0; i < 2; i++) {
-      const again = runCli(args);
-      assert.equal(again.code, 0, again.stderr);
-      assert.equal(again.json?.status, 'up-to-date');
-    }
-    const after = statSync(state, { bigint: true });
-    assert.deepEqual(readFileSync(state), bytes);
-    assert.equal(after.ino, before.ino);
-    assert.equal(after.mtimeNs, before.mtimeNs);
+    commitThenTwoNoOps(args, state);
 
     writeDataFile(path.join(data, 'b.parquet'), [3n]);
     const more = runCli(args);
