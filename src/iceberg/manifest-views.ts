@@ -306,6 +306,16 @@ export function contentOf(dataFile: AvroRecordValue): number {
   return c === undefined || c === null ? 0 : Number(c);
 }
 
+/**
+ * An optional Avro long (`file_size_in_bytes`, `manifest_length`) as a bigint: the decoder gives
+ * longs as bigints, ints as numbers; `undefined` when absent or null.
+ */
+export function longOf(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return undefined;
+}
+
 /** File format of a manifest entry's file, upper-cased. */
 export function formatOf(dataFile: AvroRecordValue): string {
   return String(dataFile.file_format ?? '').toUpperCase();

@@ -20,7 +20,7 @@ import {
   StorageError,
   UnsupportedError,
 } from '../errors.ts';
-import type { AvroRecordValue } from '../iceberg/manifest-views.ts';
+import { type AvroRecordValue, longOf } from '../iceberg/manifest-views.ts';
 import type { TableMetadata } from '../iceberg/metadata.ts';
 import {
   decodeMetadata,
@@ -133,12 +133,6 @@ function baseName(path: string): string {
 
 function joinPath(dir: string, name: string): string {
   return `${dir.replace(/\/+$/, '')}/${name}`;
-}
-
-function toBigInt(v: unknown): bigint | undefined {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(v);
-  return undefined;
 }
 
 /** One run of the engine. Not reusable: make a new one per run. */
@@ -371,7 +365,7 @@ class SyncRun {
         }
         const refs = records.map((r) => ({
           path: String(r.manifest_path),
-          length: toBigInt(r.manifest_length),
+          length: longOf(r.manifest_length),
         }));
         for (const r of refs) this.mapper.map(r.path, { file: target, field: 'manifest_path' });
         this.listManifests.set(path, refs);

@@ -18,7 +18,7 @@ import {
   openAvroContainer,
   recordBytesDecoder,
 } from '../avro/container.ts';
-import { type AvroRecordValue, contentOf } from '../iceberg/manifest-views.ts';
+import { type AvroRecordValue, contentOf, longOf } from '../iceberg/manifest-views.ts';
 import { HashedStringSet } from '../table/hashed-set.ts';
 import type { PathMapper } from '../table/path-mapping.ts';
 import type { PresenceChecker } from './presence.ts';
@@ -90,12 +90,6 @@ export interface ManifestPassResult {
 /** Raised inside the pass to give up its copy; never leaves the module. */
 class CopyGivenUp extends Error {}
 
-function toBigInt(v: unknown): bigint | undefined {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(v);
-  return undefined;
-}
-
 /**
  * Reads the manifest at `target` (the replicated copy) once, checking and copying as `options` say.
  * @throws CorruptFileError for a manifest that cannot be decoded (nothing is written then).
@@ -141,7 +135,7 @@ export async function manifestPass(
           source: path,
           target: mapped,
           kind: KINDS[content] ?? 'data',
-          size: toBigInt(df.file_size_in_bytes),
+          size: longOf(df.file_size_in_bytes),
         });
         if (batch.length >= PRESENCE_BATCH) {
           await flush();
