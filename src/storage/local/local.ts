@@ -53,6 +53,19 @@ function translate(err: unknown, path: string, signal?: AbortSignal): Error {
   return new StorageError(`${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
+/** {@link plainAnswer}: the pool's answer says nothing final (asked again through fs). */
+const ASK_AGAIN = Symbol('ask again');
+
+/**
+ * What a pool answer says without another call: the file (or `undefined`: absent, or no regular
+ * file), or {@link ASK_AGAIN} for a link or an error other than absence.
+ */
+function plainAnswer(path: string, a: StatAnswer): { info: FileInfo | undefined } | typeof ASK_AGAIN {
+  if ('error' in a) return a.error === 'ENOENT' || a.error === 'ENOTDIR' ? { info: undefined } : ASK_AGAIN;
+  if (a.type === 'symlink') return ASK_AGAIN;
+  return { info: a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined };
+}
+
 /** Stats on worker threads, shared by every local storage (idle workers keep no process alive). */
 const STAT_POOL = new StatPool();
 
@@ -112,16 +125,26 @@ export class LocalStorage implements Storage {
 
   async statMany(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]> {
     throwIfAborted(options?.signal, paths[0]);
-    const locals = paths.map(toLocalPath);
+    return this.#statBatch(paths, paths.map(toLocalPath), options);
+  }
+
+  /**
+   * Stats of the local files `locals` through the pool, one message for the batch, answered as
+   * `paths` (how the caller names them). Plain answers without a promise each (a presence check
+   * asks for a million); any other asked again through fs.
+   */
+  async #statBatch(
+    paths: readonly string[],
+    locals: readonly string[],
+    options: StatOptions | undefined,
+  ): Promise<(FileInfo | undefined)[]> {
     const answers = await STAT_POOL.statMany(locals, options?.symlinks ?? false).catch(() => undefined);
     const out: (FileInfo | undefined | Promise<FileInfo | undefined>)[] = new Array(paths.length);
     let slow = false;
     for (let i = 0; i < paths.length; i++) {
       const a = answers?.[i];
-      // Plain answers without a promise each: a presence check asks for a million.
-      if (a && !('error' in a) && a.type !== 'symlink') {
-        out[i] = a.type === 'file' ? { path: paths[i]!, size: a.size, mtimeMs: a.mtimeMs } : undefined;
-      } else if (a && 'error' in a && (a.error === 'ENOENT' || a.error === 'ENOTDIR')) out[i] = undefined;
+      const plain = a && plainAnswer(paths[i]!, a);
+      if (plain !== undefined && plain !== ASK_AGAIN) out[i] = plain.info;
       else {
         out[i] = this.#answer(paths[i]!, locals[i]!, a, options);
         slow = true;
@@ -137,11 +160,9 @@ export class LocalStorage implements Storage {
     a: StatAnswer | undefined,
     options: StatOptions | undefined,
   ): Promise<FileInfo | undefined> {
-    if (a && !('error' in a)) {
-      if (a.type === 'symlink') return symlinkInfo(local, path);
-      return a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined;
-    }
-    if (a && (a.error === 'ENOENT' || a.error === 'ENOTDIR')) return undefined;
+    const plain = a && plainAnswer(path, a);
+    if (plain !== undefined && plain !== ASK_AGAIN) return plain.info;
+    if (a && !('error' in a) && a.type === 'symlink') return symlinkInfo(local, path);
     // Any other answer (permission, a worker gone): asked again here, for the error as fs gives it.
     try {
       if (options?.symlinks) {
@@ -264,31 +285,17 @@ export class LocalStorage implements Storage {
       throwIfAborted(signal, dir);
       const batch = entries.slice(i, i + BATCH);
       const files = batch.filter((e) => e.isFile());
-      const answers = await STAT_POOL.statMany(
+      const stats = await this.#statBatch(
+        files.map((e) => `${base}${e.name}`),
         files.map((e) => nodePath.join(local, e.name)),
-        false,
-      ).catch(() => undefined);
-      const byName = new Map(files.map((e, k) => [e.name, answers?.[k]]));
+        undefined,
+      );
+      const byName = new Map(files.map((e, k) => [e.name, stats[k]]));
       const infos = await Promise.all(
         batch.map(async (e) => {
           if (e.isSymbolicLink() && options?.symlinks)
             return symlinkInfo(nodePath.join(local, e.name), `${base}${e.name}`);
-          if (!e.isFile()) return undefined;
-          const a = byName.get(e.name);
-          if (a && !('error' in a)) {
-            return a.type === 'file'
-              ? ({ path: `${base}${e.name}`, size: a.size, mtimeMs: a.mtimeMs } satisfies FileInfo)
-              : undefined;
-          }
-          if (a?.error === 'ENOENT') return undefined;
-          // Any other answer: asked again here, for the error as fs gives it.
-          try {
-            const st = await statOf(nodePath.join(local, e.name), false);
-            return { path: `${base}${e.name}`, size: st.size, mtimeMs: st.mtimeMs } satisfies FileInfo;
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw translate(err, `${base}${e.name}`);
-            return undefined;
-          }
+          return e.isFile() ? byName.get(e.name) : undefined;
         }),
       );
       for (const [j, e] of batch.entries()) {
