@@ -63,9 +63,9 @@ export interface PresenceRequest {
 
 /**
  * Per-file stats at once, across all the checks of a run: a bound for the backend's requests
- * (HEADs, GETFILESTATUS). Backends whose listing pays per entry (local disks, memory) make no
- * requests of that kind and batch stats themselves (local: on worker threads), so they get more
- * at once: a batch of a manifest's entries is handed over whole.
+ * (HEADs, GETFILESTATUS). A backend that batches stats (`statMany`: local disks) gets each batch
+ * in one call instead. Others whose listing pays per entry (memory) make no requests of that
+ * kind, so they get more at once: a batch of a manifest's entries is handed over whole.
  */
 const STAT_CONCURRENCY = 32;
 const LOCAL_STAT_CONCURRENCY = 4096;
