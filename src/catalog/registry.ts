@@ -10,7 +10,7 @@ import type { Catalog } from './catalog.ts';
 import type { CatalogConfigBase, CatalogType, OpenCatalogOptions } from './catalog-type.ts';
 import { glueCatalogType } from './glue/index.ts';
 import { hadoopCatalogType } from './hadoop/index.ts';
-import { hiveCatalogType } from './hive/index.ts';
+import { hiveCatalogType } from './hive/descriptor.ts';
 import { restCatalogType } from './rest/index.ts';
 import { sqlCatalogType } from './sql/index.ts';
 

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { ExitCode, exitCodeFor, IcebergSyncError } from '../errors.ts';
-import { checkMetricsFilePath, recordRunToTextfile } from '../metrics/textfile.ts';
 import { flag, positiveInt } from '../options/values.ts';
 import type { StorageResolver } from '../storage/router.ts';
 import { LockedError } from '../table/lock.ts';
@@ -209,6 +208,8 @@ async function runAll(mode: WarehouseMode, o: WarehouseCommandOptions): Promise<
         plan: false,
         logger,
       });
+      // Loaded here: prom-client is needed by runs that write metrics, not by every run.
+      const { checkMetricsFilePath, recordRunToTextfile } = await import('../metrics/textfile.ts');
       await recordRunToTextfile(checkMetricsFilePath(o.metricsFile, logger), { report: run, status }, logger);
     }
     if (o.json) process.stdout.write(`${toJsonLine(run)}\n`);

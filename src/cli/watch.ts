@@ -7,7 +7,6 @@ import { type Command, Option } from 'commander';
 import { duration, flag, nonNegativeInt, positiveInt } from '../options/values.ts';
 import type { Logger } from '../util/logger.ts';
 import type { WatchDeps } from '../watch/loop.ts';
-import { runWatch } from '../watch/run-watch.ts';
 import { cliLogger, LOG_FORMATS, type OutputOptions } from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -101,6 +100,8 @@ export function addWatchCommand(
     .action(async (o: WatchCommandOptions) => {
       const logger = cliLogger(o);
       const deps = driver(o, logger);
+      // The service (HTTP server, prom-client) is loaded by the command that runs it only.
+      const { runWatch } = await import('../watch/run-watch.ts');
       setExit(
         await runWatch(deps, {
           intervalMs: o.interval,

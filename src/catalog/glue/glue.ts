@@ -9,18 +9,8 @@
  * commit never overwrites another writer's. Registration is `CreateTable`, refused with
  * `AlreadyExistsException` when the table exists. Databases are one level (Glue has no nesting).
  */
-import {
-  CreateDatabaseCommand,
-  CreateTableCommand,
-  DeleteTableCommand,
-  GetDatabaseCommand,
-  GetDatabasesCommand,
-  GetTableCommand,
-  GetTablesCommand,
-  type GlueClient,
-  type Table as GlueTable,
-  UpdateTableCommand,
-} from '@aws-sdk/client-glue';
+import type * as Glue from '@aws-sdk/client-glue';
+import type { GlueClient, Table as GlueTable } from '@aws-sdk/client-glue';
 import {
   CatalogDivergedError,
   CommitConflictError,
@@ -60,6 +50,17 @@ export interface GlueCatalogOptions {
   readonly storageFor?: StorageResolver;
   /** Read only (plan, verify): nothing is created or changed; commits are refused. */
   readonly readOnly?: boolean;
+}
+
+type Sdk = typeof Glue;
+let sdkModule: Promise<Sdk> | undefined;
+/**
+ * The SDK's command classes, loaded on first use: the SDK is the heaviest module the CLI could
+ * load, and runs against any other catalog never need it.
+ */
+export function loadGlueSdk(): Promise<Sdk> {
+  sdkModule ??= import('@aws-sdk/client-glue');
+  return sdkModule;
 }
 
 /** Glue stores names lower-cased and at most 255 characters long (databases 252, as Java checks). */
@@ -127,6 +128,7 @@ export class GlueCatalog implements Catalog {
     this.#validateNamespace(namespace);
     this.#assertWritable();
     const [database] = namespace as [string];
+    const { CreateDatabaseCommand, GetDatabaseCommand } = await loadGlueSdk();
     try {
       await this.#client.send(new GetDatabaseCommand({ Name: database, ...this.#catalog() }));
       return;
@@ -150,6 +152,7 @@ export class GlueCatalog implements Catalog {
       validateNamespace(parent);
       return [];
     }
+    const { GetDatabasesCommand } = await loadGlueSdk();
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -175,6 +178,7 @@ export class GlueCatalog implements Catalog {
   async listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
     this.#validateNamespace(namespace);
     const [database] = namespace as [string];
+    const { GetTablesCommand } = await loadGlueSdk();
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -207,6 +211,7 @@ export class GlueCatalog implements Catalog {
     if (!isIcebergTable(table.Parameters)) {
       throw new ConfigError(`${this.#fq(id)}: a Glue table that is not an Iceberg table; not dropped`);
     }
+    const { DeleteTableCommand } = await loadGlueSdk();
     try {
       await this.#client.send(
         new DeleteTableCommand({ DatabaseName: id.namespace[0], Name: id.name, ...this.#catalog() }),
@@ -225,6 +230,7 @@ export class GlueCatalog implements Catalog {
   /** `CreateTable`; a missing database is created first (as the engines do on registration). */
   async #create(id: TableIdentifier, location: string, shape: ReturnType<typeof glueShapeOf>): Promise<void> {
     const input = glueTableInput(id.name, location, undefined, shape);
+    const { CreateTableCommand } = await loadGlueSdk();
     const send = () =>
       this.#client.send(
         new CreateTableCommand({ DatabaseName: id.namespace[0], TableInput: input, ...this.#catalog() }),
@@ -279,6 +285,7 @@ export class GlueCatalog implements Catalog {
       ...(table.Parameters ? { Parameters: table.Parameters } : {}),
       ...(table.Description !== undefined ? { Description: table.Description } : {}),
     });
+    const { UpdateTableCommand } = await loadGlueSdk();
     try {
       await this.#client.send(
         new UpdateTableCommand({
@@ -356,6 +363,7 @@ export class GlueCatalog implements Catalog {
   }
 
   async #getTable(id: TableIdentifier): Promise<GlueTable | undefined> {
+    const { GetTableCommand } = await loadGlueSdk();
     try {
       const r = await this.#client.send(
         new GetTableCommand({ DatabaseName: id.namespace[0], Name: id.name, ...this.#catalog() }),

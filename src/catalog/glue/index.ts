@@ -6,12 +6,12 @@
  * twin where PyIceberg has one, then to the AWS SDK's default chain (environment, shared config
  * and credential files, SSO, container and instance roles).
  */
-import { GlueClient } from '@aws-sdk/client-glue';
+import type { GlueClient } from '@aws-sdk/client-glue';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import type { CatalogConfigBase, CatalogType } from '../catalog-type.ts';
 import { bool, parseWith, text } from '../config-schema.ts';
-import { GlueCatalog } from './glue.ts';
+import { GlueCatalog, loadGlueSdk } from './glue.ts';
 
 export type { GlueCatalogOptions } from './glue.ts';
 export { GlueCatalog } from './glue.ts';
@@ -136,7 +136,7 @@ export const glueCatalogType: CatalogType<GlueCatalogConfig> = {
   async open(name, config, storageFor, options) {
     return new GlueCatalog({
       name,
-      client: glueClient(config),
+      client: await glueClient(config),
       endpoint: config.endpoint ?? `the Glue endpoint of ${config.region ?? 'the default region'}`,
       skipArchive: config.skipArchive,
       storageFor,
@@ -147,7 +147,8 @@ export const glueCatalogType: CatalogType<GlueCatalogConfig> = {
 };
 
 /** The SDK client of a configuration: its region, endpoint, credentials and bounded retries. */
-export function glueClient(config: GlueCatalogConfig): GlueClient {
+export async function glueClient(config: GlueCatalogConfig): Promise<GlueClient> {
+  const { GlueClient } = await loadGlueSdk();
   return new GlueClient({
     ...opt('region', config.region),
     ...opt('endpoint', config.endpoint),

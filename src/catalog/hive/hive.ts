@@ -55,6 +55,8 @@ import {
 } from './metastore-client.ts';
 import { withTableLock } from './table-lock.ts';
 
+export { parseMetastoreUris } from './metastore-uri.ts';
+
 /** Options of {@link HiveCatalog.open}. */
 export interface HiveCatalogOptions extends MetastoreClientOptions {
   /** The catalog's name (messages; the metastore has no catalog name of its own here). */
@@ -90,21 +92,6 @@ export interface MetastoreCapabilities {
 const EXPECTED_KEY = 'expected_parameter_key';
 const EXPECTED_VALUE = 'expected_parameter_value';
 const DO_NOT_UPDATE_STATS = 'DO_NOT_UPDATE_STATS';
-
-/** Parses `thrift://host:port[,thrift://host2:port2...]` (PyIceberg's and Java's `uri`). */
-export function parseMetastoreUris(uri: string): MetastoreAddress[] {
-  const out: MetastoreAddress[] = [];
-  for (const part of uri.split(',').map((s) => s.trim())) {
-    if (part === '') continue;
-    const m = /^thrift:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/i.exec(part);
-    if (!m) throw new ConfigError(`bad metastore uri '${part}': expected thrift://host:port`);
-    const port = Number(m[2] ?? 9083);
-    if (!(port > 0 && port < 65536)) throw new ConfigError(`bad metastore uri '${part}': port out of range`);
-    out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
-  }
-  if (out.length === 0) throw new ConfigError('metastore uri is empty: expected thrift://host:port');
-  return out;
-}
 
 /** The Apache Iceberg HiveCatalog-compatible catalog over a Hive Metastore. */
 export class HiveCatalog implements Catalog {
