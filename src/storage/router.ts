@@ -16,7 +16,8 @@ const WHOLE_SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/$/;
 
 /** A prefix → backend registry. */
 export class StorageRouter {
-  readonly #routes: { prefix: string; storage: Storage }[] = [];
+  /** Longest prefix first; `under` is what a path below the prefix starts with. */
+  readonly #routes: { prefix: string; under: string; storage: Storage }[] = [];
   readonly #local: Storage;
 
   constructor(local: Storage = new LocalStorage()) {
@@ -30,7 +31,7 @@ export class StorageRouter {
   register(prefix: string, storage: Storage): this {
     // `scheme://` keeps its slashes (it is a whole scheme); a location loses trailing ones.
     const p = WHOLE_SCHEME.test(prefix) ? prefix : prefix.replace(/\/+$/, '');
-    this.#routes.push({ prefix: p, storage });
+    this.#routes.push({ prefix: p, under: p.endsWith('/') ? p : `${p}/`, storage });
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
     return this;
   }
@@ -47,11 +48,12 @@ export class StorageRouter {
 
   /** The backend for `path`; a clear error when none serves its scheme. */
   resolve(path: string): Storage {
+    // Called for every file a run checks: no string is built here.
     for (const r of this.#routes) {
-      if (path === r.prefix || path.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`)) {
-        return r.storage;
-      }
+      if (path.startsWith(r.under) || path === r.prefix) return r.storage;
     }
+    // A plain absolute path has no scheme (the usual case, answered without the regexp).
+    if (path.charCodeAt(0) === 47 /* '/' */) return this.#local;
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(path)?.[1];
     if (!scheme || scheme.length === 1 || scheme.toLowerCase() === 'file') return this.#local;
     throw new ConfigError(

@@ -81,6 +81,13 @@ function statsBeforeListing(storage: Storage): number {
   return Math.max(1, Math.floor(cost.pageSize / 10));
 }
 
+/** Whether a stat's size is the recorded one, without a BigInt per file where both are exact numbers. */
+function sameSize(actual: number, expected: bigint | number): boolean {
+  if (typeof expected === 'number') return actual === expected;
+  return expected <= MAX_SAFE && expected >= 0n ? actual === Number(expected) : BigInt(actual) === expected;
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Checks presence for the duration of one run, caching the directory listings it makes. */
 export class PresenceChecker {
   readonly #resolve: StorageResolver;
@@ -180,13 +187,18 @@ export class PresenceChecker {
     const byDir = new Map<string, number>();
     for (const dir of dirs) byDir.set(dir, (byDir.get(dir) ?? 0) + 1);
     const listed = new Set<string>();
+    // A file is served by its directory's storage (routes are prefixes at segment boundaries):
+    // resolved once per directory, not per file.
+    const storageOf = new Map<string, Storage>();
     for (const [dir, n] of byDir) {
+      const storage = this.#resolve(dir);
+      storageOf.set(dir, storage);
       if (this.#listings.has(dir)) {
         listed.add(dir);
         continue;
       }
       const asked = (this.#asked.get(dir) ?? 0) + n;
-      if (asked > statsBeforeListing(this.#resolve(dir))) listed.add(dir);
+      if (asked > statsBeforeListing(storage)) listed.add(dir);
       else this.#asked.set(dir, asked);
     }
     const infos: (FileInfo | undefined)[] = new Array(requests.length);
@@ -202,7 +214,7 @@ export class PresenceChecker {
         );
         continue;
       }
-      const storage = this.#resolve(r.path);
+      const storage = storageOf.get(dir)!;
       if (!storage.statMany) {
         jobs.push(
           this.#stat(r.path).then((f) => {
@@ -237,7 +249,7 @@ export class PresenceChecker {
     if (!info) return { ok: false, reason: 'missing' };
     if (info.symlink) return { ok: false, reason: 'symlink', symlink: path };
     if (linked) return { ok: false, reason: 'symlink', symlink: linked };
-    if (expectedSize !== undefined && BigInt(info.size) !== BigInt(expectedSize)) {
+    if (expectedSize !== undefined && !sameSize(info.size, expectedSize)) {
       return { ok: false, reason: 'size-mismatch', actualSize: info.size };
     }
     return { ok: true, actualSize: info.size };
