@@ -32,7 +32,7 @@ import type {
   Storage,
   WriteOptions,
 } from '../storage.ts';
-import { type StatAnswer, StatPool } from './stat-pool.ts';
+import { FsPool, type StatAnswer } from './fs-pool.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
 export function toLocalPath(path: string): string {
@@ -66,8 +66,8 @@ function plainAnswer(path: string, a: StatAnswer): { info: FileInfo | undefined 
   return { info: a.type === 'file' ? { path, size: a.size, mtimeMs: a.mtimeMs } : undefined };
 }
 
-/** Stats on worker threads, shared by every local storage (idle workers keep no process alive). */
-const STAT_POOL = new StatPool();
+/** Stats and small reads on worker threads, shared by every local storage (idle workers keep no process alive). */
+const POOL = new FsPool();
 
 /**
  * stat(2) or lstat(2) through the callback API: a presence check makes one per file of a table
@@ -119,7 +119,7 @@ export class LocalStorage implements Storage {
   async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     throwIfAborted(options?.signal, path);
     const local = toLocalPath(path);
-    const a = await STAT_POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
+    const a = await POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
     return this.#answer(path, local, a, options);
   }
 
@@ -138,7 +138,7 @@ export class LocalStorage implements Storage {
     locals: readonly string[],
     options: StatOptions | undefined,
   ): Promise<(FileInfo | undefined)[]> {
-    const answers = await STAT_POOL.statMany(locals, options?.symlinks ?? false).catch(() => undefined);
+    const answers = await POOL.statMany(locals, options?.symlinks ?? false).catch(() => undefined);
     const out: (FileInfo | undefined | Promise<FileInfo | undefined>)[] = new Array(paths.length);
     let slow = false;
     for (let i = 0; i < paths.length; i++) {
@@ -187,7 +187,10 @@ export class LocalStorage implements Storage {
     throwIfAborted(signal, path);
     try {
       if (!range) return new Uint8Array(await fs.readFile(local, signal ? { signal } : {}));
-      return await readRange(local, range.offset, range.length);
+      // Small ranges (add-files reads a footer per file) in batches on the pool; a failed one,
+      // or a large one, through fs.
+      const pooled = await POOL.read(local, range.offset, range.length);
+      return pooled ?? (await readRange(local, range.offset, range.length));
     } catch (err) {
       throw translate(err, path, signal);
     }
