@@ -92,6 +92,28 @@ describe('Avro binary primitives', () => {
     assert.equal(r.remaining, 0);
   });
 
+  it('writes strings of every length and kind as their UTF-8 bytes after the byte count', () => {
+    // Short and long (the two ways a string is written), ASCII or not, the non-ASCII character
+    // at the start, the middle or the end, a lone surrogate (written as U+FFFD, as TextEncoder does).
+    const strings = [
+      'a',
+      'x'.repeat(31),
+      'x'.repeat(32),
+      `/${'d'.repeat(40)}/part=é/f.parquet`,
+      `é${'x'.repeat(40)}`,
+      `${'x'.repeat(40)}𝄞`,
+      `${'x'.repeat(20)}\ud800${'y'.repeat(20)}`,
+      '✓'.repeat(300),
+    ];
+    const w = new ByteWriter(1);
+    for (const s of strings) w.writeString(s);
+    const expected = new ByteWriter();
+    for (const s of strings) expected.writeBytes(new TextEncoder().encode(s));
+    assert.deepEqual(w.toBytes(), expected.toBytes());
+    const r = new ByteReader(w.toBytes());
+    for (const s of strings) assert.equal(r.readString(), s.replace('\ud800', '\ufffd'));
+  });
+
   it('throws NeedMoreBytes with the offset needed when the bytes end early', () => {
     const w = new ByteWriter();
     w.writeString('hello');
