@@ -14,7 +14,7 @@ import { findMetadataProblems } from '../iceberg/metadata-validate.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { HashedStringSet } from '../table/hashed-set.ts';
-import { normalizePath, PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
+import { normalizePath, PathMapper, type PathMappingRule, perDirectory } from '../table/path-mapping.ts';
 import { type FoundPath, type UnreadableFile, walkTable } from '../table/walk.ts';
 import type { JsonObject } from '../util/json.ts';
 import { PresenceChecker } from './presence.ts';
@@ -67,13 +67,17 @@ const SLASH = 0x2f;
  * manifest (bounds of numeric columns, ids) are passed over without being decoded or mapped.
  */
 function collectStrings(v: unknown, out: string[]): void {
-  if (typeof v === 'string') {
-    if (v.includes('/')) out.push(v);
-  } else if (Array.isArray(v)) for (const x of v) collectStrings(x, out);
-  else if (v instanceof Map) for (const x of v.values()) collectStrings(x, out);
-  else if (v instanceof Uint8Array) {
+  // Numbers, bigints and nulls (most values of a manifest) leave at the first test; objects are
+  // walked without an array of their values (a record of metrics has hundreds).
+  if (typeof v !== 'object' || v === null) {
+    if (typeof v === 'string' && v.includes('/')) out.push(v);
+    return;
+  }
+  if (v instanceof Uint8Array) {
     if (v.includes(SLASH)) out.push(dec.decode(v));
-  } else if (v && typeof v === 'object') for (const x of Object.values(v)) collectStrings(x, out);
+  } else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) collectStrings(v[i], out);
+  else if (v instanceof Map) for (const x of v.values()) collectStrings(x, out);
+  else for (const k in v) collectStrings((v as Record<string, unknown>)[k], out);
 }
 
 /**
@@ -113,7 +117,11 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     options.mappings.map((r) => ({ source: r.target, target: r.target })),
     { allowUnmapped: true },
   );
-  const isLeftover = (p: string) => sources.maps(p) && !targets.maps(p);
+  // Asked of every string of every record: decided once per directory.
+  const isLeftover = perDirectory(
+    (p) => sources.maps(p) && !targets.maps(p),
+    options.mappings.flatMap((r) => [r.source, r.target]),
+  );
   // Byte patterns: only prefixes with a scheme are distinctive enough to search raw bytes for.
   const needles = options.mappings
     .filter((r) => r.source.includes('://'))
@@ -124,21 +132,8 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     const n = normalizePath(p);
     return n.root === root.root && root.segments.every((s, i) => n.segments[i] === s);
   };
-  // Asked for every file and record: decided once per directory (a file lies below the root when
-  // its directory does, or is the root itself).
-  const oursByDir = new Map<string, boolean>();
-  const ours = (p: string) => {
-    const at = p.lastIndexOf('/');
-    if (at <= 0) return underRoot(p);
-    const dir = p.slice(0, at);
-    let yes = oursByDir.get(dir);
-    if (yes === undefined) {
-      if (oursByDir.size >= 4096) oursByDir.clear();
-      yes = underRoot(dir);
-      oursByDir.set(dir, yes);
-    }
-    return yes || (p.slice(at + 1) === root.segments.at(-1) && underRoot(p));
-  };
+  // Asked for every file and record: decided once per directory.
+  const ours = perDirectory(underRoot, [options.metadataRoot]);
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
     for (const n of needles) {

@@ -118,6 +118,43 @@ export function isUnderDir(path: string, dir: string): boolean {
   return p.root === d.root && d.segments.every((s, i) => p.segments[i] === s);
 }
 
+/**
+ * `test`, a question of the form "is the path at or below one of `prefixes`", answered once per
+ * directory: a path lies below a prefix when its directory is at or below it, or it is the prefix
+ * itself, which only a path named as a prefix's last segment can be (those are tested whole, as
+ * are paths directly below a root or an authority).
+ */
+export function perDirectory(
+  test: (p: string) => boolean,
+  prefixes: readonly string[],
+): (p: string) => boolean {
+  const lastSegments = new Set(prefixes.map((x) => normalizePath(x).segments.at(-1) ?? ''));
+  const byDir = new Map<string, boolean>();
+  return (p) => {
+    const at = p.lastIndexOf('/');
+    const scheme = p.indexOf('://');
+    const firstSlash = scheme >= 0 ? p.indexOf('/', scheme + 3) : p.indexOf('/');
+    const name = p.slice(at + 1);
+    if (
+      firstSlash < 0 ||
+      at <= firstSlash ||
+      name === '' ||
+      name === '.' ||
+      name === '..' ||
+      lastSegments.has(name)
+    )
+      return test(p);
+    const dir = p.slice(0, at);
+    let yes = byDir.get(dir);
+    if (yes === undefined) {
+      if (byDir.size >= 4096) byDir.clear();
+      yes = test(dir);
+      byDir.set(dir, yes);
+    }
+    return yes;
+  };
+}
+
 interface CompiledRule {
   readonly rule: PathMappingRule;
   readonly source: NormalPath;

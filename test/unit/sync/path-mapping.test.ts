@@ -7,6 +7,7 @@ import {
   PathMapper,
   parseMappingRule,
   pathKey,
+  perDirectory,
   UnmappedPathError,
 } from '../../../src/table/path-mapping.ts';
 
@@ -112,5 +113,37 @@ describe('path mapping', () => {
       target: '/dr/t/dt=2024-01-01',
     });
     assert.throws(() => parseMappingRule('nonsense'), /not of the form SOURCE_PREFIX=TARGET_PREFIX/);
+  });
+
+  it('perDirectory answers as the test on the whole path, asking it once per directory', () => {
+    const prefixes = ['hdfs://nn:8020/warehouse/db', 's3://bucket', '/ifs/dr'];
+    const whole = (p: string) => prefixes.some((x) => isUnderDir(p, x));
+    let asked = 0;
+    const cached = perDirectory((p) => {
+      asked++;
+      return whole(p);
+    }, prefixes);
+    const paths = [
+      'hdfs://nn:8020/warehouse/db/t/data/a.parquet',
+      'hdfs://nn/warehouse/db/t/data/b.parquet', // the default port
+      'hdfs://nn:8020/warehouse/db', // the prefix itself
+      'hdfs://nn:8020/warehouse/dbx/c.parquet', // a sibling with the same start
+      'hdfs://nn:8020/warehouse/other/db', // named as a prefix's last segment
+      's3://bucket', // an authority alone
+      's3://bucket/k', // directly below it
+      's3a://bucket/x/y', // an alias of the scheme
+      's3://other/x/y',
+      '/ifs/dr',
+      '/ifs/dr/x/y/z',
+      '/ifs/drx/y',
+      '/y',
+      'relative/name',
+      'hdfs://nn:8020/warehouse/db/t/../../../x/y',
+    ];
+    for (const p of paths) assert.equal(cached(p), whole(p), p);
+    // 1,000 files of one directory: one question for all of them.
+    asked = 0;
+    for (let i = 0; i < 1000; i++) cached(`/ifs/dr/t/data/part=1/f${i}.parquet`);
+    assert.equal(asked, 1);
   });
 });
