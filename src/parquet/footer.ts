@@ -137,7 +137,9 @@ export async function readParquetFooterBytes(reader: RangeReader, fileName: stri
     throw new CorruptFileError(fileName, 'not a Parquet file (bad magic at start)');
   }
   if (metadataLength + 8 <= tailLength) {
-    return tail.subarray(tailLength - 8 - metadataLength, tailLength - 8);
+    // A copy: what is decoded from the footer (statistics bytes) are views of it, and a view of
+    // the whole tail would keep its 64 kB alive per file while a run holds its footers.
+    return tail.slice(tailLength - 8 - metadataLength, tailLength - 8);
   }
   const footer = await reader.read(size - 8 - metadataLength, metadataLength);
   if (footer.length !== metadataLength) throw new CorruptFileError(fileName, 'short read of the footer');
