@@ -41,6 +41,8 @@ export interface AvroContainerReader extends AvroReadState {
    * block, the origin of the positions of an `AvroSpan`.
    */
   encodedRecords(): AsyncGenerator<EncodedRecordView>;
+  /** {@link encodedRecords} a block at a time (one await per block, not per record). */
+  encodedBlocks(): AsyncGenerator<readonly EncodedRecordView[]>;
 }
 
 /** A record as {@link AvroContainerReader.encodedRecords} gives it. */
@@ -323,6 +325,10 @@ export async function openAvroContainer(
     for await (const block of blocks(true)) yield* block.views!;
   }
 
+  async function* encodedBlocks(): AsyncGenerator<readonly EncodedRecordView[]> {
+    for await (const block of blocks(true)) yield block.views!;
+  }
+
   return {
     header: h,
     blockRecordCounts: counts,
@@ -332,6 +338,7 @@ export async function openAvroContainer(
     records,
     blocks: () => blocks(),
     encodedRecords,
+    encodedBlocks,
   };
 }
 

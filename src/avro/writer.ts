@@ -269,13 +269,15 @@ export function createAvroWriter(
 }
 
 /**
- * Encodes a container file from a stream of records as a stream of chunks (one per block), so
- * a file of any size can be rewritten without holding it whole. The bytes equal those of
- * {@link encodeAvroFile} for the same records and options.
+ * Encodes a container file from a stream of records (or of arrays of them, a batch each) as a
+ * stream of chunks (one per block), so a file of any size can be rewritten without holding it
+ * whole. The bytes equal those of {@link encodeAvroFile} for the same records and options.
  */
 export async function* encodeAvroStream(
   header: AvroHeaderInput,
-  records: AsyncIterable<AvroRecord | EncodedRecord> | Iterable<AvroRecord | EncodedRecord>,
+  records:
+    | AsyncIterable<AvroRecord | EncodedRecord | readonly (AvroRecord | EncodedRecord)[]>
+    | Iterable<AvroRecord | EncodedRecord>,
   options: AvroWriterOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const enc = new BlockEncoder(header, options);
@@ -288,11 +290,15 @@ export async function* encodeAvroStream(
     data.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     return { count: block.count, data };
   };
-  for await (const rec of records) {
-    const block = enc.addRaw(rec);
-    if (!block) continue;
-    if (pending) yield enc.frameBlock(pending.count, await pending.data);
-    pending = start(block);
+  for await (const item of records) {
+    // An array is a batch of records (one await for many: a pass over a million entries).
+    const batch = (Array.isArray(item) ? item : [item]) as readonly (AvroRecord | EncodedRecord)[];
+    for (const rec of batch) {
+      const block = enc.addRaw(rec);
+      if (!block) continue;
+      if (pending) yield enc.frameBlock(pending.count, await pending.data);
+      pending = start(block);
+    }
   }
   const last = enc.finishRaw();
   if (pending) yield enc.frameBlock(pending.count, await pending.data);

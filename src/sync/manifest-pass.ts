@@ -122,41 +122,46 @@ export async function manifestPass(
   // Entries whose only path is their data file's (data and equality-delete files) keep the bytes
   // of every other field: the path is replaced in place. The others (position deletes and DVs,
   // whose files, sizes and bounds change) are decoded whole and encoded again.
-  const entries = async function* (): AsyncGenerator<EncodedRecord | AvroRecord> {
-    for await (const { record, bytes, offset } of reader.encodedRecords()) {
-      const df = record.data_file as AvroRecordValue;
-      const span = df.file_path as AvroSpan;
-      const path = String(span.value);
-      const content = contentOf(df);
-      const live = Number(record.status) !== 2; // DELETED entries are not part of the snapshot
-      const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
-      let mapped: string | undefined;
-      // Only deletion vectors share a file (a Puffin file holds many); every other entry is its own.
-      if (options.check && live && (!refersToData || seen.add(path))) {
-        mapped = ctx.mapper.map(path, context);
-        batch.push({
-          source: path,
-          target: mapped,
-          kind: KINDS[content] ?? 'data',
-          size: longOf(df.file_size_in_bytes),
-        });
-        if (batch.length >= PRESENCE_BATCH) {
-          await flush();
-          // The copy of an incomplete manifest would not be used before a later run checks it again.
-          if (missing.length > 0) copying = false;
+  const entries = async function* (): AsyncGenerator<readonly (EncodedRecord | AvroRecord)[]> {
+    // A block of entries at a time: one await per block between reader, pass and writer.
+    for await (const views of reader.encodedBlocks()) {
+      const out: (EncodedRecord | AvroRecord)[] = [];
+      for (const { record, bytes, offset } of views) {
+        const df = record.data_file as AvroRecordValue;
+        const span = df.file_path as AvroSpan;
+        const path = String(span.value);
+        const content = contentOf(df);
+        const live = Number(record.status) !== 2; // DELETED entries are not part of the snapshot
+        const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
+        let mapped: string | undefined;
+        // Only deletion vectors share a file (a Puffin file holds many); every other entry is its own.
+        if (options.check && live && (!refersToData || seen.add(path))) {
+          mapped = ctx.mapper.map(path, context);
+          batch.push({
+            source: path,
+            target: mapped,
+            kind: KINDS[content] ?? 'data',
+            size: longOf(df.file_size_in_bytes),
+          });
+          if (batch.length >= PRESENCE_BATCH) {
+            await flush();
+            // The copy of an incomplete manifest would not be used before a later run checks it again.
+            if (missing.length > 0) copying = false;
+          }
+        }
+        if (!copying) continue;
+        if (content !== 1 && !refersToData && span instanceof AvroSpan) {
+          const value = mapped ?? ctx.mapper.map(path, context);
+          out.push(new EncodedRecord(bytes, { start: span.start - offset, end: span.end - offset, value }));
+        } else if (content === 1 && live && !options.rewriteDeletes) {
+          copying = false; // its delete file is rewritten once the version is known to be complete
+        } else {
+          const entry = decodeWhole(bytes) as AvroRecordValue;
+          await ctx.rewriteEntry(entry, target);
+          out.push(entry as AvroRecord);
         }
       }
-      if (!copying) continue;
-      if (content !== 1 && !refersToData && span instanceof AvroSpan) {
-        const value = mapped ?? ctx.mapper.map(path, context);
-        yield new EncodedRecord(bytes, { start: span.start - offset, end: span.end - offset, value });
-      } else if (content === 1 && live && !options.rewriteDeletes) {
-        copying = false; // its delete file is rewritten once the version is known to be complete
-      } else {
-        const entry = decodeWhole(bytes) as AvroRecordValue;
-        await ctx.rewriteEntry(entry, target);
-        yield entry as AvroRecord;
-      }
+      if (copying && out.length > 0) yield out;
     }
     await flush();
     if (options.outputPath !== undefined && (!copying || missing.length > 0)) throw new CopyGivenUp();
