@@ -37,6 +37,21 @@ import { impalaFixtures, listFilesRecursive, scratchDir, snapshotTree } from '..
 import { findTables, replicate } from '../../helpers/replicate.ts';
 import { requireFixtures } from '../../helpers/requires.ts';
 
+/** The fields of a manifest entry these tests read (the rest compared whole). */
+interface DataFileRecord {
+  readonly content: number;
+  readonly file_path: string;
+  readonly file_size_in_bytes: bigint;
+  readonly lower_bounds: { key: number; value: Uint8Array }[] | null;
+  readonly [field: string]: unknown;
+}
+interface EntryRecord {
+  readonly status: number;
+  readonly snapshot_id: bigint | null;
+  readonly sequence_number: bigint | null;
+  readonly data_file: DataFileRecord;
+}
+
 const router = new StorageRouter();
 const resolve = router.resolver;
 
@@ -182,13 +197,13 @@ describe('sync engine behaviour', requireFixtures(), () => {
       const srcM = readAvroFile(readFileSync(srcPath), srcPath);
       assert.deepEqual([...outM.header.meta.entries()], [...srcM.header.meta.entries()], 'Avro header kept');
       assert.equal(outM.records.length, srcM.records.length);
-      for (const [i, e] of (outM.records as Record<string, any>[]).entries()) {
-        const se = (srcM.records as Record<string, any>[])[i]!;
+      for (const [i, e] of (outM.records as unknown as EntryRecord[]).entries()) {
+        const se = (srcM.records as unknown as EntryRecord[])[i]!;
         const df = e.data_file;
         assert.ok(existsSync(df.file_path), df.file_path);
         assert.equal(BigInt(statSync(df.file_path).size), df.file_size_in_bytes);
         // Everything but path, size and the file_path bounds is as the source wrote it.
-        const strip = (x: Record<string, any>) => ({
+        const strip = (x: DataFileRecord) => ({
           ...x,
           file_path: 0,
           file_size_in_bytes: 0,
@@ -382,7 +397,7 @@ describe('sync engine behaviour', requireFixtures(), () => {
     ).metadata;
     // A file only the newest snapshot has: the manifest list of the last snapshot.
     const list = path.join(s.replica, 'metadata', path.basename(v3.snapshots.at(-1)!.manifestList!));
-    const records = readAvroFile(readFileSync(list), list).records as Record<string, any>[];
+    const records = readAvroFile(readFileSync(list), list).records as unknown as { manifest_path: string }[];
     const firstList = readAvroFile(
       readFileSync(path.join(s.replica, 'metadata', path.basename(v3.snapshots[0]!.manifestList!))),
       'l',
@@ -393,7 +408,7 @@ describe('sync engine behaviour', requireFixtures(), () => {
       'metadata',
       path.basename(records.find((r) => !old.has(r.manifest_path))!.manifest_path),
     );
-    const m = readAvroFile(readFileSync(newManifest), newManifest).records as Record<string, any>[];
+    const m = readAvroFile(readFileSync(newManifest), newManifest).records as unknown as EntryRecord[];
     const victim = s.rules[0]!.target + String(m[0]!.data_file.file_path).slice(s.rules[0]!.source.length);
     const saved = readFileSync(victim);
     truncateSync(victim, saved.length - 7); // arrived short
@@ -619,7 +634,10 @@ describe('sync engine behaviour', requireFixtures(), () => {
     let writes = 0;
     const dying: Storage = {
       ...Object.fromEntries(
-        ['stat', 'read', 'readStream', 'list', 'delete'].map((k) => [k, (local as any)[k].bind(local)]),
+        ['stat', 'read', 'readStream', 'list', 'delete'].map((k) => [
+          k,
+          (local as unknown as Record<string, (...a: unknown[]) => unknown>)[k]!.bind(local),
+        ]),
       ),
       write: async (p: string, d: Uint8Array, o?: { ifNotExists?: boolean }) => {
         if (++writes > 6) throw new Error('killed');
