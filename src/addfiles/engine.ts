@@ -135,8 +135,22 @@ export interface AddFilesReport {
   dryRun: boolean;
 }
 
-/** A footer read, or why the file cannot be read as Parquet. */
-type FooterOutcome = { readonly footer: ParquetFooter } | { readonly reason: string };
+/**
+ * A footer read, or why the file cannot be read as Parquet or added; for a table that exists, the
+ * file's entry at once (the footer is not kept: a run adding 100,000 files held them all).
+ */
+type FooterOutcome =
+  | { readonly footer: ParquetFooter }
+  | { readonly ok: NewDataFile }
+  | { readonly reason: string };
+
+/** What a footer makes of a file for a table of `shape`: its entry, or why it is refused. */
+function judgeFooter(shape: TableShape, f: ScannedFile, footer: ParquetFooter): FooterOutcome {
+  const evidence = deleteFileEvidence(footer, f.path, shape.schema);
+  if (evidence) return { reason: deleteFileRejection(evidence) };
+  const outcome = dataFileFromFooter(shape, f.path, f.size, hivePartitionValues(f.relative), footer);
+  return 'ok' in outcome ? { ok: outcome.ok } : { reason: outcome.rejected };
+}
 
 /** An error's message without the leading file name (the report names the file). */
 function reasonOf(err: IcebergSyncError, path: string): string {
@@ -327,6 +341,11 @@ class AddFilesRun {
       return;
     }
 
+    let shape: TableShape | undefined;
+    let creation: CreatedShape | undefined;
+    if (table) shape = shapeOf(table.schema, table.spec, table.properties);
+    const known = shape;
+
     // Footers of the new files only, a bounded number at once.
     const limit = pLimit(o.concurrency ?? 16);
     let done = 0;
@@ -335,7 +354,9 @@ class AddFilesRun {
         limit(async () => {
           let out: FooterOutcome;
           try {
-            out = { footer: await this.readFooter(f) };
+            const footer = await this.readFooter(f);
+            // A new table is shaped by its first file: those footers wait for the shape.
+            out = known ? judgeFooter(known, f, footer) : { footer };
           } catch (err) {
             if (
               !(
@@ -360,9 +381,6 @@ class AddFilesRun {
       ),
     );
 
-    let shape: TableShape | undefined;
-    let creation: CreatedShape | undefined;
-    if (table) shape = shapeOf(table.schema, table.spec, table.properties);
     const added: NewDataFile[] = [];
     const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
     // Each file again after its footer was read, all at once (one batch where the backend batches).
@@ -390,6 +408,7 @@ class AddFilesRun {
       const deleteEvidence =
         'footer' in res ? deleteFileEvidence(res.footer, f.path, shape?.schema) : undefined;
       if ('reason' in res) reason = res.reason;
+      else if ('ok' in res) added.push(res.ok);
       else if (deleteEvidence) reason = deleteFileRejection(deleteEvidence);
       else {
         if (!shape) {
