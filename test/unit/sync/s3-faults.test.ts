@@ -102,8 +102,13 @@ describe('whole runs through S3 faults', requireServer('S3', s3SkipReason), () =
 
   it('sync: retries throttling and commits; a server gone mid-run leaves the catalog as it was', async () => {
     const base = scratchDir('s3-faults-sync');
-    const r = router();
-    const catalog = await SqlCatalog.open({
+    // Each phase with its own clients, as each run of the CLI has: the SDK's retry quota (at most
+    // 500 tokens; each retry takes some, a request that finally fails gives none back) is drained
+    // by the requests the dead server failed, and a client that took them retries nothing for a
+    // while, by design. Under load enough were in flight to drain it, and a throttled request
+    // of the next phase failed unretried.
+    let r = router();
+    let catalog = await SqlCatalog.open({
       name: 'dr',
       uri: `sqlite:///${base}/c.db`,
       storageFor: r.resolver,
@@ -126,6 +131,10 @@ describe('whole runs through S3 faults', requireServer('S3', s3SkipReason), () =
         return true;
       });
       assert.equal(await catalog.loadTable(table), undefined, 'the catalog points at nothing incomplete');
+      await catalog.close();
+      await r.close();
+      r = router();
+      catalog = await SqlCatalog.open({ name: 'dr', uri: `sqlite:///${base}/c.db`, storageFor: r.resolver });
 
       // Every request throttled once: retried with backoff, and the sync commits.
       proxy.set({ kind: 'throttle' });
