@@ -403,28 +403,21 @@ class AddFilesRun {
         });
         continue;
       }
-      let reason: string | undefined;
-      // A delete file is refused before it can shape a new table.
-      const deleteEvidence =
-        'footer' in res ? deleteFileEvidence(res.footer, f.path, shape?.schema) : undefined;
-      if ('reason' in res) reason = res.reason;
-      else if ('ok' in res) added.push(res.ok);
-      else if (deleteEvidence) reason = deleteFileRejection(deleteEvidence);
-      else {
-        if (!shape) {
-          creation = createShape(o.create ?? {}, res.footer, f);
-          shape = shapeOf(creation.schema, creation.spec, creation.properties);
+      let outcome = res;
+      if ('footer' in res) {
+        // A new table: a delete file is refused before it can shape it; the first other file shapes it.
+        const evidence = shape ? undefined : deleteFileEvidence(res.footer, f.path);
+        if (evidence) outcome = { reason: deleteFileRejection(evidence) };
+        else {
+          if (!shape) {
+            creation = createShape(o.create ?? {}, res.footer, f);
+            shape = shapeOf(creation.schema, creation.spec, creation.properties);
+          }
+          outcome = judgeFooter(shape, f, res.footer);
         }
-        const outcome = dataFileFromFooter(
-          shape,
-          f.path,
-          f.size,
-          hivePartitionValues(f.relative),
-          res.footer,
-        );
-        if ('ok' in outcome) added.push(outcome.ok);
-        else reason = outcome.rejected;
       }
+      if ('ok' in outcome) added.push(outcome.ok);
+      const reason = 'reason' in outcome ? outcome.reason : undefined;
       if (reason !== undefined) {
         r.rejected.push({ path: f.path, reason });
         newlyRejected[f.path] = {
