@@ -105,11 +105,8 @@ interface Answer {
   readonly bytes?: Uint8Array;
 }
 
-/** A batch posted to a worker: its paths in order, and who takes the answer. */
-interface Batch {
-  readonly paths: readonly string[];
-  readonly settle: (answer: Answer | undefined) => void;
-}
+/** Who takes a batch's answer (`undefined` when no worker will give one). */
+type Settle = (answer: Answer | undefined) => void;
 
 /** The most bytes one read may ask for here; larger reads are no footer and go through fs. */
 export const POOL_READ_MAX = 1024 * 1024;
@@ -135,7 +132,7 @@ export class FsPool {
   #asked = 0;
   #next = 0;
   #id = 0;
-  readonly #batches = new Map<number, Batch>();
+  readonly #batches = new Map<number, Settle>();
   readonly #queues: { link: Pending<StatAnswer>[]; follow: Pending<StatAnswer>[]; read: PendingRead[] } = {
     link: [],
     follow: [],
@@ -207,9 +204,9 @@ export class FsPool {
         if (this.#workers === workers) this.#online.push(w);
       });
       w.on('message', (answer: Answer) => {
-        const batch = this.#batches.get(answer.id);
+        const settle = this.#batches.get(answer.id);
         this.#batches.delete(answer.id);
-        batch?.settle(answer);
+        settle?.(answer);
         if (this.#batches.size === 0) for (const x of this.#workers ?? []) x.unref();
       });
       w.on('error', (err) => this.#fail(err));
@@ -260,19 +257,15 @@ export class FsPool {
     );
   }
 
-  #send(
-    paths: readonly string[],
-    what: { link?: boolean; ranges?: Float64Array },
-    settle: Batch['settle'],
-  ): void {
-    const id = this.#id++;
-    this.#batches.set(id, { paths, settle });
+  #send(paths: readonly string[], what: { link?: boolean; ranges?: Float64Array }, settle: Settle): void {
     const workers = this.#online;
     // Every worker gone between the ask and the send: the callers ask fs.
     if (workers.length === 0) {
       settle(undefined);
       return;
     }
+    const id = this.#id++;
+    this.#batches.set(id, settle);
     const w = workers[this.#next++ % workers.length]!;
     w.ref(); // answers are awaited: keep the process alive until they come
     // One UTF-8 buffer of the paths (NUL never occurs in a path), moved, not copied: far cheaper
@@ -287,7 +280,7 @@ export class FsPool {
   #fail(err: Error): void {
     this.#failed = err;
     this.#online = [];
-    for (const batch of this.#batches.values()) batch.settle(undefined);
+    for (const settle of this.#batches.values()) settle(undefined);
     this.#batches.clear();
   }
 
@@ -301,13 +294,13 @@ export class FsPool {
   }
 }
 
-/** The stat answers of a worker's numbers; every path `EWORKER` when the worker died. */
+/** The stat answers of a worker's numbers; every path {@link NOT_NOW} when no worker answered. */
 function statAnswers(paths: readonly string[], a: Answer | undefined): StatAnswer[] {
   const answers: StatAnswer[] = new Array(paths.length);
   for (let k = 0; k < answers.length; k++) {
     const t = a ? a.out[3 * k]! : -1;
     answers[k] = !a
-      ? { error: 'EWORKER' }
+      ? NOT_NOW
       : t < 0
         ? { error: a.errors![-t - 1]! }
         : { type: TYPES[t]!, size: a.out[3 * k + 1]!, mtimeMs: a.out[3 * k + 2]! };

@@ -119,7 +119,7 @@ export class LocalStorage implements Storage {
   async stat(path: string, options?: StatOptions): Promise<FileInfo | undefined> {
     throwIfAborted(options?.signal, path);
     const local = toLocalPath(path);
-    const a = await POOL.stat(local, options?.symlinks ?? false).catch(() => undefined);
+    const a = await POOL.stat(local, options?.symlinks ?? false);
     return this.#answer(path, local, a, options);
   }
 
@@ -138,13 +138,13 @@ export class LocalStorage implements Storage {
     locals: readonly string[],
     options: StatOptions | undefined,
   ): Promise<(FileInfo | undefined)[]> {
-    const answers = await POOL.statMany(locals, options?.symlinks ?? false).catch(() => undefined);
+    const answers = await POOL.statMany(locals, options?.symlinks ?? false);
     const out: (FileInfo | undefined | Promise<FileInfo | undefined>)[] = new Array(paths.length);
     let slow = false;
     for (let i = 0; i < paths.length; i++) {
-      const a = answers?.[i];
-      const plain = a && plainAnswer(paths[i]!, a);
-      if (plain !== undefined && plain !== ASK_AGAIN) out[i] = plain.info;
+      const a = answers[i]!;
+      const plain = plainAnswer(paths[i]!, a);
+      if (plain !== ASK_AGAIN) out[i] = plain.info;
       else {
         out[i] = this.#answer(paths[i]!, locals[i]!, a, options);
         slow = true;
@@ -157,13 +157,13 @@ export class LocalStorage implements Storage {
   async #answer(
     path: string,
     local: string,
-    a: StatAnswer | undefined,
+    a: StatAnswer,
     options: StatOptions | undefined,
   ): Promise<FileInfo | undefined> {
-    const plain = a && plainAnswer(path, a);
-    if (plain !== undefined && plain !== ASK_AGAIN) return plain.info;
-    if (a && !('error' in a) && a.type === 'symlink') return symlinkInfo(local, path);
-    // Any other answer (permission, a worker gone): asked again here, for the error as fs gives it.
+    const plain = plainAnswer(path, a);
+    if (plain !== ASK_AGAIN) return plain.info;
+    if (!('error' in a) && a.type === 'symlink') return symlinkInfo(local, path);
+    // Any other answer (permission, no worker up): asked again here, for the error as fs gives it.
     try {
       if (options?.symlinks) {
         const own = await statOf(local, true);
