@@ -14,7 +14,7 @@ import { findMetadataProblems } from '../iceberg/metadata-validate.ts';
 import { abortableResolver } from '../storage/abortable.ts';
 import { type StorageResolver, StorageRouter } from '../storage/router.ts';
 import { HashedStringSet } from '../table/hashed-set.ts';
-import { normalizePath, PathMapper, type PathMappingRule, perDirectory } from '../table/path-mapping.ts';
+import { isUnderDir, PathMapper, type PathMappingRule, perDirectory } from '../table/path-mapping.ts';
 import { type FoundPath, type UnreadableFile, walkTable } from '../table/walk.ts';
 import type { JsonObject } from '../util/json.ts';
 import { PresenceChecker } from './presence.ts';
@@ -127,13 +127,8 @@ export async function verifyTable(options: VerifyOptions): Promise<VerifyReport>
     .filter((r) => r.source.includes('://'))
     .map((r) => ({ text: r.source, bytes: enc.encode(r.source) }));
   // Compared normalised, as mapping rules are (`s3a://b/x` is `s3://b/x`, `file:/x` is `/x`).
-  const root = normalizePath(options.metadataRoot);
-  const underRoot = (p: string) => {
-    const n = normalizePath(p);
-    return n.root === root.root && root.segments.every((s, i) => n.segments[i] === s);
-  };
   // Asked for every file and record: decided once per directory.
-  const ours = perDirectory(underRoot, [options.metadataRoot]);
+  const ours = perDirectory((p) => isUnderDir(p, options.metadataRoot), [options.metadataRoot]);
 
   const scanBytes = (path: string, bytes: Uint8Array) => {
     for (const n of needles) {
