@@ -1,7 +1,8 @@
 /** Running the built command line from tests: one run with its JSON report, or a run killed on cue. */
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { repoRoot } from './paths.ts';
+import { impalaFixtures, repoRoot, scratchDir } from './paths.ts';
+import { replicate } from './replicate.ts';
 
 /** The CLI entry point (it runs the build in dist/). */
 export const cliBin = path.join(repoRoot, 'bin', 'iceberg-sync.js');
@@ -95,4 +96,37 @@ export function killedCliRun(
       resolve({ signal, code, stderr, sawCue });
     });
   });
+}
+
+/** The Impala fixture table (v2, partitioned, position deletes) the CLI tests sync. */
+export const FIXTURE_TABLE = 'iceberg_v2_partitioned_position_deletes';
+
+/**
+ * The fixture table replicated under a fresh `<scratch>/replica` (as replication would put it),
+ * and the CLI flags that sync it into a SQLite catalog under `<scratch>/dr`.
+ */
+export function replicatedFixture(label: string): {
+  base: string;
+  replicaRoot: string;
+  rules: ReturnType<typeof replicate>;
+  args: string[];
+} {
+  const base = scratchDir(label);
+  const replicaRoot = path.join(base, 'replica');
+  const rules = replicate(
+    path.join(impalaFixtures, 'hadoop_catalog', 'ice', FIXTURE_TABLE),
+    path.join(replicaRoot, 'ice', FIXTURE_TABLE),
+  );
+  const args = [
+    '--warehouse',
+    path.join(base, 'dr'),
+    '--database',
+    'ice',
+    '--table',
+    FIXTURE_TABLE,
+    '--replicated-path',
+    replicaRoot,
+    ...rules.flatMap((r) => ['--map', `${r.source}=${r.target}`]),
+  ];
+  return { base, replicaRoot, rules, args };
 }

@@ -5,33 +5,13 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../../helpers/cli.ts';
-import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
-import { replicate } from '../../helpers/replicate.ts';
+import { FIXTURE_TABLE, replicatedFixture, runCli } from '../../helpers/cli.ts';
 import { requireFixtures } from '../../helpers/requires.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { ...process.env, ...env });
 
-const table = 'iceberg_v2_partitioned_position_deletes';
-const tableDir = path.join(impalaFixtures, 'hadoop_catalog', 'ice', table);
-
-function setup() {
-  const base = scratchDir('cli');
-  const replicaRoot = path.join(base, 'replica');
-  const rules = replicate(tableDir, path.join(replicaRoot, 'ice', table));
-  const args = [
-    '--warehouse',
-    path.join(base, 'dr'),
-    '--database',
-    'ice',
-    '--table',
-    table,
-    '--replicated-path',
-    replicaRoot,
-    ...rules.flatMap((r) => ['--map', `${r.source}=${r.target}`]),
-  ];
-  return { base, replicaRoot, rules, args };
-}
+const table = FIXTURE_TABLE;
+const setup = () => replicatedFixture('cli');
 
 describe('iceberg-sync CLI', requireFixtures(), () => {
   it('syncs, reports JSON as the last stdout line, then is up to date; verify passes', () => {

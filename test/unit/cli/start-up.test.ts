@@ -10,9 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { cliBin } from '../../helpers/cli.ts';
-import { impalaFixtures, scratchDir } from '../../helpers/paths.ts';
-import { replicate } from '../../helpers/replicate.ts';
+import { cliBin, replicatedFixture } from '../../helpers/cli.ts';
+import { scratchDir } from '../../helpers/paths.ts';
 import { requireFixtures } from '../../helpers/requires.ts';
 
 /** Packages only some runs need, and what needs them. */
@@ -62,26 +61,7 @@ function packagesLoaded(args: string[]): { code: number | null; stderr: string; 
 
 describe('CLI start-up', requireFixtures(), () => {
   it('a local sync into a SQLite catalog loads none of the cloud, Glue, Hive, metrics or PostgreSQL packages', () => {
-    const table = 'iceberg_v2_partitioned_position_deletes';
-    const base = scratchDir('start-up-sync');
-    const replicaRoot = path.join(base, 'replica');
-    const rules = replicate(
-      path.join(impalaFixtures, 'hadoop_catalog', 'ice', table),
-      path.join(replicaRoot, 'ice', table),
-    );
-    const run = packagesLoaded([
-      'sync',
-      '--warehouse',
-      path.join(base, 'dr'),
-      '--database',
-      'ice',
-      '--table',
-      table,
-      '--replicated-path',
-      replicaRoot,
-      ...rules.flatMap((r) => ['--map', `${r.source}=${r.target}`]),
-      '--quiet',
-    ]);
+    const run = packagesLoaded(['sync', ...replicatedFixture('start-up-sync').args, '--quiet']);
     assert.equal(run.code, 0, run.stderr);
     // The hook saw the run's own packages: the check below is not vacuous.
     assert.ok(run.packages.has('commander'), [...run.packages].join(', '));
