@@ -5,7 +5,6 @@
  * leaves the table at its last commit.
  */
 import { randomUUID } from 'node:crypto';
-import pLimit from 'p-limit';
 import type { AvroRecord } from '../avro/container.ts';
 import { type Catalog, formatIdentifier, type TableIdentifier } from '../catalog/catalog.ts';
 import { CorruptFileError, type IcebergSyncError, NotFoundError, UnsupportedError } from '../errors.ts';
@@ -32,23 +31,13 @@ import { throwIfAborted } from '../util/abort.ts';
 import { isJsonObject, type JsonObject } from '../util/json.ts';
 import { defaultLogger, type Logger } from '../util/logger.ts';
 import { appendSummary, buildAppend, newSnapshotId, withSnapshot } from './append.ts';
-import {
-  type CreatedShape,
-  type CreateTableOptions,
-  createdTableMetadata,
-  createShape,
-} from './create-table.ts';
+import { type CreatedShape, type CreateTableOptions, createdTableMetadata } from './create-table.ts';
 import { type LoadedTableState, loadTable, readText } from './current-table.ts';
-import { dataFileFromFooter, type NewDataFile, type TableShape } from './data-file.ts';
-import {
-  deleteFileEvidence,
-  deleteFileRejection,
-  isPuffinFile,
-  puffinRejection,
-  trackedDeleteRejection,
-} from './delete-files.ts';
+import type { NewDataFile } from './data-file.ts';
+import { isPuffinFile, puffinRejection, trackedDeleteRejection } from './delete-files.ts';
+import { judgeNewFiles, type NewFileOutcome } from './new-files.ts';
 import { type Removal, removeFiles } from './remove.ts';
-import { hivePartitionValues, type ScannedFile, scanDataFiles } from './scan.ts';
+import { type ScannedFile, scanDataFiles } from './scan.ts';
 import { type AddFilesState, saveAddFilesState } from './state.ts';
 import { shapeOf } from './table-shape.ts';
 import { loadTrackedSet, type ManifestReadContext } from './tracked-set.ts';
@@ -133,23 +122,6 @@ export interface AddFilesReport {
   ignored: number;
   durationMs: number;
   dryRun: boolean;
-}
-
-/**
- * A footer read, or why the file cannot be read as Parquet or added; for a table that exists, the
- * file's entry at once (the footer is not kept: a run adding 100,000 files held them all).
- */
-type FooterOutcome =
-  | { readonly footer: ParquetFooter }
-  | { readonly ok: NewDataFile }
-  | { readonly reason: string };
-
-/** What a footer makes of a file for a table of `shape`: its entry, or why it is refused. */
-function judgeFooter(shape: TableShape, f: ScannedFile, footer: ParquetFooter): FooterOutcome {
-  const evidence = deleteFileEvidence(footer, f.path, shape.schema);
-  if (evidence) return { reason: deleteFileRejection(evidence) };
-  const outcome = dataFileFromFooter(shape, f.path, f.size, hivePartitionValues(f.relative), footer);
-  return 'ok' in outcome ? { ok: outcome.ok } : { reason: outcome.rejected };
 }
 
 /** An error's message without the leading file name (the report names the file). */
@@ -341,89 +313,43 @@ class AddFilesRun {
       return;
     }
 
-    let shape: TableShape | undefined;
-    let creation: CreatedShape | undefined;
-    if (table) shape = shapeOf(table.schema, table.spec, table.properties);
-    const known = shape;
-
     // Footers of the new files only, a bounded number at once.
-    const limit = pLimit(o.concurrency ?? 16);
-    let done = 0;
-    const footers = await Promise.all(
-      candidates.map((f) =>
-        limit(async () => {
-          let out: FooterOutcome;
-          try {
-            const footer = await this.readFooter(f);
-            // A new table is shaped by its first file: those footers wait for the shape.
-            out = known ? judgeFooter(known, f, footer) : { footer };
-          } catch (err) {
-            if (
-              !(
-                err instanceof CorruptFileError ||
-                err instanceof UnsupportedError ||
-                err instanceof NotFoundError
-              )
-            )
-              throw err;
-            // Not Parquet: say so when it is a Puffin file (deletion vectors), never data either.
-            out = {
-              reason:
-                err instanceof CorruptFileError && (await this.isPuffin(f))
-                  ? puffinRejection()
-                  : reasonOf(err, f.path),
-            };
-          }
-          done++;
-          this.progress({ phase: 'check', message: 'footers', done, total: candidates.length });
-          return out;
-        }),
-      ),
-    );
+    const { outcomes, creation } = await judgeNewFiles({
+      files: candidates,
+      storage,
+      ...(table ? { shape: shapeOf(table.schema, table.spec, table.properties) } : {}),
+      ...(o.create ? { create: o.create } : {}),
+      concurrency: o.concurrency ?? 16,
+      readFooter: (f) => this.readFooter(f),
+      unreadable: async (f, err) => {
+        if (
+          !(
+            err instanceof CorruptFileError ||
+            err instanceof UnsupportedError ||
+            err instanceof NotFoundError
+          )
+        )
+          throw err;
+        // Not Parquet: say so when it is a Puffin file (deletion vectors), never data either.
+        return err instanceof CorruptFileError && (await this.isPuffin(f))
+          ? puffinRejection()
+          : reasonOf(err, f.path);
+      },
+      onRead: (done, total) => this.progress({ phase: 'check', message: 'footers', done, total }),
+    });
 
     const added: NewDataFile[] = [];
     const newlyRejected: Record<string, AddFilesState['rejected'][string]> = {};
-    // Each file again after its footer was read, all at once (one batch where the backend batches).
-    const paths = candidates.map((f) => f.path);
-    const nows = storage.statMany
-      ? await storage.statMany(paths)
-      : await Promise.all(paths.map((p) => limit(() => storage.stat(p))));
     for (const [i, f] of candidates.entries()) {
-      const res = footers[i] as FooterOutcome;
-      // A file that changed while we read it is still being copied: leave it for the next run.
-      const now = nows[i];
-      if (
-        !now ||
-        now.size !== f.size ||
-        (now.mtimeMs !== undefined && f.mtimeMs !== undefined && now.mtimeMs !== f.mtimeMs)
-      ) {
-        r.deferred.push({
-          path: f.path,
-          reason: now ? 'changed while being read; still being written' : 'vanished while being read',
-        });
-        continue;
-      }
-      let outcome = res;
-      if ('footer' in res) {
-        // A new table: a delete file is refused before it can shape it; the first other file shapes it.
-        const evidence = shape ? undefined : deleteFileEvidence(res.footer, f.path);
-        if (evidence) outcome = { reason: deleteFileRejection(evidence) };
-        else {
-          if (!shape) {
-            creation = createShape(o.create ?? {}, res.footer, f);
-            shape = shapeOf(creation.schema, creation.spec, creation.properties);
-          }
-          outcome = judgeFooter(shape, f, res.footer);
-        }
-      }
-      if ('ok' in outcome) added.push(outcome.ok);
-      const reason = 'reason' in outcome ? outcome.reason : undefined;
-      if (reason !== undefined) {
-        r.rejected.push({ path: f.path, reason });
+      const outcome = outcomes[i] as NewFileOutcome;
+      if ('deferred' in outcome) r.deferred.push({ path: f.path, reason: outcome.deferred });
+      else if ('ok' in outcome) added.push(outcome.ok);
+      else {
+        r.rejected.push({ path: f.path, reason: outcome.reason });
         newlyRejected[f.path] = {
           size: f.size,
           ...(f.mtimeMs !== undefined ? { mtimeMs: f.mtimeMs } : {}),
-          reason,
+          reason: outcome.reason,
         };
       }
     }

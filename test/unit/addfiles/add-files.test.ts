@@ -403,6 +403,82 @@ describe('add-files', () => {
     await f.catalog.close();
   });
 
+  it('shapes a new table by the first file that does not change while being read', async () => {
+    const f = await fixture('shape-settled', { create: {} });
+    // Field ids 7, 8 and 9 in the first file, none in the second (a new table numbers them 1, 2, 3).
+    const first = path.join(f.data, 'a.parquet');
+    const second = path.join(f.data, 'b.parquet');
+    writeParquet(first, rowsOf(1), { id: 7, name: 8, score: 9 });
+    writeParquet(second, rowsOf(2));
+    const base = resolve(f.data);
+    const growing: Storage = {
+      ...base,
+      stat: async (p) => {
+        const info = await base.stat(p);
+        return p === first && info ? { ...info, size: info.size + 1 } : info;
+      },
+      list: (d, o) => base.list(d, o),
+      read: (p, r) => base.read(p, r),
+      readStream: (p) => base.readStream(p),
+      write: (p, d, o) => base.write(p, d, o),
+      delete: (p) => base.delete(p),
+    };
+    const r = await addFiles({ ...f.opts, resolve: (p) => (p.startsWith(f.data) ? growing : resolve(p)) });
+    assert.equal(r.created, true);
+    assert.equal(r.footersRead, 2);
+    assert.deepEqual(
+      r.deferred.map((d) => [d.path, d.reason]),
+      [[first, 'changed while being read; still being written']],
+    );
+    assert.equal(r.filesAdded, 1);
+    const { doc } = await currentMetadata(f);
+    const schema = (doc.json.schemas as unknown[])[0];
+    assert.ok(isJsonObject(schema));
+    assert.deepEqual(
+      (schema.fields as { name: string; id: bigint }[]).map((x) => [x.id, x.name]),
+      [
+        [1n, 'id'],
+        [2n, 'name'],
+        [3n, 'score'],
+      ],
+    );
+    const { entries } = await liveEntries(f);
+    assert.deepEqual([...entries.keys()], [second]);
+    await f.catalog.close();
+  });
+
+  it('refuses a --partition-by the first file cannot serve before reading the other footers', async () => {
+    const f = await fixture('shape-early', { create: { partitionBy: ['country'] }, concurrency: 4 });
+    for (let i = 0; i < 40; i++)
+      writeParquet(path.join(f.data, `f${String(i).padStart(2, '0')}.parquet`), rowsOf(i));
+    const base = resolve(f.data);
+    const footers = new Set<string>();
+    const counting: Storage = {
+      ...base,
+      stat: (p, o) => base.stat(p, o),
+      list: (d, o) => base.list(d, o),
+      read: (p, r) => {
+        footers.add(p);
+        return base.read(p, r);
+      },
+      readStream: (p) => base.readStream(p),
+      write: (p, d, o) => base.write(p, d, o),
+      delete: (p) => base.delete(p),
+    };
+    await assert.rejects(
+      addFiles({ ...f.opts, resolve: (p) => (p.startsWith(f.data) ? counting : resolve(p)) }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          `--partition-by country: column country is neither in ${path.join(f.data, 'f00.parquet')} nor a 'country=' directory above it`,
+    );
+    // The shape is fixed by the first file as soon as it is read: at most the reads then under way
+    // (four at once) and those started before their settling came round.
+    assert.ok(footers.size <= 8, `${footers.size} of 40 footers read`);
+    assert.equal(await f.catalog.loadTable(f.opts.table), undefined);
+    await f.catalog.close();
+  });
+
   it('resolves columns by field id when the files carry them, whatever their names', async () => {
     const f = await fixture('ids', { create: {} });
     writeParquet(path.join(f.data, 'a.parquet'), rowsOf(1), { id: 7, name: 8, score: 9 });
