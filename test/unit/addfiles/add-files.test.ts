@@ -95,6 +95,35 @@ interface Fixture {
   opts: AddFilesOptions;
 }
 
+/**
+ * The fixture's resolver with some calls of the data directory's storage replaced (the others go
+ * to the real one).
+ */
+function dataResolver(f: Fixture, replace: (base: Storage) => Partial<Storage>): AddFilesOptions['resolve'] {
+  const base = resolve(f.data);
+  const data: Storage = {
+    ...base,
+    stat: (p, o) => base.stat(p, o),
+    list: (d, o) => base.list(d, o),
+    read: (p, r) => base.read(p, r),
+    readStream: (p) => base.readStream(p),
+    write: (p, d, o) => base.write(p, d, o),
+    delete: (p) => base.delete(p),
+    ...replace(base),
+  };
+  return (p) => (p.startsWith(f.data) ? data : resolve(p));
+}
+
+/** A stat that sees `file` one byte longer than it is: a copy in progress. */
+function growing(base: Storage, file: string): Pick<Storage, 'stat'> {
+  return {
+    stat: async (p) => {
+      const info = await base.stat(p);
+      return p === file && info ? { ...info, size: info.size + 1 } : info;
+    },
+  };
+}
+
 async function fixture(name: string, overrides: Partial<AddFilesOptions> = {}): Promise<Fixture> {
   const base = scratchDir(`addfiles-${name}`);
   const data = path.join(base, 'replica', 'events');
@@ -376,30 +405,17 @@ describe('add-files', () => {
     assert.match(settled.deferred[0]?.reason ?? '', /settle time/);
 
     // A copy in progress: the file grows between the listing and the check after its footer.
-    const growing = path.join(f.data, 'region=us', 'growing.parquet');
-    writeParquet(growing, rowsOf(3));
-    const base = resolve(f.data);
-    const sneaky: Storage = {
-      ...base,
-      stat: async (p) => {
-        const info = await base.stat(p);
-        return p === growing && info ? { ...info, size: info.size + 1 } : info;
-      },
-      list: (d, o) => base.list(d, o),
-      read: (p, r) => base.read(p, r),
-      readStream: (p) => base.readStream(p),
-      write: (p, d, o) => base.write(p, d, o),
-      delete: (p) => base.delete(p),
-    };
-    const r = await addFiles({ ...f.opts, resolve: (p) => (p.startsWith(f.data) ? sneaky : resolve(p)) });
+    const inFlight = path.join(f.data, 'region=us', 'growing.parquet');
+    writeParquet(inFlight, rowsOf(3));
+    const r = await addFiles({ ...f.opts, resolve: dataResolver(f, (base) => growing(base, inFlight)) });
     assert.equal(r.filesAdded, 1, 'the settled young file is added now');
     assert.deepEqual(
       r.deferred.map((d) => d.path),
-      [growing],
+      [inFlight],
     );
     assert.match(r.deferred[0]?.reason ?? '', /changed while being read/);
     const { entries } = await liveEntries(f);
-    assert.equal(entries.has(growing), false);
+    assert.equal(entries.has(inFlight), false);
     await f.catalog.close();
   });
 
@@ -410,20 +426,7 @@ describe('add-files', () => {
     const second = path.join(f.data, 'b.parquet');
     writeParquet(first, rowsOf(1), { id: 7, name: 8, score: 9 });
     writeParquet(second, rowsOf(2));
-    const base = resolve(f.data);
-    const growing: Storage = {
-      ...base,
-      stat: async (p) => {
-        const info = await base.stat(p);
-        return p === first && info ? { ...info, size: info.size + 1 } : info;
-      },
-      list: (d, o) => base.list(d, o),
-      read: (p, r) => base.read(p, r),
-      readStream: (p) => base.readStream(p),
-      write: (p, d, o) => base.write(p, d, o),
-      delete: (p) => base.delete(p),
-    };
-    const r = await addFiles({ ...f.opts, resolve: (p) => (p.startsWith(f.data) ? growing : resolve(p)) });
+    const r = await addFiles({ ...f.opts, resolve: dataResolver(f, (base) => growing(base, first)) });
     assert.equal(r.created, true);
     assert.equal(r.footersRead, 2);
     assert.deepEqual(
@@ -451,22 +454,15 @@ describe('add-files', () => {
     const f = await fixture('shape-early', { create: { partitionBy: ['country'] }, concurrency: 4 });
     for (let i = 0; i < 40; i++)
       writeParquet(path.join(f.data, `f${String(i).padStart(2, '0')}.parquet`), rowsOf(i));
-    const base = resolve(f.data);
     const footers = new Set<string>();
-    const counting: Storage = {
-      ...base,
-      stat: (p, o) => base.stat(p, o),
-      list: (d, o) => base.list(d, o),
+    const counting = dataResolver(f, (base) => ({
       read: (p, r) => {
         footers.add(p);
         return base.read(p, r);
       },
-      readStream: (p) => base.readStream(p),
-      write: (p, d, o) => base.write(p, d, o),
-      delete: (p) => base.delete(p),
-    };
+    }));
     await assert.rejects(
-      addFiles({ ...f.opts, resolve: (p) => (p.startsWith(f.data) ? counting : resolve(p)) }),
+      addFiles({ ...f.opts, resolve: counting }),
       (err: unknown) =>
         err instanceof ConfigError &&
         err.message ===
