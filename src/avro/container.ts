@@ -27,7 +27,9 @@ export {
   type AvroBlock,
   type AvroContainerReader,
   type AvroFile,
+  type AvroFrame,
   type AvroReadState,
+  decodeFrame,
   type EncodedRecordView,
   type OpenAvroOptions,
   openAvroContainer,
@@ -36,12 +38,15 @@ export {
 } from './reader.ts';
 export type { AvroRecord, AvroValue } from './schema.ts';
 export {
+  type AvroStreamItem,
   type AvroWriter,
   type AvroWriterOptions,
+  CompressedBlock,
   createAvroWriter,
   DEFAULT_BLOCK_BYTES,
   EncodedRecord,
   encodeAvroFile,
   encodeAvroStream,
   replaceEncodedString,
+  writeReplaced,
 } from './writer.ts';

@@ -43,6 +43,22 @@ export interface AvroContainerReader extends AvroReadState {
   encodedRecords(): AsyncGenerator<EncodedRecordView>;
   /** {@link encodedRecords} a block at a time (one await per block, not per record). */
   encodedBlocks(): AsyncGenerator<readonly EncodedRecordView[]>;
+  /**
+   * The blocks as they are in the file, not decompressed (each frame's sync marker and size
+   * checked): for a caller that decodes them elsewhere, e.g. on a worker thread, or copies them.
+   */
+  frames(): AsyncGenerator<AvroFrame>;
+  /** A frame of this file's records, decoded with the reader's projection (see {@link decodeFrame}). */
+  decodeFrame(frame: AvroFrame): EncodedRecordView[];
+}
+
+/** One block of a container file as stored: its record count and its compressed data. */
+export interface AvroFrame {
+  /** Block number, from 0. */
+  readonly index: number;
+  readonly count: number;
+  /** The block's data as stored (compressed with the file's codec). */
+  readonly data: Uint8Array;
 }
 
 /** A record as {@link AvroContainerReader.encodedRecords} gives it. */
@@ -138,6 +154,22 @@ function rawBlockAsync(codec: string, data: Uint8Array, index: number, file: str
   return codec === 'null'
     ? Promise.resolve(new Uint8Array(data))
     : decompressBlockAsync(codec, data, index, file);
+}
+
+/**
+ * The records of a stored block with the bytes of each (see {@link AvroContainerReader.encodedRecords}),
+ * for a file of codec `codec` read with `decoder`.
+ * @throws CorruptFileError for data that cannot be decompressed or decoded.
+ */
+export function decodeFrame(
+  decoder: AvroDecoder,
+  codec: string,
+  frame: AvroFrame,
+  file: string,
+): EncodedRecordView[] {
+  const views: EncodedRecordView[] = [];
+  decodeBlock(decoder, rawBlock(codec, frame.data, frame.index, file), frame.count, frame.index, file, views);
+  return views;
 }
 
 function decodeBlock(
@@ -275,19 +307,44 @@ export async function openAvroContainer(
   const counts: number[] = [];
   let started = false;
 
-  async function* blocks(withBytes = false): AsyncGenerator<AvroBlock & { views?: EncodedRecordView[] }> {
+  /** The frame of block `index`, or `undefined` at the end of the file. */
+  const nextFrame = async (index: number): Promise<AvroFrame | undefined> => {
+    if (await input.atEnd()) return undefined;
+    let frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+    while (!frame.ok) {
+      if (!(await input.fill(frame.needed - input.pos))) throw new CorruptFileError(fileName, frame.detail);
+      frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
+    }
+    input.pos = frame.next;
+    return { index, count: frame.count, data: frame.data };
+  };
+
+  const start = () => {
     if (started) throw new Error(`${fileName}: Avro records can be iterated only once`);
     started = true;
+  };
+
+  async function* frames(): AsyncGenerator<AvroFrame> {
+    start();
+    try {
+      for (let index = 0; ; index++) {
+        const frame = await nextFrame(index);
+        if (!frame) return;
+        counts.push(frame.count);
+        yield frame;
+      }
+    } finally {
+      await input.close();
+    }
+  }
+
+  async function* blocks(withBytes = false): AsyncGenerator<AvroBlock & { views?: EncodedRecordView[] }> {
+    start();
     // The next block is read and its decompression started (on the thread pool) before this
     // block's records are decoded and handed out; an error reading it is raised only after.
     const next = async (index: number): Promise<PendingBlock | undefined> => {
-      if (await input.atEnd()) return undefined;
-      let frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
-      while (!frame.ok) {
-        if (!(await input.fill(frame.needed - input.pos))) throw new CorruptFileError(fileName, frame.detail);
-        frame = readFrame(input.buf, input.pos, input.buf.length, h.sync, index, fileName);
-      }
-      input.pos = frame.next;
+      const frame = await nextFrame(index);
+      if (!frame) return undefined;
       const raw = rawBlockAsync(h.codec, frame.data, index, fileName);
       raw.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
       return { index, count: frame.count, byteLength: frame.data.length, raw };
@@ -339,6 +396,8 @@ export async function openAvroContainer(
     blocks: () => blocks(),
     encodedRecords,
     encodedBlocks,
+    frames,
+    decodeFrame: (frame) => decodeFrame(decoder, h.codec, frame, fileName),
   };
 }
 

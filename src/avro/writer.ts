@@ -73,13 +73,37 @@ export class EncodedRecord {
   /** Writes the record's bytes (with the replacement) to `w`. */
   writeTo(w: ByteWriter): void {
     const r = this.replace;
-    if (!r) {
-      w.writeRaw(this.bytes);
-      return;
-    }
-    w.writeRaw(this.bytes.subarray(0, r.start));
-    w.writeString(r.value);
-    w.writeRaw(this.bytes.subarray(r.end));
+    if (!r) w.writeRaw(this.bytes);
+    else writeReplaced(w, this.bytes, r.start, r.end, r.value);
+  }
+}
+
+/**
+ * Writes `bytes` (one encoded record) to `w` with the encoded string at `[start, end)` replaced by
+ * `value`: its length prefix and UTF-8 bytes, every other byte as it was.
+ */
+export function writeReplaced(
+  w: ByteWriter,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  value: string,
+): void {
+  w.writeRaw(bytes.subarray(0, start));
+  w.writeString(value);
+  w.writeRaw(bytes.subarray(end));
+}
+
+/**
+ * A block already encoded and compressed with the output's schema and codec (e.g. on a worker
+ * thread), framed as it is among the records of {@link encodeAvroStream}.
+ */
+export class CompressedBlock {
+  readonly count: number;
+  readonly data: Uint8Array;
+  constructor(count: number, data: Uint8Array) {
+    this.count = count;
+    this.data = data;
   }
 }
 
@@ -94,9 +118,7 @@ export function replaceEncodedString(
   value: string,
 ): Uint8Array {
   const w = new ByteWriter(bytes.length + value.length * 3 + 10);
-  w.writeRaw(bytes.subarray(0, start));
-  w.writeString(value);
-  w.writeRaw(bytes.subarray(end));
+  writeReplaced(w, bytes, start, end, value);
   return w.toBytes();
 }
 
@@ -268,16 +290,18 @@ export function createAvroWriter(
   };
 }
 
+/** What {@link encodeAvroStream} takes: records, encoded records and blocks encoded elsewhere. */
+export type AvroStreamItem = AvroRecord | EncodedRecord | CompressedBlock;
+
 /**
  * Encodes a container file from a stream of records (or of arrays of them, a batch each) as a
  * stream of chunks (one per block), so a file of any size can be rewritten without holding it
- * whole. The bytes equal those of {@link encodeAvroFile} for the same records and options.
+ * whole. The bytes equal those of {@link encodeAvroFile} for the same records and options. A
+ * {@link CompressedBlock} ends the block being filled and is framed as it is.
  */
 export async function* encodeAvroStream(
   header: AvroHeaderInput,
-  records:
-    | AsyncIterable<AvroRecord | EncodedRecord | readonly (AvroRecord | EncodedRecord)[]>
-    | Iterable<AvroRecord | EncodedRecord>,
+  records: AsyncIterable<AvroStreamItem | readonly AvroStreamItem[]> | Iterable<AvroStreamItem>,
   options: AvroWriterOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const enc = new BlockEncoder(header, options);
@@ -292,8 +316,16 @@ export async function* encodeAvroStream(
   };
   for await (const item of records) {
     // An array is a batch of records (one await for many: a pass over a million entries).
-    const batch = (Array.isArray(item) ? item : [item]) as readonly (AvroRecord | EncodedRecord)[];
+    const batch = (Array.isArray(item) ? item : [item]) as readonly AvroStreamItem[];
     for (const rec of batch) {
+      if (rec instanceof CompressedBlock) {
+        const partial = enc.finishRaw();
+        if (pending) yield enc.frameBlock(pending.count, await pending.data);
+        pending = undefined;
+        if (partial) yield enc.frameBlock(partial.count, await start(partial).data);
+        yield enc.frameBlock(rec.count, rec.data);
+        continue;
+      }
       const block = enc.addRaw(rec);
       if (!block) continue;
       if (pending) yield enc.frameBlock(pending.count, await pending.data);

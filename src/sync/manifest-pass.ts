@@ -11,18 +11,33 @@
  * file is known to be complete; such a manifest is copied later by a rewrite-only pass.
  */
 import {
+  type AvroFrame,
   type AvroRecord,
   AvroSpan,
+  type AvroStreamItem,
+  CompressedBlock,
   EncodedRecord,
+  type EncodedRecordView,
   encodeAvroStream,
   openAvroContainer,
   recordBytesDecoder,
 } from '../avro/container.ts';
+import { utf8 } from '../avro/header.ts';
 import { type AvroRecordValue, contentOf, longOf } from '../iceberg/manifest-views.ts';
 import { HashedStringSet } from '../table/hashed-set.ts';
 import type { PathMapper } from '../table/path-mapping.ts';
-import type { PresenceChecker } from './presence.ts';
+import {
+  type BlockRewriteResult,
+  type BlockRewriter,
+  type BlockRewriteSetup,
+  type BlockRewriteTask,
+  blockRewriter,
+  PASS_FIELDS,
+  rewriteBlocks,
+} from './block-rewrite.ts';
+import type { PresenceChecker, PresenceResult } from './presence.ts';
 import type { MissingFile } from './report.ts';
+import { RewriteWorkers } from './rewrite-workers.ts';
 
 /**
  * How rewritten manifests and manifest lists are compressed: the source's codec, at zlib's fastest
@@ -34,17 +49,22 @@ import type { MissingFile } from './report.ts';
  */
 export const REWRITE_AVRO = { deflateLevel: 1, blockBytes: 256 * 1024 } as const;
 
-/**
- * What the pass decodes of an entry: enough to check its file and to copy the bytes of an entry
- * whose only path is its data file's (the metrics maps, most of an entry, are skipped).
- */
-const PASS_FIELDS = {
-  status: true,
-  data_file: { content: true, file_path: 'span', file_size_in_bytes: true, referenced_data_file: true },
-} as const;
-
 /** Manifest entries whose files are checked at once. */
 const PRESENCE_BATCH = 1024;
+
+/**
+ * Stored blocks per task of {@link rewriteBlocks}: about 48 kB of them, four of Java's blocks,
+ * which make one output block of about {@link REWRITE_AVRO}'s size.
+ */
+const TASK_BYTES = 48 * 1024;
+const TASK_FRAMES = 8;
+/** Tasks of one manifest under way at once (eight manifests are passed at once). */
+const TASKS_AHEAD = 4;
+/** Presence checks of one manifest's tasks under way at once. */
+const CHECKS_AHEAD = 8;
+
+/** Worker threads for the blocks of every pass of the process (idle ones keep no process alive). */
+const WORKERS = new RewriteWorkers();
 
 const KINDS = ['data', 'position-deletes', 'equality-deletes'] as const;
 
@@ -95,6 +115,8 @@ class CopyGivenUp extends Error {}
 
 /**
  * Reads the manifest at `target` (the replicated copy) once, checking and copying as `options` say.
+ * Its blocks go a few at a time through {@link rewriteBlocks}, on worker threads where they run;
+ * those it answers `slow` for are done here entry by entry.
  * @throws CorruptFileError for a manifest that cannot be decoded (nothing is written then).
  */
 export async function manifestPass(
@@ -119,14 +141,30 @@ export async function manifestPass(
     }
   };
   let copying = options.outputPath !== undefined;
-  // Entries whose only path is their data file's (data and equality-delete files) keep the bytes
-  // of every other field: the path is replaced in place. The others (position deletes and DVs,
-  // whose files, sizes and bounds change) are decoded whole and encoded again.
-  const entries = async function* (): AsyncGenerator<readonly (EncodedRecord | AvroRecord)[]> {
-    // A block of entries at a time: one await per block between reader, pass and writer.
-    for await (const views of reader.encodedBlocks()) {
-      const out: (EncodedRecord | AvroRecord)[] = [];
-      for (const { record, bytes, offset } of views) {
+  const setup: BlockRewriteSetup = {
+    schema: utf8(reader.header.meta.get('avro.schema')) ?? '',
+    codec: reader.header.codec,
+    deflateLevel: REWRITE_AVRO.deflateLevel,
+    rules: ctx.mapper.rules,
+    allowUnmapped: ctx.mapper.allowUnmapped,
+    file: target,
+  };
+  let here: BlockRewriter | undefined;
+  const rewriteHere = (task: BlockRewriteTask) => {
+    here ??= blockRewriter(setup, { schema: reader.header.schema, mapper: ctx.mapper });
+    return rewriteBlocks(here, task);
+  };
+
+  /**
+   * Entry by entry, for blocks {@link rewriteBlocks} does not do: entries whose only path is their
+   * data file's (data and equality-delete files) keep the bytes of every other field, the path
+   * replaced in place; the others (position deletes and DVs, whose files, sizes and bounds change)
+   * are decoded whole and encoded again.
+   */
+  const slowly = async (frames: readonly AvroFrame[]): Promise<(EncodedRecord | AvroRecord)[]> => {
+    const out: (EncodedRecord | AvroRecord)[] = [];
+    for (const frame of frames) {
+      for (const { record, bytes, offset } of reader.decodeFrame(frame)) {
         const df = record.data_file as AvroRecordValue;
         const span = df.file_path as AvroSpan;
         const path = String(span.value);
@@ -143,12 +181,10 @@ export async function manifestPass(
             kind: KINDS[content] ?? 'data',
             size: longOf(df.file_size_in_bytes),
           });
-          if (batch.length >= PRESENCE_BATCH) {
-            await flush();
-            // The copy of an incomplete manifest would not be used before a later run checks it again.
-            if (missing.length > 0) copying = false;
-          }
+          if (batch.length >= PRESENCE_BATCH) await flush();
         }
+        // The copy of an incomplete manifest would not be used before a later run checks it again.
+        if (missing.length > 0) copying = false;
         if (!copying) continue;
         if (content !== 1 && !refersToData && span instanceof AvroSpan) {
           const value = mapped ?? ctx.mapper.map(path, context);
@@ -161,9 +197,89 @@ export async function manifestPass(
           out.push(entry as AvroRecord);
         }
       }
-      if (copying && out.length > 0) yield out;
     }
     await flush();
+    if (missing.length > 0) copying = false;
+    return copying ? out : [];
+  };
+
+  /** The missing-file reports of a task's entries {@link PresenceChecker.failures} found unusable. */
+  const report = (frames: readonly AvroFrame[], failed: Map<number, PresenceResult>) => {
+    let i = 0;
+    for (const frame of frames) {
+      for (const { record } of reader.decodeFrame(frame) as EncodedRecordView[]) {
+        if (Number(record.status) === 2) continue; // as rewriteBlocks counts: live entries only
+        const r = failed.get(i++);
+        if (!r) continue;
+        const df = record.data_file as AvroRecordValue;
+        const source = String((df.file_path as AvroSpan).value);
+        const kind = KINDS[contentOf(df)] ?? 'data';
+        missing.push(
+          ctx.missing(source, kind, r.reason!, longOf(df.file_size_in_bytes), r.actualSize, r.symlink),
+        );
+      }
+    }
+  };
+
+  // Checks in flight, answered in order, so that reports keep the manifest's order.
+  const checks: { frames: readonly AvroFrame[]; failed: Promise<Map<number, PresenceResult>> }[] = [];
+  const settleCheck = async () => {
+    const c = checks.shift()!;
+    const failed = await c.failed;
+    if (failed.size > 0) {
+      report(c.frames, failed);
+      copying = false;
+    }
+  };
+
+  type Task = { task: BlockRewriteTask; result: Promise<BlockRewriteResult | undefined> };
+  const dispatch = (frames: AvroFrame[]): Task => {
+    const task: BlockRewriteTask = { frames, check: options.check, copy: copying };
+    const result = WORKERS.run(setup, task);
+    return { task, result };
+  };
+  const settle = async (t: Task): Promise<readonly AvroStreamItem[]> => {
+    const r = (await t.result) ?? rewriteHere(t.task);
+    if (r.slow) {
+      while (checks.length > 0) await settleCheck();
+      return slowly(t.task.frames);
+    }
+    if (r.sizes.length > 0) {
+      const failed = ctx.presence.failures(r.paths.split('\0'), r.sizes, r.dirs);
+      failed.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
+      checks.push({ frames: t.task.frames, failed });
+      if (checks.length > CHECKS_AHEAD) await settleCheck();
+    }
+    return copying && t.task.copy && r.block ? [new CompressedBlock(r.block.count, r.block.data)] : [];
+  };
+
+  const entries = async function* (): AsyncGenerator<readonly AvroStreamItem[]> {
+    const tasks: Task[] = [];
+    try {
+      let group: AvroFrame[] = [];
+      let bytes = 0;
+      for await (const frame of reader.frames()) {
+        group.push(frame);
+        bytes += frame.data.length;
+        if (bytes < TASK_BYTES && group.length < TASK_FRAMES) continue;
+        tasks.push(dispatch(group));
+        group = [];
+        bytes = 0;
+        if (tasks.length > TASKS_AHEAD) {
+          const out = await settle(tasks.shift()!);
+          if (out.length > 0) yield out;
+        }
+      }
+      if (group.length > 0) tasks.push(dispatch(group));
+      while (tasks.length > 0) {
+        const out = await settle(tasks.shift()!);
+        if (out.length > 0) yield out;
+      }
+      while (checks.length > 0) await settleCheck();
+    } finally {
+      // Given up early: let what is under way settle (its errors are the first one's consequences).
+      await Promise.allSettled([...tasks.map((t) => t.result), ...checks.map((c) => c.failed)]);
+    }
     if (options.outputPath !== undefined && (!copying || missing.length > 0)) throw new CopyGivenUp();
   };
   if (options.outputPath === undefined) {

@@ -276,6 +276,43 @@ export class PresenceChecker {
     return requests.map((r, i) => this.#judge(infos[i], linkOf.get(dirs[i]!), r.path, r.size));
   }
 
+  /**
+   * {@link checkMany} for a batch whose files' distinct parent directories are `dirs`, answering
+   * only for the files not usable, by index (an empty map when all are). `sizes` are the recorded
+   * sizes, NaN where none is recorded. Where every directory is served by one backend that
+   * batches stats and whose listings pay per entry (local disks), and none of them is a link,
+   * that is one batch of stats and a comparison per file, with no object per file kept; anything
+   * else is {@link checkMany}.
+   */
+  async failures(
+    paths: readonly string[],
+    sizes: Float64Array,
+    dirs: readonly string[],
+  ): Promise<Map<number, PresenceResult>> {
+    const out = new Map<number, PresenceResult>();
+    const sizeAt = (i: number) => (Number.isNaN(sizes[i]!) ? undefined : sizes[i]!);
+    const storage = dirs.length > 0 ? this.#resolve(dirs[0]!) : undefined;
+    const batched =
+      storage?.statMany !== undefined &&
+      statsBeforeListing(storage) === Number.POSITIVE_INFINITY &&
+      dirs.every((d) => !this.#listings.has(d) && this.#resolve(d) === storage);
+    const links = batched ? await Promise.all(dirs.map((d) => this.linkedDirectory(d))) : [];
+    if (!batched || links.some((l) => l !== undefined)) {
+      const results = await this.checkMany(paths.map((path, i) => ({ path, size: sizeAt(i) })));
+      for (const [i, r] of results.entries()) if (!r.ok) out.set(i, r);
+      return out;
+    }
+    this.stats += paths.length;
+    const infos = await storage!.statMany!(paths, { symlinks: true });
+    for (let i = 0; i < infos.length; i++) {
+      const info = infos[i];
+      const size = sizes[i]!;
+      if (info && !info.symlink && (Number.isNaN(size) || info.size === size)) continue;
+      out.set(i, this.#judge(info, undefined, paths[i]!, sizeAt(i)));
+    }
+    return out;
+  }
+
   /** Forgets cached listings (e.g. between the check and a later re-check). */
   clear(): void {
     this.#listings.clear();
