@@ -17,7 +17,6 @@ import {
   type AvroStreamItem,
   CompressedBlock,
   EncodedRecord,
-  type EncodedRecordView,
   encodeAvroStream,
   openAvroContainer,
   recordBytesDecoder,
@@ -207,7 +206,7 @@ export async function manifestPass(
   const report = (frames: readonly AvroFrame[], failed: Map<number, PresenceResult>) => {
     let i = 0;
     for (const frame of frames) {
-      for (const { record } of reader.decodeFrame(frame) as EncodedRecordView[]) {
+      for (const { record } of reader.decodeFrame(frame)) {
         if (Number(record.status) === 2) continue; // as rewriteBlocks counts: live entries only
         const r = failed.get(i++);
         if (!r) continue;

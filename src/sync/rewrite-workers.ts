@@ -37,7 +37,10 @@ export class RewriteWorkers {
   #online: Worker[] = [];
   /** The setup keys each worker has been sent. */
   readonly #known = new Map<Worker, Set<number>>();
+  /** Setup keys by content, so that manifests of one schema and mapping share a worker's rewriter. */
   readonly #keys = new Map<string, number>();
+  /** The key of each setup object seen: a pass uses one setup for all its tasks. */
+  readonly #keyOf = new WeakMap<BlockRewriteSetup, number>();
   readonly #pending = new Map<number, Settle>();
   #asked = 0;
   #next = 0;
@@ -57,13 +60,7 @@ export class RewriteWorkers {
     if (!this.#workers && ++this.#asked >= START_AFTER) this.#start();
     if (this.#online.length === 0) return Promise.resolve(undefined);
     const w = this.#online[this.#next++ % this.#online.length]!;
-    const { schema, codec, deflateLevel, rules, allowUnmapped } = setup;
-    const text = JSON.stringify({ schema, codec, deflateLevel, rules, allowUnmapped });
-    let key = this.#keys.get(text);
-    if (key === undefined) {
-      key = this.#keys.size;
-      this.#keys.set(text, key);
-    }
+    const key = this.#key(setup);
     const known = this.#known.get(w)!;
     const first = !known.has(key);
     known.add(key);
@@ -78,6 +75,18 @@ export class RewriteWorkers {
         frames.map((f) => f.data.buffer as ArrayBuffer),
       );
     });
+  }
+
+  /** The key of `setup`, made from its content once per setup object, not once per task. */
+  #key(setup: BlockRewriteSetup): number {
+    let key = this.#keyOf.get(setup);
+    if (key !== undefined) return key;
+    const { schema, codec, deflateLevel, rules, allowUnmapped } = setup;
+    const text = JSON.stringify({ schema, codec, deflateLevel, rules, allowUnmapped });
+    key = this.#keys.get(text) ?? this.#keys.size;
+    this.#keys.set(text, key);
+    this.#keyOf.set(setup, key);
+    return key;
   }
 
   #start(): void {
