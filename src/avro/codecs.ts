@@ -57,6 +57,16 @@ export interface BlockCompressOptions {
 }
 
 /**
+ * The output chunk of a synchronous inflate: zlib's default 16 kB makes a 64 kB block five
+ * buffers and their concatenation; one about the block's size (manifests deflate about 4:1)
+ * halves what a big sync allocates outside the heap, and with it the collections that memory
+ * brings on.
+ */
+function inflateChunk(compressed: number): number {
+  return Math.min(4 * 1024 * 1024, Math.max(16 * 1024, compressed * 5));
+}
+
+/**
  * Decompresses the data of block `index` of `file`, at most {@link MAX_BLOCK_BYTES}.
  * @throws CorruptFileError for data the codec cannot decode (or a snappy CRC mismatch).
  */
@@ -66,7 +76,7 @@ export function decompressBlock(codec: string, data: Uint8Array, index: number, 
       return data;
     case 'deflate':
       try {
-        return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES });
+        return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES, chunkSize: inflateChunk(data.length) });
       } catch (err) {
         throw badData(codec, index, file, err);
       }
@@ -156,6 +166,15 @@ function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
+/**
+ * zlib's deflate settings: `memLevel` 9 (zlib's default is 8) gives its match finder a larger hash
+ * table, which on manifests' repetitive entries made level 1 about a fifth faster for the same
+ * output size. The format is the same; readers see no difference.
+ */
+function deflateOptions(options: BlockCompressOptions) {
+  return { level: options.deflateLevel ?? 6, memLevel: 9 };
+}
+
 function zstdOptions(options: BlockCompressOptions) {
   return { params: { [zlibConstants.ZSTD_c_compressionLevel]: options.zstdLevel ?? 3 } };
 }
@@ -166,7 +185,7 @@ export function compressBlock(codec: string, raw: Uint8Array, options: BlockComp
     case 'null':
       return raw;
     case 'deflate':
-      return deflateRawSync(raw, { level: options.deflateLevel ?? 6 });
+      return deflateRawSync(raw, deflateOptions(options));
     case 'snappy': {
       const body = snappy.compress(raw);
       const out = new Uint8Array(body.length + 4);
@@ -193,7 +212,7 @@ export async function compressBlockAsync(
   options: BlockCompressOptions,
 ): Promise<Uint8Array> {
   const chunkSize = outputChunk(raw.length + 1024);
-  if (codec === 'deflate') return deflateRawAsync(raw, { level: options.deflateLevel ?? 6, chunkSize });
+  if (codec === 'deflate') return deflateRawAsync(raw, { ...deflateOptions(options), chunkSize });
   if (codec === 'zstandard') return zstdCompressAsync(raw, { ...zstdOptions(options), chunkSize });
   return compressBlock(codec, raw, options);
 }

@@ -4,7 +4,7 @@
  */
 import { throwIfAborted } from '../util/abort.ts';
 import type { StorageResolver } from './router.ts';
-import type { CallOptions, StatOptions, Storage } from './storage.ts';
+import type { CallOptions, PathList, StatOptions, Storage } from './storage.ts';
 
 /** `options` with `signal` unless they carry their own. */
 function withSignalOption<O extends CallOptions>(options: O | undefined, signal: AbortSignal): O {
@@ -33,6 +33,12 @@ export function abortableStorage(storage: Storage, signal: AbortSignal): Storage
     ...(s.listingCost ? { listingCost: s.listingCost } : {}),
     ...(s.statMany
       ? { statMany: (ps: readonly string[], o?: StatOptions) => s.statMany!(ps, withSignalOption(o, signal)) }
+      : {}),
+    ...(s.findUnlike
+      ? {
+          findUnlike: (ps: PathList, sizes: Float64Array, o?: CallOptions) =>
+            s.findUnlike!(ps, sizes, withSignalOption(o, signal)),
+        }
       : {}),
   };
   if (s.rename) {

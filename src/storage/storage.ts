@@ -98,6 +98,20 @@ export interface ListOptions extends CallOptions {
   readonly symlinks?: boolean;
 }
 
+/**
+ * Many paths as one buffer, as they travel between threads: their UTF-8 bytes, separated by NUL
+ * (which no path holds).
+ */
+export interface PathList {
+  readonly utf8: Uint8Array;
+  readonly count: number;
+}
+
+/** The paths of a {@link PathList}, as strings. */
+export function pathsOf(list: PathList): string[] {
+  return list.count === 0 ? [] : new TextDecoder().decode(list.utf8).split('\0');
+}
+
 /** The contract every storage backend implements. */
 export interface Storage {
   /**
@@ -113,6 +127,14 @@ export interface Storage {
    * request and promise per file; callers fall back to concurrent stats without it.
    */
   statMany?(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]>;
+  /**
+   * Which of `paths` are not a regular file of the size `sizes` records for them (NaN: any size),
+   * symbolic links not followed (a link is not one), by position, ascending: the bulk question of
+   * a presence check, answered without a {@link FileInfo} per file. A path whose stat fails is
+   * among them; the caller asks {@link stat} about those for the details. Optional, for backends
+   * that batch stats (local disks); callers fall back to {@link statMany} or stats without it.
+   */
+  findUnlike?(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<Uint32Array>;
   /**
    * Reads a whole file, or one byte range of it (short at the end of the file, empty past it).
    * Throws `NotFoundError` when absent.

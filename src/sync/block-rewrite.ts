@@ -8,12 +8,10 @@
  * entry by entry, and raises the error if there is one, as it always would.
  */
 import { ByteWriter } from '../avro/binary.ts';
-import { compressBlock } from '../avro/codecs.ts';
-import { type AvroDecoder, AvroSpan, createProjectedDecoder } from '../avro/decode.ts';
-import { type AvroFrame, decodeFrame } from '../avro/reader.ts';
+import { compressBlock, decompressBlock } from '../avro/codecs.ts';
+import type { AvroFrame } from '../avro/reader.ts';
+import { type AvroScanner, createScanner, type ScanSpec } from '../avro/scan.ts';
 import { type AvroType, parseAvroSchema } from '../avro/schema.ts';
-import { writeReplaced } from '../avro/writer.ts';
-import { type AvroRecordValue, contentOf, longOf } from '../iceberg/manifest-views.ts';
 import { PathMapper, type PathMappingRule } from '../table/path-mapping.ts';
 
 /**
@@ -24,6 +22,12 @@ export const PASS_FIELDS = {
   status: true,
   data_file: { content: true, file_path: 'span', file_size_in_bytes: true, referenced_data_file: true },
 } as const;
+
+/** What {@link rewriteBlocks} finds of an entry, in place of decoding it (see `avro/scan.ts`). */
+const SCAN: ScanSpec = {
+  status: 'int',
+  data_file: { content: 'int', file_path: 'span', file_size_in_bytes: 'long', referenced_data_file: 'present' },
+};
 
 /** What stays the same for every block of a manifest (sent once to each worker). */
 export interface BlockRewriteSetup {
@@ -52,8 +56,8 @@ export type BlockRewriteResult =
       readonly slow: false;
       /** The entries, mapped, as one block compressed with the manifest's codec (with `copy`). */
       readonly block?: { readonly count: number; readonly data: Uint8Array };
-      /** The mapped paths of the live entries, in order, joined by NUL (with `check`). */
-      readonly paths: string;
+      /** The mapped paths of the live entries, in order, as UTF-8 separated by NUL (with `check`). */
+      readonly paths: Uint8Array;
       /** Their recorded sizes, NaN where none is recorded. */
       readonly sizes: Float64Array;
       /** Their distinct parent directories. */
@@ -62,13 +66,25 @@ export type BlockRewriteResult =
   | { readonly slow: true };
 
 const SLOW: BlockRewriteResult = { slow: true };
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
 
-/** The decoder and mapper of a setup, made once per manifest (and per worker). */
+/** The scanner and mapper of a setup, made once per manifest (and per worker). */
 export interface BlockRewriter {
   readonly setup: BlockRewriteSetup;
-  readonly decoder: AvroDecoder;
+  /** `undefined` for a schema no scanner fits (every task is then `slow`). */
+  readonly scanner: AvroScanner | undefined;
   readonly mapper: PathMapper;
+  /** The directories its tasks have mapped so far. */
+  readonly known: MappedDirs;
+  /**
+   * What each task writes its block and paths into, kept from task to task: a new buffer for each
+   * made a big sync's threads collect garbage for the memory outside their heaps.
+   */
+  readonly body: ByteWriter;
+  readonly paths: ByteWriter;
 }
 
 /**
@@ -80,65 +96,218 @@ export function blockRewriter(
   own: { readonly schema?: AvroType; readonly mapper?: PathMapper } = {},
 ): BlockRewriter {
   const schema = own.schema ?? parseAvroSchema(JSON.parse(setup.schema), setup.file);
+  let scanner: AvroScanner | undefined;
+  try {
+    scanner = createScanner(schema, SCAN);
+    // A manifest's schema without the fields an entry must have is not one this does.
+    for (const f of ['status', 'data_file.file_path']) scanner.slot(f);
+  } catch {
+    scanner = undefined;
+  }
   return {
     setup,
-    decoder: createProjectedDecoder(schema, PASS_FIELDS),
+    scanner,
     mapper: own.mapper ?? new PathMapper(setup.rules, { allowUnmapped: setup.allowUnmapped }),
+    known: new MappedDirs(),
+    body: new ByteWriter(64 * 1024),
+    paths: new ByteWriter(16 * 1024),
   };
+}
+
+/** A source directory whose files map below one target, as bytes. */
+interface MappedDir {
+  /** The source directory's bytes (up to its last `/`), and a view of them. */
+  readonly source: Uint8Array;
+  readonly view: DataView;
+  /** What its files map below, with a trailing `/`. */
+  readonly target: Uint8Array;
+  /** The same without the slash, as a string. */
+  readonly targetDir: string;
+}
+
+/** Directories remembered per task (a manifest's entries come from a few partitions, often interleaved). */
+const MAPPED_DIRS_LIMIT = 1024;
+
+/**
+ * The directories of a task's paths that map by directory, looked up by their bytes: most paths
+ * are then mapped without being decoded, by copying the target's bytes and the name's.
+ */
+class MappedDirs {
+  readonly #byKey = new Map<number, MappedDir[]>();
+  #size = 0;
+
+  /** A hash of the `length` bytes at `from` (directories may differ anywhere), four at a time. */
+  static key(raw: Uint8Array, view: DataView, from: number, length: number): number {
+    let h = length;
+    const end = from + length;
+    let i = from;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getUint32(i, true), 0x9e3779b1);
+    for (; i < end; i++) h = Math.imul(h ^ raw[i]!, 0x9e3779b1);
+    return h ^ (h >>> 15);
+  }
+
+  find(raw: Uint8Array, view: DataView, from: number, length: number, key: number): MappedDir | undefined {
+    const list = this.#byKey.get(key);
+    if (list)
+      for (const d of list) if (d.source.length === length && sameBytes(raw, view, from, d)) return d;
+    return undefined;
+  }
+
+  add(key: number, d: MappedDir): void {
+    if (this.#size >= MAPPED_DIRS_LIMIT) {
+      this.#byKey.clear();
+      this.#size = 0;
+    }
+    const list = this.#byKey.get(key);
+    if (list) list.push(d);
+    else this.#byKey.set(key, [d]);
+    this.#size++;
+  }
+}
+
+/** Whether the bytes at `from` are those of `dir.source` (of the same length), four at a time. */
+function sameBytes(raw: Uint8Array, view: DataView, from: number, dir: MappedDir): boolean {
+  const n = dir.source.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (view.getUint32(from + i, true) !== dir.view.getUint32(i, true)) return false;
+  for (; i < n; i++) if (raw[from + i] !== dir.source[i]) return false;
+  return true;
 }
 
 /** Rewrites and collects as {@link BlockRewriteTask} says, or answers `slow` (see the module's doc). */
 export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockRewriteResult {
-  const { setup, decoder, mapper } = rw;
+  const { setup, scanner, mapper, known } = rw;
+  if (!scanner) return SLOW;
   const context = { file: setup.file, field: 'data_file.file_path' };
-  let total = 0;
-  for (const f of task.frames) total += f.count;
-  const body = task.copy ? new ByteWriter(64 * 1024) : undefined;
-  const paths: string[] = [];
-  const sizes = new Float64Array(task.check ? total : 0);
-  const dirs = new Set<string>();
-  let lastDir = '';
+  const S = scanner.slot('status');
+  const P = scanner.slot('data_file.file_path');
+  const C = slotOr(scanner, 'data_file.content');
+  const Z = slotOr(scanner, 'data_file.file_size_in_bytes');
+  const R = slotOr(scanner, 'data_file.referenced_data_file');
+  const got = new Float64Array(scanner.width);
   try {
-    for (const frame of task.frames) {
-      for (const { record, bytes, offset } of decodeFrame(decoder, setup.codec, frame, setup.file)) {
-        const df = record.data_file as AvroRecordValue;
-        const span = df.file_path;
-        const refersToData = df.referenced_data_file !== null && df.referenced_data_file !== undefined;
-        if (contentOf(df) === 1 || refersToData || !(span instanceof AvroSpan)) return SLOW;
-        const live = Number(record.status) !== 2; // DELETED entries are not part of the snapshot
-        const checked = task.check && live;
-        if (!checked && !body) continue;
-        const mapped = mapper.map(String(span.value), context);
-        if (checked) {
-          const size = longOf(df.file_size_in_bytes);
-          if (size !== undefined && (size > MAX_SAFE || size < 0n)) return SLOW;
-          sizes[paths.length] = size === undefined ? Number.NaN : Number(size);
-          paths.push(mapped);
-          const at = mapped.lastIndexOf('/');
-          // Entries of a directory come together: a new one is looked up only when it changes.
-          if (at !== lastDir.length || !mapped.startsWith(lastDir)) {
-            lastDir = mapped.slice(0, at);
-            dirs.add(lastDir);
+    let total = 0;
+    const raws: Uint8Array[] = [];
+    for (const f of task.frames) {
+      const raw = decompressBlock(setup.codec, f.data, f.index, setup.file);
+      raws.push(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+      total += f.count;
+    }
+    const body = task.copy ? rw.body : undefined;
+    body?.reset();
+    const paths = rw.paths;
+    paths.reset();
+    const sizes = new Float64Array(task.check ? total : 0);
+    let checked = 0;
+    const dirs = new Set<string>();
+    for (const [k, raw] of raws.entries()) {
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      let pos = 0;
+      for (let i = 0; i < task.frames[k]!.count; i++) {
+        const start = pos;
+        pos = scanner.scan(raw, pos, raw.length, got);
+        const content = C < 0 ? 0 : got[C]!;
+        if (content === 1 || (R >= 0 && got[R] === 1)) return SLOW;
+        const live = got[S] !== 2; // DELETED entries are not part of the snapshot
+        const check = task.check && live;
+        if (!check && !body) continue;
+        // The path's bytes, after the varint of their length (its end is the span's).
+        const spanStart = got[P]!;
+        const spanEnd = got[P + 1]!;
+        let from = spanStart;
+        while (raw[from++]! >= 0x80);
+        const slash = raw.lastIndexOf(SLASH, spanEnd - 1);
+        const nameLength = spanEnd - slash - 1;
+        // Names the mapper leaves to its slow path (`''`, `.`, `..`) and paths without a directory.
+        const plainName =
+          slash > from &&
+          nameLength > 0 &&
+          !(nameLength <= 2 && raw[slash + 1] === DOT && (nameLength === 1 || raw[slash + 2] === DOT));
+        let mapped: Uint8Array | undefined;
+        let dir: string;
+        const key = plainName ? MappedDirs.key(raw, view, from, slash - from) : 0;
+        let byDir = plainName ? known.find(raw, view, from, slash - from, key) : undefined;
+        if (byDir) dir = byDir.targetDir;
+        else {
+          const path = utf8.decode(raw.subarray(from, spanEnd));
+          const below = plainName ? mapper.mappedDirectory(path.slice(0, path.lastIndexOf('/'))) : undefined;
+          if (below !== undefined) {
+            const source = raw.slice(from, slash);
+            const target = utf8Encoder.encode(`${below}/`);
+            byDir = { source, view: new DataView(source.buffer), target, targetDir: below };
+            known.add(key, byDir);
+            dir = below;
+          } else {
+            const m = mapper.map(path, context);
+            mapped = utf8Encoder.encode(m);
+            dir = m.slice(0, m.lastIndexOf('/'));
           }
         }
-        if (body) writeReplaced(body, bytes, span.start - offset, span.end - offset, mapped);
+        const target = byDir ? byDir.target : EMPTY;
+        const length = mapped ? mapped.length : target.length + nameLength;
+        if (check) {
+          const size = Z < 0 ? Number.NaN : got[Z]!;
+          if (size < 0 || size === Number.POSITIVE_INFINITY) return SLOW;
+          sizes[checked] = size;
+          if (checked++ > 0) paths.writeRaw(NUL);
+          writePath(paths, raw, mapped, target, slash + 1, spanEnd);
+          dirs.add(dir);
+        }
+        if (body) {
+          body.writeRaw(raw.subarray(start, spanStart));
+          body.writeCount(length);
+          writePath(body, raw, mapped, target, slash + 1, spanEnd);
+          body.writeRaw(raw.subarray(spanEnd, pos));
+        }
       }
     }
+    const block =
+      body && total > 0
+        ? {
+            count: total,
+            // The writer is the rewriter's, used again by its next task: `null` is copied out.
+            data:
+              setup.codec === 'null'
+                ? body.toBytes()
+                : compressBlock(setup.codec, body.bytesView(), { deflateLevel: setup.deflateLevel }),
+          }
+        : undefined;
+    return {
+      slow: false,
+      ...(block ? { block } : {}),
+      paths: paths.toBytes(),
+      sizes: sizes.subarray(0, checked),
+      dirs: [...dirs],
+    };
   } catch {
     return SLOW; // the caller does these blocks itself, and raises the error as it always would
   }
-  const block =
-    body && total > 0
-      ? {
-          count: total,
-          data: compressBlock(setup.codec, body.bytesView(), { deflateLevel: setup.deflateLevel }),
-        }
-      : undefined;
-  return {
-    slow: false,
-    ...(block ? { block } : {}),
-    paths: paths.join('\0'),
-    sizes: sizes.subarray(0, paths.length),
-    dirs: [...dirs],
-  };
+}
+
+const NUL = new Uint8Array(1);
+const EMPTY = new Uint8Array(0);
+
+/** A mapped path: `mapped` whole, or the directory's target and the name's bytes in `raw`. */
+function writePath(
+  w: ByteWriter,
+  raw: Uint8Array,
+  mapped: Uint8Array | undefined,
+  target: Uint8Array,
+  nameStart: number,
+  nameEnd: number,
+): void {
+  if (mapped) w.writeRaw(mapped);
+  else {
+    w.writeRaw(target);
+    w.writeRaw(raw.subarray(nameStart, nameEnd));
+  }
+}
+
+/** The slot of a field the schema may lack (-1 then). */
+function slotOr(scanner: AvroScanner, path: string): number {
+  try {
+    return scanner.slot(path);
+  } catch {
+    return -1;
+  }
 }

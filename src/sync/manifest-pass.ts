@@ -244,7 +244,7 @@ export async function manifestPass(
       return slowly(t.task.frames);
     }
     if (r.sizes.length > 0) {
-      const failed = ctx.presence.failures(r.paths.split('\0'), r.sizes, r.dirs);
+      const failed = ctx.presence.failures({ utf8: r.paths, count: r.sizes.length }, r.sizes, r.dirs);
       failed.catch(() => {}); // awaited in order below; not an unhandled rejection meanwhile
       checks.push({ frames: t.task.frames, failed });
       if (checks.length > CHECKS_AHEAD) await settleCheck();

@@ -16,7 +16,13 @@
  */
 
 import type { StorageResolver } from '../storage/router.ts';
-import { DEFAULT_LISTING_COST, type FileInfo, type Storage } from '../storage/storage.ts';
+import {
+  DEFAULT_LISTING_COST,
+  type FileInfo,
+  type PathList,
+  pathsOf,
+  type Storage,
+} from '../storage/storage.ts';
 import { normalizePath } from '../table/path-mapping.ts';
 
 /**
@@ -280,12 +286,12 @@ export class PresenceChecker {
    * {@link checkMany} for a batch whose files' distinct parent directories are `dirs`, answering
    * only for the files not usable, by index (an empty map when all are). `sizes` are the recorded
    * sizes, NaN where none is recorded. Where every directory is served by one backend that
-   * batches stats and whose listings pay per entry (local disks), and none of them is a link,
-   * that is one batch of stats and a comparison per file, with no object per file kept; anything
-   * else is {@link checkMany}.
+   * answers `findUnlike` and whose listings pay per entry (local disks), and none of them is a
+   * link, that is one question for the batch, with no object per file made, and a stat of each
+   * file it finds unlike; anything else is {@link checkMany}.
    */
   async failures(
-    paths: readonly string[],
+    paths: PathList,
     sizes: Float64Array,
     dirs: readonly string[],
   ): Promise<Map<number, PresenceResult>> {
@@ -293,22 +299,30 @@ export class PresenceChecker {
     const sizeAt = (i: number) => (Number.isNaN(sizes[i]!) ? undefined : sizes[i]!);
     const storage = dirs.length > 0 ? this.#resolve(dirs[0]!) : undefined;
     const batched =
-      storage?.statMany !== undefined &&
+      storage?.findUnlike !== undefined &&
       statsBeforeListing(storage) === Number.POSITIVE_INFINITY &&
       dirs.every((d) => !this.#listings.has(d) && this.#resolve(d) === storage);
     const links = batched ? await Promise.all(dirs.map((d) => this.linkedDirectory(d))) : [];
     if (!batched || links.some((l) => l !== undefined)) {
-      const results = await this.checkMany(paths.map((path, i) => ({ path, size: sizeAt(i) })));
+      const all = pathsOf(paths);
+      const results = await this.checkMany(all.map((path, i) => ({ path, size: sizeAt(i) })));
       for (const [i, r] of results.entries()) if (!r.ok) out.set(i, r);
       return out;
     }
-    this.stats += paths.length;
-    const infos = await storage!.statMany!(paths, { symlinks: true });
-    for (let i = 0; i < infos.length; i++) {
-      const info = infos[i];
-      const size = sizes[i]!;
-      if (info && !info.symlink && (Number.isNaN(size) || info.size === size)) continue;
-      out.set(i, this.#judge(info, undefined, paths[i]!, sizeAt(i)));
+    this.stats += paths.count;
+    const unlike = await storage!.findUnlike!(paths, sizes);
+    if (unlike.length === 0) return out;
+    // The few found unlike are stat'ed again, for what is wrong with each.
+    const all = pathsOf(paths);
+    const asked = [...unlike].map((i) => all[i]!);
+    this.stats += asked.length;
+    const infos = storage!.statMany
+      ? await storage!.statMany(asked, { symlinks: true })
+      : await Promise.all(asked.map((p) => storage!.stat(p, { symlinks: true })));
+    for (const [k, i] of unlike.entries()) {
+      const r = this.#judge(infos[k], undefined, all[i]!, sizeAt(i));
+      // Replaced since the first look by a file that is fine: the check holds.
+      if (!r.ok) out.set(i, r);
     }
     return out;
   }

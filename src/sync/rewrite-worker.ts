@@ -43,7 +43,7 @@ parentPort?.on('message', (m: RewriteMessage) => {
     // zlib's small outputs are views of Node's shared pool, which cannot be moved: copied then.
     if (block && block.data.byteLength !== block.data.buffer.byteLength)
       result = { ...result, block: { count: block.count, data: new Uint8Array(block.data) } };
-    moved.push(result.sizes.buffer as ArrayBuffer);
+    moved.push(result.sizes.buffer as ArrayBuffer, result.paths.buffer as ArrayBuffer);
     if (result.block) moved.push(result.block.data.buffer as ArrayBuffer);
   }
   parentPort!.postMessage({ id: m.id, result }, moved);

@@ -229,14 +229,24 @@ export class PathMapper {
     if (at <= 0) return undefined;
     const name = path.slice(at + 1);
     if (name === '' || name === '.' || name === '..') return undefined;
-    const dir = path.slice(0, at);
+    const below = this.mappedDirectory(path.slice(0, at));
+    return below === undefined ? undefined : `${below}/${name}`;
+  }
+
+  /**
+   * What the files directly in `dir` (a path up to its last `/`, as written) map below when they
+   * all map alike, so that a caller with many of them maps their directory once: a file `name`
+   * there maps to `${result}/${name}` (unless `name` is empty, `.` or `..`). `undefined` where
+   * each must go through {@link map}.
+   */
+  mappedDirectory(dir: string): string | undefined {
     let below = this.#dirs.get(dir);
     if (below === undefined) {
       below = this.#dirMapping(dir);
       if (this.#dirs.size >= DIR_CACHE_LIMIT) this.#dirs.clear();
       this.#dirs.set(dir, below);
     }
-    return below === null ? undefined : `${below}/${name}`;
+    return below ?? undefined;
   }
 
   /** What the files of `dir` map below, when they all map alike (see {@link #dirs}). */

@@ -8,6 +8,7 @@
  * threads by default (four), so that as many calls are in flight on a network mount as before.
  */
 import { Worker } from 'node:worker_threads';
+import type { PathList } from '../storage.ts';
 
 /** What one stat found: the entry's type, size and mtime, or the error code. */
 export type StatAnswer =
@@ -75,9 +76,29 @@ function reads(paths, ranges) {
   }
   return { out, bytes };
 }
-parentPort.on('message', ({ id, joined, link, ranges }) => {
+// The positions of the paths that are not a regular file of the size given (NaN: any), links
+// not followed; a path whose stat fails, or that is not a path (a bad file: URI), is among them.
+// file: URIs are read as LocalStorage's toLocalPath reads them.
+function unlike(paths, sizes) {
+  const out = [];
+  for (let i = 0; i < paths.length; i++) {
+    let p = paths[i];
+    try {
+      if (p.startsWith('file:')) p = decodeURIComponent(p.slice(p.startsWith('file://') ? 7 : 5)) || '/';
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (st === undefined || !st.isFile() || (sizes[i] === sizes[i] && st.size !== sizes[i])) out.push(i);
+    } catch {
+      out.push(i);
+    }
+  }
+  return Uint32Array.from(out);
+}
+parentPort.on('message', ({ id, joined, link, ranges, sizes }) => {
   const paths = decoder.decode(joined).split('\\0');
-  if (ranges) {
+  if (sizes) {
+    const out = unlike(paths, sizes);
+    parentPort.postMessage({ id, out }, [out.buffer]);
+  } else if (ranges) {
     const { out, bytes } = reads(paths, ranges);
     parentPort.postMessage({ id, out, bytes }, [out.buffer, bytes.buffer]);
   } else {
@@ -100,7 +121,8 @@ interface PendingRead extends Pending<Uint8Array | undefined> {
 /** What a worker answers: per path numbers, and the error codes of stats or the bytes of reads. */
 interface Answer {
   readonly id: number;
-  readonly out: Float64Array;
+  /** Per path numbers; for a size check, the positions of the unlike paths. */
+  readonly out: Float64Array | Uint32Array;
   readonly errors?: string[];
   readonly bytes?: Uint8Array;
 }
@@ -175,6 +197,19 @@ export class FsPool {
       parts.push(new Promise((resolve) => this.#send(part, { link }, (a) => resolve(statAnswers(part, a)))));
     }
     return (await Promise.all(parts)).flat();
+  }
+
+  /**
+   * The positions of `paths` that are not a regular file of their size in `sizes` (see
+   * `Storage.findUnlike`), as one message that copies `paths` and `sizes` to a worker as they
+   * are; `undefined` when no worker is up.
+   */
+  findUnlike(paths: PathList, sizes: Float64Array): Promise<Uint32Array | undefined> {
+    if (paths.count === 0) return Promise.resolve(new Uint32Array(0));
+    if (!this.#ready(paths.count)) return Promise.resolve(undefined);
+    return new Promise((resolve) =>
+      this.#post({ joined: paths.utf8, sizes }, [], (a) => resolve(a ? (a.out as Uint32Array) : undefined)),
+    );
   }
 
   #schedule(): void {
@@ -258,6 +293,15 @@ export class FsPool {
   }
 
   #send(paths: readonly string[], what: { link?: boolean; ranges?: Float64Array }, settle: Settle): void {
+    // One UTF-8 buffer of the paths (NUL never occurs in a path), moved, not copied: far cheaper
+    // to post than an array of strings, or one string.
+    const joined = ENCODER.encode(paths.join('\0'));
+    const moved: ArrayBuffer[] = [joined.buffer as ArrayBuffer];
+    if (what.ranges) moved.push(what.ranges.buffer as ArrayBuffer);
+    this.#post({ joined, ...what }, moved, settle);
+  }
+
+  #post(message: object, moved: ArrayBuffer[], settle: Settle): void {
     const workers = this.#online;
     // Every worker gone between the ask and the send: the callers ask fs.
     if (workers.length === 0) {
@@ -268,12 +312,7 @@ export class FsPool {
     this.#batches.set(id, settle);
     const w = workers[this.#next++ % workers.length]!;
     w.ref(); // answers are awaited: keep the process alive until they come
-    // One UTF-8 buffer of the paths (NUL never occurs in a path), moved, not copied: far cheaper
-    // to post than an array of strings, or one string.
-    const joined = ENCODER.encode(paths.join('\0'));
-    const moved: ArrayBuffer[] = [joined.buffer as ArrayBuffer];
-    if (what.ranges) moved.push(what.ranges.buffer as ArrayBuffer);
-    w.postMessage({ id, joined, ...what }, moved);
+    w.postMessage({ id, ...message }, moved);
   }
 
   /** A worker that died fails what it was asked, and the pool falls back to nothing: callers retry their own way. */

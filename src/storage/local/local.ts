@@ -28,10 +28,12 @@ import type {
   FileInfo,
   ListingCost,
   ListOptions,
+  PathList,
   StatOptions,
   Storage,
   WriteOptions,
 } from '../storage.ts';
+import { pathsOf } from '../storage.ts';
 import { FsPool, type StatAnswer } from './fs-pool.ts';
 
 /** Converts `file:` URIs to a plain path; plain paths pass through. */
@@ -126,6 +128,20 @@ export class LocalStorage implements Storage {
   async statMany(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]> {
     throwIfAborted(options?.signal, paths[0]);
     return this.#statBatch(paths, paths.map(toLocalPath), options);
+  }
+
+  async findUnlike(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<Uint32Array> {
+    throwIfAborted(options?.signal);
+    const answer = await POOL.findUnlike(paths, sizes);
+    if (answer) return answer;
+    // No worker up: the same question through stats.
+    const infos = await this.statMany(pathsOf(paths), { symlinks: true, ...options });
+    const out: number[] = [];
+    for (const [i, info] of infos.entries()) {
+      const size = sizes[i]!;
+      if (!info || info.symlink || (!Number.isNaN(size) && info.size !== size)) out.push(i);
+    }
+    return Uint32Array.from(out);
   }
 
   /**

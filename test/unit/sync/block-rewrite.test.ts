@@ -102,7 +102,7 @@ describe('rewriteBlocks', () => {
     // Live entries only (entry 4 is DELETED), with their sizes, and each directory once.
     const live = expected.filter((e) => e.status !== 2);
     assert.deepEqual(
-      r.paths.split('\0'),
+      new TextDecoder().decode(r.paths).split('\0'),
       live.map((e) => e.data_file.file_path),
     );
     assert.deepEqual(
