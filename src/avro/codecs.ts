@@ -76,7 +76,10 @@ export function decompressBlock(codec: string, data: Uint8Array, index: number, 
       return data;
     case 'deflate':
       try {
-        return inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES, chunkSize: inflateChunk(data.length) });
+        return inflateRawSync(data, {
+          maxOutputLength: MAX_BLOCK_BYTES,
+          chunkSize: inflateChunk(data.length),
+        });
       } catch (err) {
         throw badData(codec, index, file, err);
       }

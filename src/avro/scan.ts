@@ -71,6 +71,18 @@ function minSize(t: AvroType, seen: Set<AvroType>): number {
   }
 }
 
+/**
+ * The long encoded at `[from, to)` whose zig-zag form is beyond 2^53, where doubles are no longer
+ * exact: worked out in bigint (rare: such a long is over 2^52), ±Infinity beyond 2^53.
+ */
+function bigLong(b: Uint8Array, from: number, to: number): number {
+  let z = 0n;
+  for (let i = to - 1; i >= from; i--) z = (z << 7n) | BigInt(b[i]! & 0x7f);
+  const v = (z >> 1n) ^ -(z & 1n);
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return v > max ? Number.POSITIVE_INFINITY : v < -max ? Number.NEGATIVE_INFINITY : Number(v);
+}
+
 /** The source generator: local variables `b` (bytes), `p` (position), `e` (end), `o` (out). */
 class Generator {
   readonly slots = new Map<string, number>();
@@ -98,7 +110,7 @@ class Generator {
     const m = this.temp();
     const k = this.temp();
     const s = this.temp();
-    return `let ${v};{const ${s}=p;let ${u}=0,${m}=1;for(let i=0;;i++){if(p>=e)throw N(p+1);const ${k}=b[p++];if(i===9&&${k}>1)throw D("varint long does not fit 64 bits");${u}+=(${k}&127)*${m};if(${k}<128)break;${m}*=128;}${v}=${u}>9007199254740991?(b[${s}]&1?-Infinity:Infinity):${u}%2===0?${u}/2:-(${u}+1)/2;}`;
+    return `let ${v};{const ${s}=p;let ${u}=0,${m}=1;for(let i=0;;i++){if(p>=e)throw N(p+1);const ${k}=b[p++];if(i===9&&${k}>1)throw D("varint long does not fit 64 bits");${u}+=(${k}&127)*${m};if(${k}<128)break;${m}*=128;}${v}=${u}>9007199254740991?L(b,${s},p):${u}%2===0?${u}/2:-(${u}+1)/2;}`;
   }
 
   skipVarint(): string {
@@ -198,14 +210,17 @@ class Generator {
     }
     const slot = this.slots.get(path) ?? this.#slot(path, capture === 'span' ? 2 : 1);
     if (capture === 'span') {
-      if (t.kind !== 'string' && t.kind !== 'bytes') throw new Error(`${path}: a span captures strings and bytes`);
+      if (t.kind !== 'string' && t.kind !== 'bytes')
+        throw new Error(`${path}: a span captures strings and bytes`);
       const n = this.temp();
       return `o[${slot}]=p;${this.count(n)}${this.skipN(n)}o[${slot + 1}]=p;`;
     }
     if (t.kind !== 'int' && t.kind !== 'long') throw new Error(`${path}: ${capture} captures ints and longs`);
     const v = this.temp();
     const range =
-      t.kind === 'int' ? `if(${v}<-2147483648||${v}>2147483647)throw D("varint int out of 32-bit range");` : '';
+      t.kind === 'int'
+        ? `if(${v}<-2147483648||${v}>2147483647)throw D("varint int out of 32-bit range");`
+        : '';
     return `${this.long(v)}${range}o[${slot}]=${v};`;
   }
 }
@@ -220,13 +235,15 @@ export function createScanner(t: AvroType, spec: ScanSpec): AvroScanner {
   const body = g.value(t, spec, '');
   const width = g.width;
   const reset = Array.from({ length: width }, (_, i) => `o[${i}]=NaN;`).join('');
-  const factory = new Function('N', 'D', `return function scan(b,p,e,o){${reset}${body}return p;};`) as (
+  const factory = new Function('N', 'D', 'L', `return function scan(b,p,e,o){${reset}${body}return p;};`) as (
     n: (needed: number) => Error,
     d: (detail: string) => Error,
+    l: typeof bigLong,
   ) => AvroScanner['scan'];
   const scan = factory(
     (needed) => new NeedMoreBytes(needed),
     (detail) => new AvroDataError(detail),
+    bigLong,
   );
   const slots = g.slots;
   return {

@@ -26,7 +26,12 @@ export const PASS_FIELDS = {
 /** What {@link rewriteBlocks} finds of an entry, in place of decoding it (see `avro/scan.ts`). */
 const SCAN: ScanSpec = {
   status: 'int',
-  data_file: { content: 'int', file_path: 'span', file_size_in_bytes: 'long', referenced_data_file: 'present' },
+  data_file: {
+    content: 'int',
+    file_path: 'span',
+    file_size_in_bytes: 'long',
+    referenced_data_file: 'present',
+  },
 };
 
 /** What stays the same for every block of a manifest (sent once to each worker). */
@@ -68,7 +73,8 @@ export type BlockRewriteResult =
 const SLOW: BlockRewriteResult = { slow: true };
 const SLASH = 0x2f;
 const DOT = 0x2e;
-const utf8 = new TextDecoder();
+/** Fatal, as the decoders are: a path that is not UTF-8 makes the answer `slow`, and the caller's error. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
 /** The scanner and mapper of a setup, made once per manifest (and per worker). */
@@ -148,8 +154,7 @@ class MappedDirs {
 
   find(raw: Uint8Array, view: DataView, from: number, length: number, key: number): MappedDir | undefined {
     const list = this.#byKey.get(key);
-    if (list)
-      for (const d of list) if (d.source.length === length && sameBytes(raw, view, from, d)) return d;
+    if (list) for (const d of list) if (d.source.length === length && sameBytes(raw, view, from, d)) return d;
     return undefined;
   }
 
@@ -227,9 +232,20 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
         let dir: string;
         const key = plainName ? MappedDirs.key(raw, view, from, slash - from) : 0;
         let byDir = plainName ? known.find(raw, view, from, slash - from, key) : undefined;
-        if (byDir) dir = byDir.targetDir;
-        else {
+        if (byDir) {
+          dir = byDir.targetDir;
+          // The name's bytes are copied: they must be UTF-8, as a decoder would have them, and
+          // hold no NUL, which separates the paths collected (no file system allows one).
+          let ascii = true;
+          for (let j = slash + 1; j < spanEnd; j++) {
+            const c = raw[j]!;
+            if (c === 0) return SLOW;
+            if (c >= 0x80) ascii = false;
+          }
+          if (!ascii) utf8.decode(raw.subarray(slash + 1, spanEnd));
+        } else {
           const path = utf8.decode(raw.subarray(from, spanEnd));
+          if (path.includes('\0')) return SLOW;
           const below = plainName ? mapper.mappedDirectory(path.slice(0, path.lastIndexOf('/'))) : undefined;
           if (below !== undefined) {
             const source = raw.slice(from, slash);
@@ -260,6 +276,7 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
           body.writeRaw(raw.subarray(spanEnd, pos));
         }
       }
+      if (pos !== raw.length) return SLOW; // bytes after the last entry: a decoder refuses the block
     }
     const block =
       body && total > 0

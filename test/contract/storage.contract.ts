@@ -99,6 +99,33 @@ export function storageContract(h: StorageHarness): void {
       assert.ok(many.filter(Boolean).length > 0 && many.filter((f) => !f).length > 0);
     });
 
+    it('finds the files unlike their recorded sizes, when it offers findUnlike, as stat judges them', async (t) => {
+      if (!s.findUnlike) {
+        t.diagnostic(`${h.name} offers no findUnlike: presence checks judge a stat of every file`);
+        return;
+      }
+      const d = `${root}/unlike`;
+      const files = Array.from({ length: 600 }, (_, i) => `${d}/f${i}.bin`);
+      await Promise.all(files.slice(0, 400).map((p, i) => s.write(p, pattern(i % 5))));
+      // Right sizes, wrong sizes, any size (NaN), missing files, a directory; some names not ASCII.
+      await s.write(`${d}/é ü.bin`, pattern(3));
+      const asked = [...files, `${d}/é ü.bin`, d];
+      const sizes = Float64Array.from(asked, (_, i) =>
+        i >= 600 ? 3 : i % 11 === 0 ? Number.NaN : i % 13 === 0 ? (i % 5) + 1 : i % 5,
+      );
+      const list = { utf8: new TextEncoder().encode(asked.join('\0')), count: asked.length };
+      const unlike = [...(await s.findUnlike(list, sizes))];
+      const infos = await Promise.all(asked.map((p) => s.stat(p, { symlinks: true })));
+      const expected = asked.flatMap((_, i) => {
+        const f = infos[i];
+        return !f || f.symlink || (!Number.isNaN(sizes[i]!) && f.size !== sizes[i]) ? [i] : [];
+      });
+      assert.deepEqual(unlike, expected);
+      assert.ok(
+        expected.includes(13) && expected.includes(400) && expected.includes(601) && !expected.includes(600),
+      );
+    });
+
     it('reads whole files and byte ranges, short at the end and empty past it', async () => {
       const p = `${root}/read/r.bin`;
       const bytes = pattern(100_000);

@@ -22,7 +22,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { encodeAvroFile, openAvroContainer, readAvroFile } from '../../src/avro/container.ts';
+import { decompressBlock } from '../../src/avro/codecs.ts';
+import {
+  type AvroFrame,
+  AvroSpan,
+  encodeAvroFile,
+  openAvroContainer,
+  readAvroFile,
+} from '../../src/avro/container.ts';
+import { replaceEncodedString } from '../../src/avro/writer.ts';
 import { CorruptFileError, IcebergSyncError } from '../../src/errors.ts';
 import {
   type ManifestFile,
@@ -32,11 +40,14 @@ import {
   readManifestList,
   writeAvroLike,
 } from '../../src/iceberg/manifest-codec.ts';
+import { type AvroRecordValue, contentOf, longOf } from '../../src/iceberg/manifest-views.ts';
 import { decodeMetadata, encodeMetadata } from '../../src/iceberg/metadata-json.ts';
 import { decodeParquetFooter, readParquetFooter, readParquetFooterBytes } from '../../src/parquet/footer.ts';
 import { FILE_PATH_FIELD_ID, rewritePositionDeleteFile } from '../../src/parquet/position-deletes.ts';
 import { decodePuffinFooter, readPuffinFooter, rewritePuffinFooter } from '../../src/puffin/puffin.ts';
 import { bytesRangeReader } from '../../src/storage/storage.ts';
+import { blockRewriter, PASS_FIELDS, rewriteBlocks } from '../../src/sync/block-rewrite.ts';
+import { PathMapper } from '../../src/table/path-mapping.ts';
 import { jsonEquals } from '../../src/util/json.ts';
 import { impalaFixtures, repoRoot, walk } from '../helpers/paths.ts';
 import {
@@ -333,6 +344,120 @@ const manifestTarget: Target = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Manifest blocks rewritten without decoding them (sync/block-rewrite.ts)
+
+/**
+ * What the entry-by-entry path makes of a block: each entry with its path mapped and every other
+ * byte kept, and the live entries' paths and sizes; `slow` where it would not copy the block
+ * (position deletes, deletion vectors, sizes beyond 2^53), as the fast path must answer too.
+ */
+function rewrittenByDecoder(
+  reader: Awaited<ReturnType<typeof openAvroContainer>>,
+  frame: AvroFrame,
+  mapper: PathMapper,
+) {
+  const raw: Uint8Array[] = [];
+  const paths: string[] = [];
+  const sizes: number[] = [];
+  let slow = false;
+  for (const { record, bytes, offset } of reader.decodeFrame(frame)) {
+    const df = record.data_file as AvroRecordValue | undefined;
+    // Not a manifest entry's shape (a mutated schema): the fast path must leave it.
+    if (!df || !(df.file_path instanceof AvroSpan)) return { slow: true, raw: new Uint8Array(), paths, sizes };
+    const span = df.file_path;
+    const ref = df.referenced_data_file;
+    const size = longOf(df.file_size_in_bytes);
+    if (
+      contentOf(df) === 1 ||
+      (ref !== null && ref !== undefined) ||
+      (size !== undefined && (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)))
+    )
+      slow = true;
+    const mapped = mapper.map(String(span.value));
+    raw.push(replaceEncodedString(bytes, span.start - offset, span.end - offset, mapped));
+    if (Number(record.status) !== 2) {
+      paths.push(mapped);
+      sizes.push(size === undefined ? Number.NaN : Number(size));
+    }
+  }
+  return { slow, raw: Buffer.concat(raw), paths, sizes };
+}
+
+const blockRewriteTarget: Target = {
+  name: 'manifest block rewrite',
+  seeds: () => {
+    // The golden manifest holds position deletes, whose blocks are left to the slow path: also
+    // one block per entry, so that its data entries' blocks take the fast one.
+    const m = golden('manifest.avro');
+    const f = readAvroFile(m.bytes, m.name);
+    const perEntry = encodeAvroFile({ meta: f.header.meta, sync: f.header.sync }, f.records, {
+      codec: 'deflate',
+      blockRecords: 1,
+    });
+    return [
+      m,
+      { name: 'manifest.avro.per-entry', bytes: perEntry },
+      ...fixtureSeeds((p) => /metadata\/[^/]+-m\d+\.avro$/.test(p), 8, 32 * 1024),
+    ];
+  },
+  plans: bytePlans,
+  mutate: (seed, plan) => applyByteMutations(seed.bytes, (plan as { ms: ByteMutation[] }).ms),
+  async check(bytes, _seed, file) {
+    let reader: Awaited<ReturnType<typeof openAvroContainer>>;
+    const frames: AvroFrame[] = [];
+    try {
+      reader = await openAvroContainer(chunked(bytes, 4096), file, { projection: PASS_FIELDS });
+      for await (const f of reader.frames()) frames.push(f);
+    } catch (err) {
+      assertTypedFailure(err, file);
+      return 'refused';
+    }
+    // Every path mapped below a new root (or, outside it, kept), so both ways take their fast paths.
+    const rules = [
+      { source: 'hdfs://prod-nn/warehouse', target: '/dr/warehouse' },
+      { source: '/', target: '/dr' },
+    ];
+    const setup = {
+      schema: new TextDecoder().decode(reader.header.meta.get('avro.schema') ?? new Uint8Array()),
+      codec: reader.header.codec,
+      deflateLevel: 1,
+      rules,
+      allowUnmapped: true,
+      file,
+    };
+    const rw = blockRewriter(setup, { schema: reader.header.schema });
+    let fast = 0;
+    for (const frame of frames) {
+      const r = rewriteBlocks(rw, { frames: [frame], check: true, copy: true });
+      let expected: ReturnType<typeof rewrittenByDecoder>;
+      try {
+        expected = rewrittenByDecoder(reader, frame, new PathMapper(rules, { allowUnmapped: true }));
+      } catch (err) {
+        if (!(err instanceof IcebergSyncError)) assertTypedFailure(err, file);
+        if (!r.slow)
+          throw new PropertyViolation(`a block the decoder refuses was rewritten: ${(err as Error).message}`);
+        continue;
+      }
+      if (r.slow) continue; // always allowed: the caller then does the block entry by entry
+      if (expected.slow)
+        throw new PropertyViolation('a block with entries the fast path must leave was rewritten');
+      fast++;
+      const data = decompressBlock(setup.codec, r.block!.data, frame.index, file);
+      assert.ok(sameBytes(data, expected.raw), 'the rewritten block differs from the entry-by-entry copy');
+      assert.deepEqual(
+        new TextDecoder()
+          .decode(r.paths)
+          .split('\0')
+          .filter((_, i) => i < r.sizes.length),
+        expected.paths,
+      );
+      assert.deepEqual([...r.sizes], expected.sizes);
+    }
+    return fast > 0 ? 'decoded' : 'refused';
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // Parquet footers
 
 const footerTarget: Target = {
@@ -530,6 +655,7 @@ export const TARGETS: readonly Target[] = [
   metadataTarget,
   avroTarget,
   manifestTarget,
+  blockRewriteTarget,
   footerTarget,
   positionDeleteTarget,
   puffinTarget,

@@ -99,4 +99,35 @@ describe('FsPool', () => {
       await pool.close();
     }
   });
+
+  it('finds the paths unlike their sizes: wrong size, missing, a link, a directory; file: URIs read as paths', async () => {
+    const base = scratchDir('fs-pool-unlike');
+    mkdirSync(path.join(base, 'd'));
+    for (let i = 0; i < 8; i++) writeFileSync(path.join(base, 'd', `f${i}`), new Uint8Array(i));
+    symlinkSync(path.join(base, 'd', 'f3'), path.join(base, 'link'));
+    const asked = [
+      path.join(base, 'd', 'f1'), // 0: right size
+      path.join(base, 'd', 'f2'), // 1: wrong size
+      `file://${path.join(base, 'd', 'f4')}`, // 2: a file: URI of the right size
+      `file:${path.join(base, 'd', 'f%35')}`, // 3: percent-encoded f5, any size
+      path.join(base, 'link'), // 4: a link to a file of the right size
+      path.join(base, 'd'), // 5: a directory
+      path.join(base, 'none'), // 6: missing
+      'file:/%E0%A4%A', // 7: not a URI
+      path.join(base, 'd', 'f7'), // 8: any size
+    ];
+    const sizes = Float64Array.from([1, 3, 4, Number.NaN, 3, 0, 0, 0, Number.NaN]);
+    const pool = new FsPool();
+    await pool.warm();
+    try {
+      const list = { utf8: new TextEncoder().encode(asked.join('\0')), count: asked.length };
+      assert.deepEqual([...((await pool.findUnlike(list, sizes)) ?? [])], [1, 4, 5, 6, 7]);
+      assert.deepEqual(
+        [...((await pool.findUnlike({ utf8: new Uint8Array(0), count: 0 }, sizes)) ?? [1])],
+        [],
+      );
+    } finally {
+      await pool.close();
+    }
+  });
 });

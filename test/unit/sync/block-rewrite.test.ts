@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   type AvroFrame,
   CompressedBlock,
@@ -122,6 +123,45 @@ describe('rewriteBlocks', () => {
     const outside = { ...entry(5), data_file: { ...entry(5).data_file, file_path: '/elsewhere/f.parquet' } };
     const { frames } = await framesOf([entry(1), outside]);
     assert.deepEqual(rewriteBlocks(blockRewriter(setup), { frames, check: true, copy: true }), {
+      slow: true,
+    });
+  });
+
+  it('copies names that are not ASCII as they are, and leaves odd names and stray bytes to the slow path', async () => {
+    const named = (i: number, name: string) => ({
+      ...entry(i),
+      data_file: { ...entry(i).data_file, file_path: `/src/wh/t/data/p=${i % 2}/${name}` },
+    });
+    const records = [
+      named(0, 'é-0.parquet'),
+      named(1, '数据-1.parquet'),
+      named(2, 'f 2.parquet'),
+      named(3, '😀.parquet'),
+    ];
+    const { frames } = await framesOf(records);
+    const r = rewriteBlocks(blockRewriter(setup), { frames, check: true, copy: false });
+    assert.equal(r.slow, false);
+    if (!r.slow)
+      assert.deepEqual(
+        new TextDecoder().decode(r.paths).split('\0'),
+        records.map((e) => e.data_file.file_path.replace('/src/wh', '/dr/wh')),
+      );
+    for (const odd of ['..', '.']) {
+      const { frames } = await framesOf([named(0, 'a.parquet'), named(2, odd)]);
+      assert.deepEqual(rewriteBlocks(blockRewriter(setup), { frames, check: true, copy: true }), {
+        slow: true,
+      });
+    }
+    // A NUL cannot travel among the collected paths; bytes after the last entry are corrupt.
+    const { frames: nul } = await framesOf([named(0, 'a.parquet'), named(2, 'a\0b')]);
+    assert.deepEqual(rewriteBlocks(blockRewriter(setup), { frames: nul, check: true, copy: true }), {
+      slow: true,
+    });
+    const { frames: ok } = await framesOf([entry(1)]);
+    const raw = new Uint8Array(inflateRawSync(ok[0]!.data));
+    const stray = { ...ok[0]!, data: new Uint8Array(deflateRawSync(Buffer.concat([raw, Uint8Array.of(0)]))) };
+    assert.equal(rewriteBlocks(blockRewriter(setup), { frames: ok, check: true, copy: true }).slow, false);
+    assert.deepEqual(rewriteBlocks(blockRewriter(setup), { frames: [stray], check: true, copy: true }), {
       slow: true,
     });
   });
