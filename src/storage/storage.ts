@@ -107,6 +107,12 @@ export interface PathList {
   readonly count: number;
 }
 
+/** A file {@link Storage.findUnlike} found not as recorded: its position in the list, and its path. */
+export interface UnlikeFile {
+  readonly index: number;
+  readonly path: string;
+}
+
 /** The paths of a {@link PathList}, as strings. */
 export function pathsOf(list: PathList): string[] {
   return list.count === 0 ? [] : new TextDecoder().decode(list.utf8).split('\0');
@@ -129,12 +135,13 @@ export interface Storage {
   statMany?(paths: readonly string[], options?: StatOptions): Promise<(FileInfo | undefined)[]>;
   /**
    * Which of `paths` are not a regular file of the size `sizes` records for them (NaN: any size),
-   * symbolic links not followed (a link is not one), by position, ascending: the bulk question of
-   * a presence check, answered without a {@link FileInfo} per file. A path whose stat fails is
-   * among them; the caller asks {@link stat} about those for the details. Optional, for backends
-   * that batch stats (local disks); callers fall back to {@link statMany} or stats without it.
+   * symbolic links not followed (a link is not one), in order: the bulk question of a presence
+   * check, answered without a {@link FileInfo} per file. A path whose stat fails is among them;
+   * the caller asks {@link stat} about those for the details. `paths.utf8` may be moved to another
+   * thread, which leaves it empty: the caller keeps no use of it. Optional, for backends that
+   * batch stats (local disks); callers fall back to {@link statMany} or stats without it.
    */
-  findUnlike?(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<Uint32Array>;
+  findUnlike?(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<UnlikeFile[]>;
   /**
    * Reads a whole file, or one byte range of it (short at the end of the file, empty past it).
    * Throws `NotFoundError` when absent.

@@ -285,7 +285,8 @@ export class PresenceChecker {
   /**
    * {@link checkMany} for a batch whose files' distinct parent directories are `dirs`, answering
    * only for the files not usable, by index (an empty map when all are). `sizes` are the recorded
-   * sizes, NaN where none is recorded. Where every directory is served by one backend that
+   * sizes, NaN where none is recorded; `paths.utf8` may be left empty (moved to another thread).
+   * Where every directory is served by one backend that
    * answers `findUnlike` and whose listings pay per entry (local disks), and none of them is a
    * link, that is one question for the batch, with no object per file made, and a stat of each
    * file it finds unlike; anything else is {@link checkMany}.
@@ -313,16 +314,15 @@ export class PresenceChecker {
     const unlike = await storage!.findUnlike!(paths, sizes);
     if (unlike.length === 0) return out;
     // The few found unlike are stat'ed again, for what is wrong with each.
-    const all = pathsOf(paths);
-    const asked = [...unlike].map((i) => all[i]!);
+    const asked = unlike.map((u) => u.path);
     this.stats += asked.length;
     const infos = storage!.statMany
       ? await storage!.statMany(asked, { symlinks: true })
       : await Promise.all(asked.map((p) => storage!.stat(p, { symlinks: true })));
-    for (const [k, i] of unlike.entries()) {
-      const r = this.#judge(infos[k], undefined, all[i]!, sizeAt(i));
+    for (const [k, { index, path }] of unlike.entries()) {
+      const r = this.#judge(infos[k], undefined, path, sizeAt(index));
       // Replaced since the first look by a file that is fine: the check holds.
-      if (!r.ok) out.set(i, r);
+      if (!r.ok) out.set(index, r);
     }
     return out;
   }

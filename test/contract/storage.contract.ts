@@ -114,7 +114,12 @@ export function storageContract(h: StorageHarness): void {
         i >= 600 ? 3 : i % 11 === 0 ? Number.NaN : i % 13 === 0 ? (i % 5) + 1 : i % 5,
       );
       const list = { utf8: new TextEncoder().encode(asked.join('\0')), count: asked.length };
-      const unlike = [...(await s.findUnlike(list, sizes))];
+      const found = await s.findUnlike(list, sizes);
+      assert.deepEqual(
+        found.map((u) => u.path),
+        found.map((u) => asked[u.index]),
+      );
+      const unlike = found.map((u) => u.index);
       const infos = await Promise.all(asked.map((p) => s.stat(p, { symlinks: true })));
       const expected = asked.flatMap((_, i) => {
         const f = infos[i];

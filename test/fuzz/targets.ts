@@ -363,7 +363,8 @@ function rewrittenByDecoder(
   for (const { record, bytes, offset } of reader.decodeFrame(frame)) {
     const df = record.data_file as AvroRecordValue | undefined;
     // Not a manifest entry's shape (a mutated schema): the fast path must leave it.
-    if (!df || !(df.file_path instanceof AvroSpan)) return { slow: true, raw: new Uint8Array(), paths, sizes };
+    if (!df || !(df.file_path instanceof AvroSpan))
+      return { slow: true, raw: new Uint8Array(), paths, sizes };
     const span = df.file_path;
     const ref = df.referenced_data_file;
     const size = longOf(df.file_size_in_bytes);

@@ -8,7 +8,7 @@
  * threads by default (four), so that as many calls are in flight on a network mount as before.
  */
 import { Worker } from 'node:worker_threads';
-import type { PathList } from '../storage.ts';
+import type { PathList, UnlikeFile } from '../storage.ts';
 
 /** What one stat found: the entry's type, size and mtime, or the error code. */
 export type StatAnswer =
@@ -91,13 +91,13 @@ function unlike(paths, sizes) {
       out.push(i);
     }
   }
-  return Uint32Array.from(out);
+  return { out: Uint32Array.from(out), unlike: out.map((i) => paths[i]) };
 }
 parentPort.on('message', ({ id, joined, link, ranges, sizes }) => {
   const paths = decoder.decode(joined).split('\\0');
   if (sizes) {
-    const out = unlike(paths, sizes);
-    parentPort.postMessage({ id, out }, [out.buffer]);
+    const { out, unlike: found } = unlike(paths, sizes);
+    parentPort.postMessage({ id, out, unlike: found }, [out.buffer]);
   } else if (ranges) {
     const { out, bytes } = reads(paths, ranges);
     parentPort.postMessage({ id, out, bytes }, [out.buffer, bytes.buffer]);
@@ -125,6 +125,8 @@ interface Answer {
   readonly out: Float64Array | Uint32Array;
   readonly errors?: string[];
   readonly bytes?: Uint8Array;
+  /** For a size check, the paths at the positions of `out`. */
+  readonly unlike?: string[];
 }
 
 /** Who takes a batch's answer (`undefined` when no worker will give one). */
@@ -200,15 +202,17 @@ export class FsPool {
   }
 
   /**
-   * The positions of `paths` that are not a regular file of their size in `sizes` (see
-   * `Storage.findUnlike`), as one message that copies `paths` and `sizes` to a worker as they
-   * are; `undefined` when no worker is up.
+   * The paths that are not a regular file of their size in `sizes` (see `Storage.findUnlike`),
+   * as one message to a worker that moves `paths.utf8` there (copying `sizes`); `undefined` when
+   * no worker is up, `paths` then untouched.
    */
-  findUnlike(paths: PathList, sizes: Float64Array): Promise<Uint32Array | undefined> {
-    if (paths.count === 0) return Promise.resolve(new Uint32Array(0));
+  findUnlike(paths: PathList, sizes: Float64Array): Promise<UnlikeFile[] | undefined> {
+    if (paths.count === 0) return Promise.resolve([]);
     if (!this.#ready(paths.count)) return Promise.resolve(undefined);
     return new Promise((resolve) =>
-      this.#post({ joined: paths.utf8, sizes }, [], (a) => resolve(a ? (a.out as Uint32Array) : undefined)),
+      this.#post({ joined: paths.utf8, sizes }, [paths.utf8.buffer as ArrayBuffer], (a) =>
+        resolve(a ? [...a.out].map((index, k) => ({ index, path: a.unlike![k]! })) : undefined),
+      ),
     );
   }
 

@@ -31,6 +31,7 @@ import type {
   PathList,
   StatOptions,
   Storage,
+  UnlikeFile,
   WriteOptions,
 } from '../storage.ts';
 import { pathsOf } from '../storage.ts';
@@ -130,18 +131,20 @@ export class LocalStorage implements Storage {
     return this.#statBatch(paths, paths.map(toLocalPath), options);
   }
 
-  async findUnlike(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<Uint32Array> {
+  async findUnlike(paths: PathList, sizes: Float64Array, options?: CallOptions): Promise<UnlikeFile[]> {
     throwIfAborted(options?.signal);
     const answer = await POOL.findUnlike(paths, sizes);
     if (answer) return answer;
     // No worker up: the same question through stats.
-    const infos = await this.statMany(pathsOf(paths), { symlinks: true, ...options });
-    const out: number[] = [];
+    const all = pathsOf(paths);
+    const infos = await this.statMany(all, { symlinks: true, ...options });
+    const out: UnlikeFile[] = [];
     for (const [i, info] of infos.entries()) {
       const size = sizes[i]!;
-      if (!info || info.symlink || (!Number.isNaN(size) && info.size !== size)) out.push(i);
+      if (!info || info.symlink || (!Number.isNaN(size) && info.size !== size))
+        out.push({ index: i, path: all[i]! });
     }
-    return Uint32Array.from(out);
+    return out;
   }
 
   /**

@@ -121,11 +121,13 @@ describe('FsPool', () => {
     await pool.warm();
     try {
       const list = { utf8: new TextEncoder().encode(asked.join('\0')), count: asked.length };
-      assert.deepEqual([...((await pool.findUnlike(list, sizes)) ?? [])], [1, 4, 5, 6, 7]);
+      const found = await pool.findUnlike(list, sizes);
       assert.deepEqual(
-        [...((await pool.findUnlike({ utf8: new Uint8Array(0), count: 0 }, sizes)) ?? [1])],
-        [],
+        found?.map((u) => [u.index, u.path]),
+        [1, 4, 5, 6, 7].map((i) => [i, asked[i]]),
       );
+      assert.equal(list.utf8.byteLength, 0, 'the paths were moved to the worker, not copied');
+      assert.deepEqual(await pool.findUnlike({ utf8: new Uint8Array(0), count: 0 }, sizes), []);
     } finally {
       await pool.close();
     }
