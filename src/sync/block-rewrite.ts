@@ -131,14 +131,17 @@ interface MappedDir {
   readonly targetDir: string;
 }
 
-/** Directories remembered per task (a manifest's entries come from a few partitions, often interleaved). */
+/**
+ * Directories a rewriter remembers (its manifests' entries come from a few partitions, often
+ * interleaved); past that it starts again.
+ */
 const MAPPED_DIRS_LIMIT = 1024;
 
 /**
- * The directories of a task's paths that map by directory, looked up by their bytes: most paths
- * are then mapped without being decoded, by copying the target's bytes and the name's.
+ * The directories of a rewriter's paths that map by directory, looked up by their bytes: most
+ * paths are then mapped without being decoded, by copying the target's bytes and the name's.
  */
-class MappedDirs {
+export class MappedDirs {
   readonly #byKey = new Map<number, MappedDir[]>();
   #size = 0;
 
@@ -215,12 +218,20 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
         if (content === 1 || (R >= 0 && got[R] === 1)) return SLOW;
         const live = got[S] !== 2; // DELETED entries are not part of the snapshot
         const check = task.check && live;
-        if (!check && !body) continue;
         // The path's bytes, after the varint of their length (its end is the span's).
         const spanStart = got[P]!;
         const spanEnd = got[P + 1]!;
         let from = spanStart;
         while (raw[from++]! >= 0x80);
+        if (!check && !body) {
+          // Neither checked nor copied; but a decoder refuses a path that is not UTF-8, and so must this.
+          for (let j = from; j < spanEnd; j++)
+            if (raw[j]! >= 0x80) {
+              utf8.decode(raw.subarray(from, spanEnd));
+              break;
+            }
+          continue;
+        }
         const slash = raw.lastIndexOf(SLASH, spanEnd - 1);
         const nameLength = spanEnd - slash - 1;
         // Names the mapper leaves to its slow path (`''`, `.`, `..`) and paths without a directory.

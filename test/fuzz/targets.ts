@@ -430,6 +430,14 @@ const blockRewriteTarget: Target = {
     let fast = 0;
     for (const frame of frames) {
       const r = rewriteBlocks(rw, { frames: [frame], check: true, copy: true });
+      // Checking only, it must find the same paths, or leave the block as well.
+      const checking = rewriteBlocks(rw, { frames: [frame], check: true, copy: false });
+      if (!r.slow && !checking.slow) {
+        assert.ok(sameBytes(checking.paths, r.paths), 'checking only found other paths');
+        assert.deepEqual([...checking.sizes], [...r.sizes]);
+      }
+      if (r.slow !== checking.slow && !r.slow)
+        throw new PropertyViolation('a block rewritten whole was left when only checked');
       let expected: ReturnType<typeof rewrittenByDecoder>;
       try {
         expected = rewrittenByDecoder(reader, frame, new PathMapper(rules, { allowUnmapped: true }));
