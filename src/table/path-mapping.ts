@@ -6,11 +6,11 @@
  * `s3a://` / `s3n://` / `s3://`; `file:/x` / `file:///x` / `/x`; `hdfs://nn:8020/x` / `hdfs://nn/x`
  * (8020 is the NameNode's default port); `abfss://c@acct.dfs.core.windows.net/x` /
  * `wasbs://c@acct.blob.core.windows.net/x` (one Azure blob); repeated and trailing slashes. The aliases and default
- * ports come from the storage backends' descriptors (`storage/registry.ts`). The longest matching
+ * ports come from the storage backends' scheme lists (`storage/schemes.ts`). The longest matching
  * source prefix wins. A mapped path may not escape its target prefix.
  */
 import { IcebergSyncError } from '../errors.ts';
-import { STORAGE_BACKENDS } from '../storage/registry.ts';
+import { STORAGE_SCHEMES } from '../storage/schemes.ts';
 
 /** One mapping rule. */
 export interface PathMappingRule {
@@ -51,24 +51,18 @@ export class InvalidPathError extends IcebergSyncError {
   }
 }
 
-/** Spellings of one location's scheme (`s3a` → `s3`, `file` → `''`), from the storage registry. */
+/** Spellings of one location's scheme (`s3a` → `s3`, `file` → `''`), from the backends' schemes. */
 const SCHEME_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
-  STORAGE_BACKENDS.flatMap((b) =>
-    b.schemes.flatMap((s) => (s.sameAs === undefined ? [] : [[s.scheme, s.sameAs]])),
-  ),
+  STORAGE_SCHEMES.flatMap((s) => (s.sameAs === undefined ? [] : [[s.scheme, s.sameAs]])),
 );
-/** The port an authority means when it names none (`hdfs` → 8020), from the storage registry. */
+/** The port an authority means when it names none (`hdfs` → 8020), from the backends' schemes. */
 const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.fromEntries(
-  STORAGE_BACKENDS.flatMap((b) =>
-    b.schemes.filter((s) => s.defaultPort !== undefined).map((s) => [s.scheme, String(s.defaultPort)]),
-  ),
+  STORAGE_SCHEMES.filter((s) => s.defaultPort !== undefined).map((s) => [s.scheme, String(s.defaultPort)]),
 );
 
-/** Authority spellings folded into one (Azure's blob and dfs hosts), from the storage registry. */
+/** Authority spellings folded into one (Azure's blob and dfs hosts), from the backends' schemes. */
 const AUTHORITY_RULES: Readonly<Record<string, (authority: string) => string>> = Object.fromEntries(
-  STORAGE_BACKENDS.flatMap((b) =>
-    b.schemes.flatMap((s) => (s.normalizeAuthority ? [[s.scheme, s.normalizeAuthority]] : [])),
-  ),
+  STORAGE_SCHEMES.flatMap((s) => (s.normalizeAuthority ? [[s.scheme, s.normalizeAuthority]] : [])),
 );
 
 /** A path split into its normalised location (`scheme://authority`) and its segments. */

@@ -1,7 +1,8 @@
 /** The Azure backend (`abfss://`, `abfs://`, `wasbs://`, `wasb://`): ADLS Gen2 and Blob Storage. */
 import type { StorageBackend } from '../backend.ts';
 import { AZURE_PROPERTY_KEYS, azureOptionsFromProperties, azureRoutes } from './config.ts';
-import { canonicalAzureAuthority, parseAzurePath } from './location.ts';
+import { parseAzurePath } from './location.ts';
+import { AZURE_SCHEME_INFO } from './schemes.ts';
 
 export { AzureStorage, type AzureStorageOptions } from './azure.ts';
 export {
@@ -16,14 +17,7 @@ export { AZURE_SCHEMES, type AzureLocation, canonicalAzureAuthority, parseAzureP
 export const azureBackend: StorageBackend = {
   name: 'azure',
   description: 'Azure Data Lake Storage Gen2 and Blob Storage, through the Blob API',
-  // One blob, four spellings: ABFS and WASB, with and without TLS; the account's dfs and blob
-  // hosts are folded into one by the authority rule.
-  schemes: [
-    { scheme: 'abfss', normalizeAuthority: canonicalAzureAuthority },
-    { scheme: 'abfs', sameAs: 'abfss', normalizeAuthority: canonicalAzureAuthority },
-    { scheme: 'wasbs', sameAs: 'abfss', normalizeAuthority: canonicalAzureAuthority },
-    { scheme: 'wasb', sameAs: 'abfss', normalizeAuthority: canonicalAzureAuthority },
-  ],
+  schemes: AZURE_SCHEME_INFO,
   propertyKeys: AZURE_PROPERTY_KEYS,
   parseLocation(location) {
     const loc = parseAzurePath(location);

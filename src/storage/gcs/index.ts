@@ -2,6 +2,7 @@
 import type { StorageBackend } from '../backend.ts';
 import { GCS_PROPERTY_KEYS, gcsOptionsFromProperties, gcsRoutes } from './config.ts';
 import { parseGcsPath } from './gcs.ts';
+import { GCS_SCHEME_INFO } from './schemes.ts';
 
 export { GCS_PROPERTY_KEYS, type GcsPrefixOptions, gcsOptionsFromProperties, gcsRoutes } from './config.ts';
 export { GCS_SCHEMES, type GcsLocation, GcsStorage, type GcsStorageOptions, parseGcsPath } from './gcs.ts';
@@ -10,7 +11,7 @@ export { GCS_SCHEMES, type GcsLocation, GcsStorage, type GcsStorageOptions, pars
 export const gcsBackend: StorageBackend = {
   name: 'gcs',
   description: 'Google Cloud Storage (and servers speaking its JSON API)',
-  schemes: [{ scheme: 'gs' }],
+  schemes: GCS_SCHEME_INFO,
   propertyKeys: GCS_PROPERTY_KEYS,
   parseLocation(location) {
     const { bucket, object } = parseGcsPath(location);

@@ -2,6 +2,7 @@
 import { IcebergSyncError } from '../../errors.ts';
 import type { StorageBackend } from '../backend.ts';
 import { toLocalPath } from './local.ts';
+import { LOCAL_SCHEME_INFO } from './schemes.ts';
 
 export { LocalStorage, toLocalPath } from './local.ts';
 
@@ -9,7 +10,7 @@ export { LocalStorage, toLocalPath } from './local.ts';
 export const localBackend: StorageBackend = {
   name: 'local',
   description: 'local disks and NFS/SMB mounts: absolute paths and file: URIs',
-  schemes: [{ scheme: 'file', sameAs: '' }],
+  schemes: LOCAL_SCHEME_INFO,
   propertyKeys: [],
   parseLocation(location) {
     const m = /^file:(?:\/\/([^/]*))?(\/.*)?$/i.exec(location);

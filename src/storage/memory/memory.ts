@@ -23,9 +23,6 @@ interface Entry {
   readonly mtimeMs: number;
 }
 
-/** The scheme the registry routes to a {@link MemoryStorage}. */
-export const MEMORY_SCHEME = 'memory';
-
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
   /** Largest chunk {@link MemoryStorage.readStream} yields (default 64 KiB). */

@@ -2,6 +2,7 @@
 import type { StorageBackend } from '../backend.ts';
 import { S3_PROPERTY_KEYS, s3OptionsFromProperties, s3Routes } from './config.ts';
 import { parseS3Path } from './s3.ts';
+import { S3_SCHEME_INFO } from './schemes.ts';
 
 export {
   registerS3Storage,
@@ -17,7 +18,7 @@ export const s3Backend: StorageBackend = {
   name: 's3',
   description: 'Amazon S3 and S3-compatible servers (OneFS S3, MinIO, Ceph RGW)',
   // Hadoop's s3a:// and s3n:// name the same objects as s3://.
-  schemes: [{ scheme: 's3' }, { scheme: 's3a', sameAs: 's3' }, { scheme: 's3n', sameAs: 's3' }],
+  schemes: S3_SCHEME_INFO,
   propertyKeys: S3_PROPERTY_KEYS,
   parseLocation(location) {
     const { scheme, bucket, key } = parseS3Path(location);

@@ -7,7 +7,8 @@ import {
   hdfsRoutes,
   webHdfsOptionsFromProperties,
 } from './config.ts';
-import { DEFAULT_NAMENODE_HTTP_PORT, DEFAULT_NAMENODE_RPC_PORT, parseHdfsPath } from './location.ts';
+import { parseHdfsPath } from './location.ts';
+import { HDFS_SCHEME_INFO } from './schemes.ts';
 
 export {
   HDFS_PROPERTY_KEYS,
@@ -31,13 +32,7 @@ export { WebHdfsStorage, type WebHdfsStorageOptions } from './webhdfs.ts';
 export const webHdfsBackend: StorageBackend = {
   name: 'hdfs',
   description: 'HDFS through WebHDFS, the NameNode REST API (HA nameservices, simple or token auth)',
-  schemes: [
-    // hdfs://nn names the NameNode's RPC address; webhdfs://nn its HTTP one: other ports, so
-    // other spellings of a location, never the same as each other.
-    { scheme: 'hdfs', defaultPort: DEFAULT_NAMENODE_RPC_PORT },
-    { scheme: 'webhdfs', defaultPort: DEFAULT_NAMENODE_HTTP_PORT },
-    { scheme: 'swebhdfs' },
-  ],
+  schemes: HDFS_SCHEME_INFO,
   propertyKeys: HDFS_PROPERTY_KEYS,
   parseLocation(location) {
     const { scheme, authority, path } = parseHdfsPath(location);
