@@ -209,8 +209,12 @@ export class FsPool {
   findUnlike(paths: PathList, sizes: Float64Array): Promise<UnlikeFile[] | undefined> {
     if (paths.count === 0) return Promise.resolve([]);
     if (!this.#ready(paths.count)) return Promise.resolve(undefined);
+    const { utf8 } = paths;
+    // Only a buffer the view covers whole is moved: a view of a larger one (Node's pool of small
+    // Buffers among them) is copied, leaving the rest of that buffer to its owners.
+    const whole = utf8.byteOffset === 0 && utf8.byteLength === utf8.buffer.byteLength;
     return new Promise((resolve) =>
-      this.#post({ joined: paths.utf8, sizes }, [paths.utf8.buffer as ArrayBuffer], (a) =>
+      this.#post({ joined: utf8, sizes }, whole ? [utf8.buffer as ArrayBuffer] : [], (a) =>
         resolve(a ? [...a.out].map((index, k) => ({ index, path: a.unlike![k]! })) : undefined),
       ),
     );

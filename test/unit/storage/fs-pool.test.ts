@@ -127,6 +127,12 @@ describe('FsPool', () => {
         [1, 4, 5, 6, 7].map((i) => [i, asked[i]]),
       );
       assert.equal(list.utf8.byteLength, 0, 'the paths were moved to the worker, not copied');
+      // A view of Node's pool of small Buffers is copied, not moved: the pool stays whole.
+      const small = Buffer.from(asked[0]!);
+      const neighbour = Buffer.from('kept');
+      assert.deepEqual(await pool.findUnlike({ utf8: small, count: 1 }, Float64Array.of(1)), []);
+      assert.equal(small.toString(), asked[0]);
+      assert.equal(neighbour.toString(), 'kept');
       assert.deepEqual(await pool.findUnlike({ utf8: new Uint8Array(0), count: 0 }, sizes), []);
     } finally {
       await pool.close();
