@@ -10,7 +10,7 @@ import type { AvroRecord, AvroType, AvroValue } from './schema.ts';
 export type AvroDecoder = (r: ByteReader) => AvroValue;
 
 /** Smallest possible encoded size of a value of `t`, to reject absurd array/map counts early. */
-function minEncodedSize(t: AvroType, seen = new Set<AvroType>()): number {
+export function minEncodedSize(t: AvroType, seen = new Set<AvroType>()): number {
   switch (t.kind) {
     case 'null':
       return 0;
@@ -34,7 +34,7 @@ function minEncodedSize(t: AvroType, seen = new Set<AvroType>()): number {
 }
 
 /** Upper bound on items of a zero-size type (null, empty record) in one array or map block. */
-const MAX_ZERO_SIZE_ITEMS = 1 << 24;
+export const MAX_ZERO_SIZE_ITEMS = 1 << 24;
 
 function readBlockCount(r: ByteReader, itemSize: number): number {
   let count = r.readCount();

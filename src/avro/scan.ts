@@ -13,6 +13,7 @@
  * with a decoder for the exact message.
  */
 import { AvroDataError, NeedMoreBytes } from './binary.ts';
+import { MAX_ZERO_SIZE_ITEMS, minEncodedSize } from './decode.ts';
 import type { AvroType } from './schema.ts';
 
 /**
@@ -42,33 +43,6 @@ export interface AvroScanner {
    * Returns where the record ends.
    */
   scan(buf: Uint8Array, pos: number, end: number, out: Float64Array): number;
-}
-
-/** Upper bound on items of a zero-size type in one array or map block (as the decoders have it). */
-const MAX_ZERO_SIZE_ITEMS = 1 << 24;
-
-/** Smallest encoded size of a value of `t`, to refuse absurd counts before looping on them. */
-function minSize(t: AvroType, seen: Set<AvroType>): number {
-  switch (t.kind) {
-    case 'null':
-      return 0;
-    case 'float':
-      return 4;
-    case 'double':
-      return 8;
-    case 'fixed':
-      return t.size;
-    case 'record': {
-      if (seen.has(t)) return 0;
-      seen.add(t);
-      let n = 0;
-      for (const f of t.fields) n += minSize(f.type, seen);
-      seen.delete(t);
-      return n;
-    }
-    default:
-      return 1;
-  }
 }
 
 /**
@@ -147,7 +121,7 @@ class Generator {
       case 'array':
       case 'map': {
         const item = t.kind === 'map' ? t.values : t.items;
-        const size = t.kind === 'map' ? 1 + minSize(item, new Set()) : minSize(item, new Set());
+        const size = t.kind === 'map' ? 1 + minEncodedSize(item) : minEncodedSize(item);
         const c = this.temp();
         const n = this.temp();
         const k = this.temp();

@@ -82,6 +82,8 @@ export interface BlockRewriter {
   readonly setup: BlockRewriteSetup;
   /** `undefined` for a schema no scanner fits (every task is then `slow`). */
   readonly scanner: AvroScanner | undefined;
+  /** The scanner's slots of the entry's fields (-1 for one the schema lacks). */
+  readonly slots: EntrySlots;
   readonly mapper: PathMapper;
   /** The directories its tasks have mapped so far. */
   readonly known: MappedDirs;
@@ -103,21 +105,39 @@ export function blockRewriter(
 ): BlockRewriter {
   const schema = own.schema ?? parseAvroSchema(JSON.parse(setup.schema), setup.file);
   let scanner: AvroScanner | undefined;
+  let slots: EntrySlots = { status: -1, path: -1, content: -1, size: -1, referenced: -1 };
   try {
     scanner = createScanner(schema, SCAN);
     // A manifest's schema without the fields an entry must have is not one this does.
-    for (const f of ['status', 'data_file.file_path']) scanner.slot(f);
+    slots = {
+      status: scanner.slot('status'),
+      path: scanner.slot('data_file.file_path'),
+      content: slotOr(scanner, 'data_file.content'),
+      size: slotOr(scanner, 'data_file.file_size_in_bytes'),
+      referenced: slotOr(scanner, 'data_file.referenced_data_file'),
+    };
   } catch {
     scanner = undefined;
   }
   return {
     setup,
     scanner,
+    slots,
     mapper: own.mapper ?? new PathMapper(setup.rules, { allowUnmapped: setup.allowUnmapped }),
     known: new MappedDirs(),
     body: new ByteWriter(64 * 1024),
     paths: new ByteWriter(16 * 1024),
   };
+}
+
+/** Where the scanner puts the fields of an entry that a task reads. */
+interface EntrySlots {
+  readonly status: number;
+  /** Two slots: where `file_path`'s encoding starts and ends. */
+  readonly path: number;
+  readonly content: number;
+  readonly size: number;
+  readonly referenced: number;
 }
 
 /** A source directory whose files map below one target, as bytes. */
@@ -187,11 +207,7 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
   const { setup, scanner, mapper, known } = rw;
   if (!scanner) return SLOW;
   const context = { file: setup.file, field: 'data_file.file_path' };
-  const S = scanner.slot('status');
-  const P = scanner.slot('data_file.file_path');
-  const C = slotOr(scanner, 'data_file.content');
-  const Z = slotOr(scanner, 'data_file.file_size_in_bytes');
-  const R = slotOr(scanner, 'data_file.referenced_data_file');
+  const { status: S, path: P, content: C, size: Z, referenced: R } = rw.slots;
   const got = new Float64Array(scanner.width);
   try {
     let total = 0;
@@ -225,11 +241,7 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
         while (raw[from++]! >= 0x80);
         if (!check && !body) {
           // Neither checked nor copied; but a decoder refuses a path that is not UTF-8, and so must this.
-          for (let j = from; j < spanEnd; j++)
-            if (raw[j]! >= 0x80) {
-              utf8.decode(raw.subarray(from, spanEnd));
-              break;
-            }
+          hasNul(raw, from, spanEnd);
           continue;
         }
         const slash = raw.lastIndexOf(SLASH, spanEnd - 1);
@@ -247,13 +259,7 @@ export function rewriteBlocks(rw: BlockRewriter, task: BlockRewriteTask): BlockR
           dir = byDir.targetDir;
           // The name's bytes are copied: they must be UTF-8, as a decoder would have them, and
           // hold no NUL, which separates the paths collected (no file system allows one).
-          let ascii = true;
-          for (let j = slash + 1; j < spanEnd; j++) {
-            const c = raw[j]!;
-            if (c === 0) return SLOW;
-            if (c >= 0x80) ascii = false;
-          }
-          if (!ascii) utf8.decode(raw.subarray(slash + 1, spanEnd));
+          if (hasNul(raw, slash + 1, spanEnd)) return SLOW;
         } else {
           const path = utf8.decode(raw.subarray(from, spanEnd));
           if (path.includes('\0')) return SLOW;
@@ -329,6 +335,22 @@ function writePath(
     w.writeRaw(target);
     w.writeRaw(raw.subarray(nameStart, nameEnd));
   }
+}
+
+/**
+ * Whether `raw[from, to)` holds a NUL.
+ * @throws TypeError where the bytes are not UTF-8 (the fatal decoder's error: the task is `slow`).
+ */
+function hasNul(raw: Uint8Array, from: number, to: number): boolean {
+  let ascii = true;
+  let nul = false;
+  for (let j = from; j < to; j++) {
+    const c = raw[j]!;
+    if (c === 0) nul = true;
+    else if (c >= 0x80) ascii = false;
+  }
+  if (!ascii) utf8.decode(raw.subarray(from, to));
+  return nul;
 }
 
 /** The slot of a field the schema may lack (-1 then). */
